@@ -1,0 +1,68 @@
+"""Alembic environment: the WMS metadata, and the URL the WMS itself would use."""
+
+from __future__ import annotations
+
+import os
+
+from alembic import context
+
+import wms.models  # noqa: F401
+from wms.db import Base, make_engine
+
+config = context.config
+if config.config_file_name is not None and not config.attributes.get("skip_logging"):
+    from logging.config import fileConfig
+
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+target_metadata = Base.metadata
+
+
+def database_url() -> str:
+    x = context.get_x_argument(as_dictionary=True)
+    if x.get("url"):
+        return x["url"]
+    if config.attributes.get("url"):
+        return config.attributes["url"]
+    if os.environ.get("WMS_DATABASE_URL"):
+        return os.environ["WMS_DATABASE_URL"]
+    from wms import create_app
+
+    return create_app().config["DATABASE_URL"]
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=database_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = make_engine(database_url())
+    try:
+        with engine.connect() as conn:
+            _run(conn)
+    finally:
+        engine.dispose()
+
+
+def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+        transaction_per_migration=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

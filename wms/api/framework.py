@@ -1,0 +1,211 @@
+"""Operation decorator: authentication, roles, body/query validation, idempotency, response shaping."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from pydantic import BaseModel, ValidationError
+
+from wms.auth.principal import Principal, current_principal
+from wms.errors import (
+    AuthenticationRequired,
+    Forbidden,
+    MalformedRequest,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+@dataclass
+class Operation:
+    rule: str
+    method: str
+    endpoint: str
+    summary: str
+    tags: list[str]
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: Any = None
+    status: int = 200
+    roles: frozenset[str] = frozenset()
+    purposes: frozenset[str] = frozenset()
+    public: bool = False
+    idempotent: bool = False
+    description: str = ""
+    errors: tuple[int, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+OPERATIONS: list[Operation] = []
+
+
+def field_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
+    """Pydantic errors as [{field, message}] with dotted field paths."""
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(p) for p in err["loc"]) or "(body)"
+        out.append({"field": prefix + loc, "message": err["msg"]})
+    return out
+
+
+def parse_json_body(model: type[BaseModel]) -> BaseModel:
+    """Read and validate the JSON body strictly: unknown fields and wrong types are refused."""
+    if not request.mimetype or not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
+        raise UnsupportedMediaType("Send the body as application/json.")
+    raw = request.get_data(cache=True)
+    try:
+        json.loads(raw or b"")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedRequest(f"The body is not valid JSON: {exc}") from None
+    try:
+        return model.model_validate_json(raw, strict=True)
+    except ValidationError as exc:
+        raise ValidationFailed("The request body is not valid.", errors=field_errors(exc)) from None
+
+
+def parse_query(model: type[BaseModel]) -> BaseModel:
+    """Validate the query string; unknown parameters are refused like unknown body fields."""
+    data: dict[str, Any] = {}
+    for key in request.args:
+        values = request.args.getlist(key)
+        info = model.model_fields.get(key)
+        is_list = info is not None and getattr(info.annotation, "__origin__", None) is list
+        data[key] = values if is_list or len(values) > 1 else values[0]
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed("The query parameters are not valid.", errors=field_errors(exc)) from None
+
+
+def authorize(op: Operation, principal: Principal | None) -> None:
+    if op.public:
+        return
+    if principal is None:
+        raise AuthenticationRequired("Send a bearer token or sign in first.")
+    if principal.is_machine:
+        if principal.purpose not in op.purposes:
+            raise Forbidden(f"A {principal.purpose} token cannot call this operation.")
+        return
+    if op.roles and not principal.has_any_role(op.roles):
+        raise Forbidden("Your role does not allow this operation (needs one of: " + ", ".join(sorted(op.roles)) + ").")
+    principal.require_second_factor_if_needed()
+
+
+def _shape(op: Operation, result: Any) -> Response:
+    if isinstance(result, Response):
+        return result
+    status = op.status
+    if isinstance(result, tuple):
+        result, status = result
+    if status == 204:
+        return Response(status=204)
+    if op.response is not None and not isinstance(result, BaseModel):
+        from pydantic import TypeAdapter
+
+        result = TypeAdapter(op.response).validate_python(result, from_attributes=True)
+    if isinstance(result, BaseModel):
+        payload = result.model_dump(mode="json")
+    elif isinstance(result, list) and result and isinstance(result[0], BaseModel):
+        payload = [r.model_dump(mode="json") for r in result]
+    else:
+        payload = result
+    resp = jsonify(payload)
+    resp.status_code = status
+    return resp
+
+
+def operation(
+    rule: str,
+    method: str,
+    *,
+    summary: str,
+    tags: Iterable[str],
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: Any = None,
+    status: int = 200,
+    roles: Iterable[str] = (),
+    purposes: Iterable[str] = (),
+    public: bool = False,
+    idempotent: bool = False,
+    errors: Iterable[int] = (),
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare an API operation; the view receives path args plus `body`/`query` models when declared."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        op = Operation(
+            rule=rule,
+            method=method.upper(),
+            endpoint=view.__name__,
+            summary=summary,
+            tags=list(tags),
+            body=body,
+            query=query,
+            response=response,
+            status=status,
+            roles=frozenset(roles),
+            purposes=frozenset(purposes),
+            public=public,
+            idempotent=idempotent,
+            description=(view.__doc__ or "").strip(),
+            errors=tuple(errors),
+        )
+
+        @functools.wraps(view)
+        def wrapper(**path_args: Any) -> Response:
+            g.error_rendered_as_json = True
+            principal = current_principal()
+            authorize(op, principal)
+            kwargs: dict[str, Any] = dict(path_args)
+            if op.query is not None:
+                kwargs["query"] = parse_query(op.query)
+            elif request.args and op.method == "GET":
+                unknown = ", ".join(sorted(request.args))
+                raise ValidationFailed(
+                    "This operation takes no query parameters.",
+                    errors=[{"field": k, "message": "unknown parameter"} for k in request.args],
+                    unknown=unknown,
+                )
+            if op.body is not None:
+                kwargs["body"] = parse_json_body(op.body)
+            if op.idempotent:
+                from wms.idempotency import run_idempotent
+
+                return run_idempotent(principal, lambda: _shape(op, view(**kwargs)))
+            return _shape(op, view(**kwargs))
+
+        OPERATIONS.append(op)
+        api.add_url_rule(rule, endpoint=view.__name__, view_func=wrapper, methods=[op.method])
+        return wrapper
+
+    return decorator
+
+
+_CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+
+def openapi_path(rule: str) -> tuple[str, list[dict[str, Any]]]:
+    """Flask rule -> OpenAPI path template and its path parameters."""
+    params = []
+    for conv, name in _CONVERTER.findall(rule):
+        schema: dict[str, Any] = {"type": "integer", "minimum": 1} if conv == "int" else {"type": "string", "minLength": 1}
+        params.append({"name": name, "in": "path", "required": True, "schema": schema})
+    return _CONVERTER.sub(r"{\2}", rule), params
+
+
+def api_base_path() -> str:
+    return api.url_prefix or ""
+
+
+def config_value(name: str, default: Any = None) -> Any:
+    return current_app.config.get(name, default)

@@ -1,0 +1,3 @@
+"""Every API area's operations, imported so they register on the blueprint."""
+
+from wms.api import meta  # noqa: F401

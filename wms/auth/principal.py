@@ -1,0 +1,95 @@
+"""Who is calling: a signed-in person (session) or a bearer token (machine or personal)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from flask import g, request, session
+from flask_login import current_user
+
+from wms.enums import ROLES_NEEDING_SECOND_FACTOR, Role, TokenPurpose
+from wms.errors import AuthenticationRequired, SecondFactorRequired, WarehouseForbidden
+
+
+@dataclass
+class Principal:
+    roles: frozenset[Role]
+    warehouse_ids: frozenset[int] | None  # None: every warehouse
+    user_id: int | None = None
+    token_id: int | None = None
+    purpose: TokenPurpose | None = None
+    via_session: bool = False
+    second_factor_done: bool = False
+
+    @property
+    def is_machine(self) -> bool:
+        return self.purpose in (TokenPurpose.CHANNEL, TokenPurpose.PRINT_SITE)
+
+    @property
+    def scope_key(self) -> str:
+        return f"token:{self.token_id}" if self.token_id is not None else f"user:{self.user_id}"
+
+    def has_any_role(self, roles: Iterable[str]) -> bool:
+        wanted = {Role(r) for r in roles}
+        if Role.ADMIN in self.roles and Role.SUPERVISOR in wanted:
+            return True
+        return bool(self.roles & wanted)
+
+    def can_see_warehouse(self, warehouse_id: int) -> bool:
+        return self.warehouse_ids is None or warehouse_id in self.warehouse_ids
+
+    def require_warehouse(self, warehouse_id: int, code: str = "") -> None:
+        """Refuse any look at a warehouse outside the caller's scope."""
+        if not self.can_see_warehouse(warehouse_id):
+            raise WarehouseForbidden(f"Warehouse {code or warehouse_id} is outside the scope of your credentials.")
+
+    def require_second_factor_if_needed(self) -> None:
+        if self.via_session and self.roles & ROLES_NEEDING_SECOND_FACTOR and not self.second_factor_done:
+            raise SecondFactorRequired("Confirm your second factor (TOTP) before using supervisor functions.")
+
+
+def _from_token(raw: str) -> Principal:
+    from wms.auth.tokens import verify_token
+
+    token = verify_token(raw)
+    if token is None:
+        raise AuthenticationRequired("The bearer token is unknown, expired or revoked.")
+    token.last_used_at = dt.datetime.now(dt.UTC)
+    if token.purpose == TokenPurpose.USER:
+        user = token.user
+        if user is None or not user.active:
+            raise AuthenticationRequired("The token's owner is deactivated.")
+        scope = user.warehouse_ids
+        if token.warehouse_id is not None:
+            scope = frozenset({token.warehouse_id}) if scope is None or token.warehouse_id in scope else frozenset()
+        return Principal(
+            roles=user.roles, warehouse_ids=scope, user_id=user.id, token_id=token.id,
+            purpose=TokenPurpose.USER, second_factor_done=True,
+        )
+    return Principal(
+        roles=frozenset(), warehouse_ids=frozenset({token.warehouse_id}), token_id=token.id,
+        purpose=TokenPurpose(token.purpose),
+    )
+
+
+def current_principal() -> Principal | None:
+    """The caller of this request, or None when anonymous. Cached for the request."""
+    if "principal" in g:
+        return g.principal
+    principal: Principal | None = None
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, raw = header.partition(" ")
+        if scheme.lower() != "bearer" or not raw.strip():
+            raise AuthenticationRequired("Use 'Authorization: Bearer <token>'.")
+        principal = _from_token(raw.strip())
+    elif current_user.is_authenticated:
+        user = current_user
+        principal = Principal(
+            roles=user.roles, warehouse_ids=user.warehouse_ids, user_id=user.id, via_session=True,
+            second_factor_done=bool(session.get("second_factor_done")),
+        )
+    g.principal = principal
+    return principal

@@ -1,0 +1,71 @@
+"""Wire sign-in into the app: Flask-Login's user loader and the page guards used by every blueprint."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from wms.auth.models import User
+from wms.db import db
+from wms.enums import Role
+
+
+def init_app(app: Flask) -> None:
+    from wms import login_manager
+
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def _load(user_key: str) -> User | None:
+        user_id, _, version = user_key.partition(":")
+        if not user_id.isdigit():
+            return None
+        user = db.session.scalar(select(User).where(User.id == int(user_id)))
+        if user is None or not user.active or str(user.session_version) != version:
+            return None
+        return user
+
+    @login_manager.unauthorized_handler
+    def _unauthorized() -> Any:
+        from wms.errors import AuthenticationRequired, wants_json
+
+        if wants_json():
+            raise AuthenticationRequired("Sign in first.")
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def page_requires(roles: Iterable[str | Role] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Guard a page: signed in, holding one of `roles`, and past the second factor when the role needs it."""
+    wanted = frozenset(Role(r) for r in roles)
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            from wms import login_manager
+            from wms.errors import Forbidden
+
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            user: User = current_user  # type: ignore[assignment]
+            if user.needs_second_factor and not session.get("second_factor_done"):
+                if not user.has_totp:
+                    flash(_("Set up two-factor authentication to continue."), "warning")
+                    return redirect(url_for("auth.totp_enrol", next=request.full_path.rstrip("?")))
+                return redirect(url_for("auth.totp_verify", next=request.full_path.rstrip("?")))
+            roles_held = user.roles
+            if Role.ADMIN in roles_held:
+                roles_held = roles_held | {Role.SUPERVISOR}
+            if wanted and not (roles_held & wanted):
+                raise Forbidden(_("Your role does not give access to this page."))
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,9 @@
+"""Import every model module so the metadata is complete (Alembic, tests, create_all)."""
+
+from wms.auth.models import ApiToken, LoginAttempt, RecoveryCode, User, UserRole, UserWarehouse  # noqa: F401
+from wms.catalog.models import Barcode, Product  # noqa: F401
+from wms.idempotency_models import IdempotencyRecord  # noqa: F401
+from wms.layout.models import Aisle, Location, LocationFace, Rack, Resource, Warehouse, Zone  # noqa: F401
+from wms.printing.models import Printer  # noqa: F401
+from wms.stock.models import LedgerEntry, Quant  # noqa: F401
+from wms.tasks.models import Task  # noqa: F401
