@@ -9,21 +9,13 @@ from flask.cli import FlaskGroup
 
 def register_cli(app: Flask) -> None:
     """Attach every area's command group to the app's CLI."""
+    from wms.auth.cli import users_cli
     from wms.dbcli import db_cli
+    from wms.demo.cli import demo_cli
+    from wms.layout.cli import layout_cli
 
-    app.cli.add_command(db_cli)
-    for module, name in (
-        ("wms.layout.cli", "layout_cli"),
-        ("wms.auth.cli", "users_cli"),
-        ("wms.demo", "demo_cli"),
-    ):
-        try:
-            mod = __import__(module, fromlist=[name])
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        app.cli.add_command(getattr(mod, name))
+    for group in (db_cli, layout_cli, users_cli, demo_cli):
+        app.cli.add_command(group)
 
 
 def _create_app() -> Flask:
