@@ -1,3 +1,6 @@
 """Every API area's operations, imported so they register on the blueprint."""
 
 from wms.api import meta  # noqa: F401
+from wms.auth import api as auth_api  # noqa: F401
+from wms.catalog import api as catalog_api  # noqa: F401
+from wms.layout import api as layout_api  # noqa: F401

@@ -1,0 +1,3 @@
+"""auth API operations."""
+
+from __future__ import annotations

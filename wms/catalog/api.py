@@ -1,0 +1,3 @@
+"""catalog API operations."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""layout API operations."""
+
+from __future__ import annotations
