@@ -15,6 +15,7 @@ class ZoneKind(StrEnum):
     SHIP_DOCK = "ship_dock"
     QUARANTINE = "quarantine"
     RETURNS = "returns"
+    RESERVE = "reserve"  # overstock (pallets, shelves) that refills the flow-rack lanes from their back face
 
 
 class Face(StrEnum):

@@ -7,3 +7,6 @@ from wms.layout.models import Aisle, Location, LocationFace, Rack, Resource, War
 from wms.printing.models import Printer  # noqa: F401
 from wms.stock.models import LedgerEntry, Quant  # noqa: F401
 from wms.tasks.models import Task  # noqa: F401
+from wms.orders.models import Channel, Order, OrderLine, Reservation  # noqa: F401
+from wms.stock.levels import StockLevel  # noqa: F401
+from wms.webhooks.models import WebhookDelivery, WebhookEvent  # noqa: F401

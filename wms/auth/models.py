@@ -130,6 +130,7 @@ class ApiToken(Base):
         sa.ForeignKey("warehouses.id", ondelete="CASCADE"), index=True
     )
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    channel_id: Mapped[int | None] = mapped_column(sa.ForeignKey("channels.id", ondelete="CASCADE"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -141,4 +142,5 @@ class ApiToken(Base):
     __table_args__ = (
         sa.CheckConstraint("(purpose = 'user') = (user_id IS NOT NULL)", name="user_token_has_user"),
         sa.CheckConstraint("purpose = 'user' OR warehouse_id IS NOT NULL", name="machine_token_has_warehouse"),
+        sa.CheckConstraint("channel_id IS NULL OR purpose = 'channel'", name="channel_only_on_channel_tokens"),
     )
