@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from typing import Any
+
 from sqlalchemy import select
 
 from wms.db import db
@@ -89,19 +92,75 @@ def add_rack(
                 levels=levels, bay_width_m=bay_width_m, start_m=start_m)
     db.session.add(rack)
     db.session.flush()
-    for bay in range(1, bays + 1):
-        for level in range(1, levels + 1):
-            loc = Location(
-                zone=zone, rack=rack, code=location_code(code, bay, level), bay=bay, level=level,
-                aisle_index=pick_aisle.seq, position_m=round(start_m + (bay - 0.5) * bay_width_m, 3),
-            )
-            loc.faces = [
-                LocationFace(face=Face.PICK, aisle_id=pick_aisle.id, zone_id=zone.id),
-                LocationFace(face=Face.REPLENISH, aisle_id=replenish_aisle.id, zone_id=zone.id),
-            ]
-            db.session.add(loc)
-    db.session.flush()
+    sync_rack_lanes(rack, {})
     return rack
+
+
+def sync_rack_lanes(rack: Rack, existing: dict[str, Location]) -> Counter[str]:
+    """Create or realign the lanes of a rack; `existing` maps lane codes already in the warehouse to their rows."""
+    counts: Counter[str] = Counter()
+    zone, pick, rep = rack.zone, rack.pick_aisle, rack.replenish_aisle
+    for bay in range(1, rack.bays + 1):
+        for level in range(1, rack.levels + 1):
+            code = location_code(rack.code, bay, level)
+            loc = existing.get(code)
+            values = dict(zone_id=zone.id, rack_id=rack.id, bay=bay, level=level, aisle_index=pick.seq,
+                          position_m=round(rack.start_m + (bay - 0.5) * rack.bay_width_m, 3))
+            faces = {Face.PICK: pick.id, Face.REPLENISH: rep.id}
+            if loc is None:
+                loc = Location(warehouse_id=zone.warehouse_id, code=code, **values)
+                loc.faces = [LocationFace(face=f, aisle_id=a, zone_id=zone.id) for f, a in faces.items()]
+                db.session.add(loc)
+                counts["created"] += 1
+                continue
+            changed = set_location_place(loc, values, faces)
+            counts["updated" if changed else "unchanged"] += 1
+    db.session.flush()
+    return counts
+
+
+def set_location_place(loc: Location, values: dict[str, Any], faces: dict[Face, int]) -> bool:
+    """Move a location (zone, rack, coordinates) and set the aisles it is reached from; True if anything changed."""
+    current = {f.face: f.aisle_id for f in loc.faces}
+    if loc.zone_id != values["zone_id"] and loc.faces:
+        # The faces carry the zone in a composite key: drop them before the location changes zone.
+        loc.faces = []
+        db.session.flush()
+    changed = assign(loc, **values)
+    if current != faces:
+        by_face = {f.face: f for f in loc.faces}
+        for face in set(by_face) - set(faces):
+            loc.faces.remove(by_face[face])
+        for face, aisle_id in faces.items():
+            if face in by_face:
+                by_face[face].aisle_id = aisle_id
+            else:
+                loc.faces.append(LocationFace(face=face, aisle_id=aisle_id, zone_id=values["zone_id"]))
+        changed = True
+    return changed
+
+
+def assign(obj: Any, **values: Any) -> bool:
+    """Set attributes that differ; True when one did."""
+    changed = False
+    for key, value in values.items():
+        if getattr(obj, key) != value:
+            setattr(obj, key, value)
+            changed = True
+    return changed
+
+
+def remove(obj: Warehouse | Zone | Aisle | Rack | Location | Resource | Printer) -> None:
+    """Delete a layout entity with what hangs on it (an aisle's resource, a rack's lanes)."""
+    if isinstance(obj, Aisle):
+        res = db.session.scalar(select(Resource).where(Resource.aisle_id == obj.id))
+        if res is not None:
+            db.session.delete(res)
+    if isinstance(obj, Rack):
+        for lane in db.session.scalars(select(Location).where(Location.rack_id == obj.id)):
+            db.session.delete(lane)
+    db.session.delete(obj)
+    db.session.flush()
 
 
 def add_floor_location(zone: Zone, code: str, capacity_units: int | None = None) -> Location:
