@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from wms.auth.principal import Principal, current_principal
 from wms.errors import (
@@ -43,6 +44,7 @@ class Operation:
     idempotent: bool = False
     description: str = ""
     errors: tuple[int, ...] = ()
+    also: tuple[int, ...] = ()  # other success statuses answered with the same schema (e.g. 200 on replay)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -64,13 +66,49 @@ def parse_json_body(model: type[BaseModel]) -> BaseModel:
         raise UnsupportedMediaType("Send the body as application/json.")
     raw = request.get_data(cache=True)
     try:
-        json.loads(raw or b"")
+        parsed = json.loads(raw or b"")
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedRequest(f"The body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise MalformedRequest("The body is nested too deeply to be read.") from None
+    refuse_nul_characters(parsed)
     try:
         return model.model_validate_json(raw, strict=True)
     except ValidationError as exc:
         raise ValidationFailed("The request body is not valid.", errors=field_errors(exc)) from None
+
+
+def _nul_fields(value: Any, path: str) -> Iterable[str]:
+    if isinstance(value, str):
+        if "\x00" in value:
+            yield path or "(body)"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            sub = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                yield sub
+            else:
+                yield from _nul_fields(item, sub)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _nul_fields(item, f"{path}.{i}" if path else str(i))
+
+
+def refuse_nul_characters(value: Any, prefix: str = "") -> None:
+    """NUL cannot be stored in a PostgreSQL text column: refuse it as bad input rather than fail on write."""
+    fields = list(_nul_fields(value, prefix))
+    if fields:
+        raise ValidationFailed(
+            "Text may not contain the NUL character (\\u0000).",
+            errors=[{"field": f, "message": "contains a NUL character"} for f in fields],
+        )
+
+
+def refuse_oversize_body() -> None:
+    """Refuse a body over MAX_CONTENT_LENGTH on every operation, also those that never read a body."""
+    limit = request.max_content_length
+    if limit is not None and request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge()
 
 
 def parse_query(model: type[BaseModel]) -> BaseModel:
@@ -139,6 +177,7 @@ def operation(
     public: bool = False,
     idempotent: bool = False,
     errors: Iterable[int] = (),
+    also: Iterable[int] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare an API operation; the view receives path args plus `body`/`query` models when declared."""
 
@@ -159,11 +198,15 @@ def operation(
             idempotent=idempotent,
             description=(view.__doc__ or "").strip(),
             errors=tuple(errors),
+            also=tuple(also),
         )
 
         @functools.wraps(view)
         def wrapper(**path_args: Any) -> Response:
             g.error_rendered_as_json = True
+            refuse_oversize_body()
+            refuse_nul_characters(path_args)
+            refuse_nul_characters({k: request.args.getlist(k) for k in request.args})
             principal = current_principal()
             authorize(op, principal)
             kwargs: dict[str, Any] = dict(path_args)
