@@ -77,7 +77,7 @@ class Database:
         self._factories: dict[int, sessionmaker[Session]] = {}
 
     def init_app(self, app: Flask) -> None:
-        engine = make_engine(app.config["DATABASE_URL"])
+        engine = make_engine(app.config["DATABASE_URL"], **app.config.get("DATABASE_ENGINE_OPTIONS", {}))
         app.extensions["wms.db"] = sessionmaker(bind=engine, expire_on_commit=False)
         app.extensions["wms.engine"] = engine
         app.teardown_appcontext(self._teardown)

@@ -22,6 +22,7 @@ class Principal:
     purpose: TokenPurpose | None = None
     via_session: bool = False
     second_factor_done: bool = False
+    channel_id: int | None = None  # channel tokens speak for one sales channel
 
     @property
     def is_machine(self) -> bool:
@@ -70,7 +71,7 @@ def _from_token(raw: str) -> Principal:
         )
     return Principal(
         roles=frozenset(), warehouse_ids=frozenset({token.warehouse_id}), token_id=token.id,
-        purpose=TokenPurpose(token.purpose),
+        purpose=TokenPurpose(token.purpose), channel_id=token.channel_id,
     )
 
 

@@ -1,0 +1,1 @@
+"""Webhooks to sales channels through a transactional outbox."""

@@ -1,0 +1,170 @@
+"""Request and response bodies of the orders and stock API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+Sku = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
+Qty = Annotated[int, Field(gt=0, le=1_000_000, description="whole units of the product's unit")]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ShipTo(Strict):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=120)]
+    line1: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    line2: Annotated[str, StringConstraints(max_length=200)] | None = None
+    postcode: Annotated[str, StringConstraints(min_length=1, max_length=20)]
+    city: Annotated[str, StringConstraints(min_length=1, max_length=120)]
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(description="ISO 3166-1 alpha-2")
+    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
+    email: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class OrderLineIn(Strict):
+    sku: Sku
+    quantity: Qty
+
+
+class OrderIn(Strict):
+    external_id: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(
+        description="the channel's own order id; sending it again returns the same order")
+    lines: Annotated[list[OrderLineIn], Field(min_length=1, max_length=500)]
+    priority: Annotated[int, Field(ge=-100, le=100)] = 0
+    cutoff_at: AwareDatetime | None = Field(default=None, description="when the parcel must leave (carrier cutoff)")
+    carrier: Code | None = None
+    ship_to: ShipTo | None = None
+
+
+class OrderLineOut(BaseModel):
+    line_no: int
+    sku: str
+    quantity: int
+    allocated: int
+    backordered: int
+    picked: int
+
+
+class OrderOut(BaseModel):
+    external_id: str
+    channel: str
+    warehouse: str
+    status: str
+    priority: int
+    cutoff_at: dt.datetime | None
+    carrier: str | None
+    lines: list[OrderLineOut]
+    created_at: dt.datetime
+
+
+class StockOut(BaseModel):
+    sku: str
+    warehouse: str
+    on_hand: int
+    reserved: int
+    available: int
+
+
+class StockQuery(Strict):
+    sku: Annotated[list[Sku], Field(min_length=1, max_length=500)]
+
+
+class SaleLineIn(Strict):
+    sku: Sku
+    quantity: Qty
+
+
+class SaleIn(Strict):
+    reference: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(
+        description="the till's ticket number")
+    lines: Annotated[list[SaleLineIn], Field(min_length=1, max_length=200)]
+
+
+class SaleOut(BaseModel):
+    reference: str
+    warehouse: str
+    lines: list[StockOut]
+
+
+class AdjustmentIn(Strict):
+    sku: Sku
+    location: Code
+    delta: Annotated[int, Field(ge=-1_000_000, le=1_000_000)] | None = Field(
+        default=None, description="units to add (positive) or remove (negative)")
+    counted: Annotated[int, Field(ge=0, le=1_000_000)] | None = Field(
+        default=None, description="the units counted in the location (a cycle count); exclusive with delta")
+    note: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class AdjustmentOut(BaseModel):
+    sku: str
+    location: str
+    on_hand: int
+    reserved: int
+    delta: int
+
+
+class TransferEnd(Strict):
+    warehouse: Code
+    location: Code
+
+
+class TransferIn(Strict):
+    sku: Sku
+    quantity: Qty
+    source: TransferEnd = Field(alias="from")
+    destination: TransferEnd = Field(alias="to")
+    note: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+
+
+class TransferOut(BaseModel):
+    sku: str
+    quantity: int
+    source: AdjustmentOut = Field(serialization_alias="from")
+    destination: AdjustmentOut = Field(serialization_alias="to")
+
+
+class ChannelIn(Strict):
+    code: Code
+    name: Annotated[str, StringConstraints(min_length=1, max_length=120)]
+    kind: Annotated[str, StringConstraints(pattern="^(web_shop|marketplace|pos)$")]
+    warehouse: Code
+    webhook_url: Annotated[str, StringConstraints(pattern=r"^https?://", max_length=500)] | None = None
+
+
+class ChannelOut(BaseModel):
+    code: str
+    name: str
+    kind: str
+    warehouse: str
+    webhook_url: str | None
+    active: bool
+
+
+class ChannelCreated(ChannelOut):
+    webhook_secret: str | None = Field(description="shown once: the HMAC key that signs webhooks")
+    token: str = Field(description="shown once: the channel's API token")
+
+
+class WebhookEventOut(BaseModel):
+    id: int
+    topic: str
+    object_key: str
+    created_at: dt.datetime
+    attempts: int
+    delivered_at: dt.datetime | None
+    next_attempt_at: dt.datetime
+    last_error: str | None
+
+
+class WebhookEventsQuery(Strict):
+    status: Annotated[str, StringConstraints(pattern="^(pending|delivered|all)$")] = "all"
+    limit: Annotated[int, Field(ge=1, le=500)] = 100

@@ -1,0 +1,246 @@
+"""Order intake with reservation in one transaction, cancellation, and backorders filled when stock arrives."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from wms.catalog.models import Product
+from wms.db import db
+from wms.enums import StockReason
+from wms.errors import Conflict, NotFound, ValidationFailed
+from wms.layout.models import Location
+from wms.orders.allocation import LaneStock, choose_lanes
+from wms.orders.models import OPEN_ORDER_STATUSES, Channel, Order, OrderLine, OrderStatus, Reservation
+from wms.stock.availability import pickable_quants
+from wms.stock.models import LedgerEntry, Quant
+from wms.webhooks import outbox
+
+
+class OrderConflict(Conflict):
+    """The channel already sent an order with this id, with different content."""
+
+    slug = "order-id-reused"
+    title = "This channel order id was already used for a different order"
+
+
+class OrderNotCancellable(Conflict):
+    slug = "order-not-cancellable"
+    title = "The order can no longer be cancelled"
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    sku: str
+    quantity: int
+
+
+@dataclass
+class OrderRequest:
+    external_id: str
+    lines: list[LineRequest]
+    priority: int = 0
+    cutoff_at: Any = None
+    carrier_code: str | None = None
+    ship_to: dict[str, Any] = field(default_factory=dict)
+
+    def content_hash(self) -> str:
+        data = {
+            "lines": [(ln.sku, ln.quantity) for ln in self.lines], "priority": self.priority,
+            "cutoff_at": self.cutoff_at.isoformat() if self.cutoff_at else None,
+            "carrier": self.carrier_code, "ship_to": self.ship_to,
+        }
+        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass
+class IntakeResult:
+    order: Order
+    created: bool
+
+
+def _products_by_sku(lines: list[LineRequest]) -> dict[str, Product]:
+    skus = {ln.sku for ln in lines}
+    products = {p.sku: p for p in db.session.scalars(select(Product).where(Product.sku.in_(skus)))}
+    errors = []
+    for i, ln in enumerate(lines):
+        product = products.get(ln.sku)
+        if product is None:
+            errors.append({"field": f"lines.{i}.sku", "message": f"unknown SKU {ln.sku!r}"})
+        elif not product.active:
+            errors.append({"field": f"lines.{i}.sku", "message": f"SKU {ln.sku!r} is no longer sold"})
+    if errors:
+        raise ValidationFailed("Some order lines name products the catalog does not have.", errors=errors)
+    return products
+
+
+def _existing(channel: Channel, external_id: str) -> Order | None:
+    return db.session.scalar(select(Order).where(Order.channel_id == channel.id, Order.external_id == external_id))
+
+
+def _replay(order: Order, request: OrderRequest) -> IntakeResult:
+    if order.content_hash != request.content_hash():
+        raise OrderConflict(f"Order {request.external_id!r} of this channel exists with different lines or "
+                            "details; send a new order id for a new order.")
+    return IntakeResult(order, created=False)
+
+
+def create_order(channel: Channel, request: OrderRequest, *, actor_token_id: int | None = None) -> IntakeResult:
+    """Accept a channel order once per channel order id, reserving stock in the same transaction."""
+    if not request.lines:
+        raise ValidationFailed("An order needs at least one line.", errors=[{"field": "lines", "message": "empty"}])
+    existing = _existing(channel, request.external_id)
+    if existing is not None:
+        return _replay(existing, request)
+    products = _products_by_sku(request.lines)
+    order = Order(
+        channel_id=channel.id, external_id=request.external_id, content_hash=request.content_hash(),
+        warehouse_id=channel.warehouse_id, status=OrderStatus.ACCEPTED, priority=request.priority,
+        cutoff_at=request.cutoff_at, carrier_code=request.carrier_code, ship_to=request.ship_to,
+    )
+    order.lines = [OrderLine(line_no=i + 1, product_id=products[ln.sku].id, quantity=ln.quantity)
+                   for i, ln in enumerate(request.lines)]
+    try:
+        with db.session.begin_nested():
+            db.session.add(order)
+            db.session.flush()
+    except IntegrityError:
+        # A twin request committed the same channel order id while we waited on its row.
+        twin = _existing(channel, request.external_id)
+        if twin is None:
+            raise
+        return _replay(twin, request)
+    allocate_order(order, actor_token_id=actor_token_id)
+    outbox.order_status_changed(order)
+    return IntakeResult(order, created=True)
+
+
+def _reserve(line: OrderLine, order: Order, *, actor_token_id: int | None, actor_user_id: int | None) -> int:
+    """Reserve what the pick lanes can give for one line (rows locked); returns units reserved."""
+    wanted = line.quantity - line.allocated
+    if wanted <= 0:
+        return 0
+    quants = list(db.session.scalars(
+        pickable_quants(line.product_id, order.warehouse_id)
+        .where(Quant.on_hand > Quant.reserved)
+        .order_by(Quant.id)
+        .with_for_update(of=Quant)
+    ))
+    if not quants:
+        return 0
+    locations = {loc.id: loc for loc in db.session.scalars(
+        select(Location).where(Location.id.in_([q.location_id for q in quants])))}
+    lanes = [LaneStock(q.id, q.available, locations[q.location_id].aisle_index or 0,
+                       locations[q.location_id].position_m or 0.0, locations[q.location_id].level or 0)
+             for q in quants]
+    by_id = {q.id: q for q in quants}
+    existing = {r.quant_id: r for r in line.reservations}
+    total = 0
+    for quant_id, units in choose_lanes(lanes, wanted):
+        quant = by_id[quant_id]
+        quant.reserved += units
+        if quant_id in existing:
+            existing[quant_id].quantity += units
+        else:
+            line.reservations.append(Reservation(quant_id=quant_id, quantity=units))
+        db.session.add(LedgerEntry(
+            product_id=quant.product_id, location_id=quant.location_id, delta_reserved=units,
+            reason=StockReason.RESERVATION, reference=f"order:{order.id}", actor_token_id=actor_token_id,
+            actor_user_id=actor_user_id,
+        ))
+        total += units
+    line.allocated += total
+    return total
+
+
+def _refresh_status(order: Order) -> None:
+    if order.status not in OPEN_ORDER_STATUSES:
+        return
+    short = any(ln.allocated < ln.quantity for ln in order.lines)
+    order.status = OrderStatus.BACKORDERED if short else OrderStatus.ALLOCATED
+
+
+def allocate_order(order: Order, *, actor_token_id: int | None = None, actor_user_id: int | None = None) -> int:
+    """Reserve stock for every unallocated unit of the order; lines in product order so locks never deadlock."""
+    reserved = 0
+    touched: set[int] = set()
+    for line in sorted(order.lines, key=lambda ln: ln.product_id):
+        units = _reserve(line, order, actor_token_id=actor_token_id, actor_user_id=actor_user_id)
+        if units:
+            touched.add(line.product_id)
+        reserved += units
+    _refresh_status(order)
+    db.session.flush()
+    for product_id in touched:
+        outbox.stock_changed(product_id, order.warehouse_id)
+    return reserved
+
+
+def allocate_backorders(product_id: int, warehouse_id: int) -> int:
+    """Give newly arrived stock to waiting order lines: highest priority, then oldest, first."""
+    lines = list(db.session.scalars(
+        select(OrderLine).join(Order)
+        .where(OrderLine.product_id == product_id, Order.warehouse_id == warehouse_id,
+               Order.status == OrderStatus.BACKORDERED, OrderLine.allocated < OrderLine.quantity)
+        .order_by(Order.priority.desc(), Order.created_at, Order.id)
+    ))
+    total = 0
+    for line in lines:
+        order = line.order
+        before = order.status
+        units = _reserve(line, order, actor_token_id=None, actor_user_id=None)
+        if units == 0:
+            break
+        total += units
+        _refresh_status(order)
+        if order.status != before:
+            outbox.order_status_changed(order)
+    db.session.flush()
+    if total:
+        outbox.stock_changed(product_id, warehouse_id)
+    return total
+
+
+def release_reservations(order: Order) -> None:
+    """Give back every unit the order holds (cancellation)."""
+    for line in order.lines:
+        for res in list(line.reservations):
+            quant = db.session.get(Quant, res.quant_id, with_for_update=True)
+            quant.reserved -= res.quantity
+            db.session.add(LedgerEntry(
+                product_id=quant.product_id, location_id=quant.location_id, delta_reserved=-res.quantity,
+                reason=StockReason.RESERVATION, reference=f"order:{order.id}", note="released",
+            ))
+            line.reservations.remove(res)
+        line.allocated = 0
+    db.session.flush()
+
+
+def cancel_order(order: Order) -> Order:
+    """Cancel an order not yet in picking; its reservations return to available stock."""
+    if order.status == OrderStatus.CANCELLED:
+        return order
+    if order.status not in OPEN_ORDER_STATUSES:
+        raise OrderNotCancellable(f"Order {order.external_id} is {order.status.value}; it can no longer be cancelled.")
+    products = {ln.product_id for ln in order.lines if ln.allocated}
+    release_reservations(order)
+    order.status = OrderStatus.CANCELLED
+    db.session.flush()
+    outbox.order_status_changed(order)
+    for product_id in products:
+        outbox.stock_changed(product_id, order.warehouse_id)
+        allocate_backorders(product_id, order.warehouse_id)
+    return order
+
+
+def get_order(channel: Channel, external_id: str) -> Order:
+    """The channel's order with this id, or NotFound."""
+    order = _existing(channel, external_id)
+    if order is None:
+        raise NotFound(f"Channel {channel.code} has no order {external_id!r}.")
+    return order

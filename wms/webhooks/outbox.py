@@ -1,0 +1,53 @@
+"""Write webhook events in the same transaction as the change they describe (transactional outbox)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from wms.db import db, utcnow
+from wms.orders.models import Channel
+from wms.webhooks.models import WebhookEvent
+
+if TYPE_CHECKING:
+    from wms.orders.models import Order
+
+
+def emit(channel: Channel, topic: str, object_key: str, payload: dict[str, Any]) -> WebhookEvent | None:
+    """Queue one event for one channel (no-op when the channel has no webhook URL)."""
+    if not channel.webhook_url or not channel.active:
+        return None
+    event = WebhookEvent(channel_id=channel.id, topic=topic, object_key=object_key,
+                         payload={"topic": topic, "at": utcnow().isoformat(), "data": payload})
+    db.session.add(event)
+    return event
+
+
+def order_status_changed(order: Order) -> None:
+    """Tell the order's channel its new status."""
+    channel = order.channel or db.session.get(Channel, order.channel_id)
+    lines = [{"line_no": ln.line_no, "sku": ln.product.sku if ln.product else None, "quantity": ln.quantity,
+              "allocated": ln.allocated, "picked": ln.picked} for ln in order.lines]
+    emit(channel, "order.status_changed", f"order:{order.id}",
+         {"order_id": order.external_id, "status": order.status.value, "lines": lines})
+
+
+def stock_changed(product_id: int, warehouse_id: int) -> None:
+    """Tell every channel selling from the warehouse the product's new available quantity."""
+    from wms.catalog.models import Product
+    from wms.layout.models import Warehouse
+    from wms.stock.availability import availability
+
+    channels = list(db.session.scalars(select(Channel).where(
+        Channel.warehouse_id == warehouse_id, Channel.webhook_url.is_not(None), Channel.active.is_(True))))
+    if not channels:
+        return
+    db.session.flush()
+    avail = availability([product_id], warehouse_id)[product_id]
+    sku = db.session.get(Product, product_id).sku
+    warehouse = db.session.get(Warehouse, warehouse_id).code
+    for channel in channels:
+        emit(channel, "stock.changed", f"stock:{warehouse}:{sku}",
+             {"sku": sku, "warehouse": warehouse, "on_hand": avail.on_hand, "reserved": avail.reserved,
+              "available": avail.available})
