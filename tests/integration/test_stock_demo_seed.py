@@ -1,0 +1,103 @@
+"""`wms demo seed` builds a usable demo on PostgreSQL, writes stock through the ledger, and is idempotent."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+from barcode import EAN13
+from sqlalchemy import func, select
+
+from wms.auth import services as auth
+from wms.auth.models import User
+from wms.catalog.models import Barcode, Product
+from wms.db import Base, db
+from wms.demo.products import DEMO_PRODUCTS, ean13_check_digit
+from wms.enums import Role, ZoneKind
+from wms.layout.models import Location, Warehouse, Zone
+from wms.stock import services as stock
+from wms.stock.models import LedgerEntry, Quant
+
+
+def _row_counts() -> dict[str, int]:
+    return {t.name: db.session.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables}
+
+
+@pytest.fixture
+def seeded(app, runner):  # type: ignore[no-untyped-def]
+    result = runner.invoke(args=["demo", "seed"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        yield result.output
+
+
+@pytest.mark.parametrize("body, digit", [("400638133393", "1"), ("978030640615", "7"), ("590123412345", "7")])
+def test_ean13_check_digit_matches_published_barcodes(body, digit):  # type: ignore[no-untyped-def]
+    assert ean13_check_digit(body) == digit
+
+
+def test_every_demo_barcode_is_a_valid_ean13(seeded):  # type: ignore[no-untyped-def]
+    codes = db.session.scalars(select(Barcode.code).join(Product).where(Product.sku.like("DEMO-%"))).all()
+    assert len(codes) == len(DEMO_PRODUCTS) >= 40
+    for code in codes:
+        assert EAN13(code[:12]).get_fullcode() == code
+    normalized = db.session.scalars(select(Barcode.normalized)).all()
+    assert sorted(normalized) == sorted(code.zfill(14) for code in codes)
+
+
+def test_demo_catalog_keeps_accents_and_zpl_control_characters_as_typed(seeded):  # type: ignore[no-untyped-def]
+    names = set(db.session.scalars(select(Product.name)))
+    assert "Crème de marrons 250 g" in names
+    assert "Café ^XZ^XA~JA_x" in names
+
+
+def test_seed_prints_its_progress(seeded):  # type: ignore[no-untyped-def]
+    for step in ("layout: importing warehouse.yaml", "users: 5 created", "stock: 40 pick lanes filled",
+                 "demo warehouse DEMO ready"):
+        assert step in seeded
+
+
+def test_demo_stock_sits_in_pick_lanes_of_both_rack_zones_and_matches_the_ledger(seeded):  # type: ignore[no-untyped-def]
+    rows = db.session.execute(
+        select(Zone.code, Zone.kind, Location.rack_id, Quant.product_id, Quant.location_id, Quant.on_hand)
+        .join(Location, Location.id == Quant.location_id).join(Zone, Zone.id == Location.zone_id)
+    ).all()
+    assert Counter(r.code for r in rows) == Counter(p.zone for p in DEMO_PRODUCTS)
+    assert all(r.kind == ZoneKind.RACK and r.rack_id is not None and r.on_hand > 0 for r in rows)
+    assert len({r.location_id for r in rows}) == len(rows), "one product per pick lane"
+    for r in rows:
+        product, lane = db.session.get(Product, r.product_id), db.session.get(Location, r.location_id)
+        assert stock.ledger_balance(product, lane) == (r.on_hand, 0)
+    warehouse = db.session.scalar(select(Warehouse).where(Warehouse.code == "DEMO"))
+    cafe = db.session.scalar(select(Product).where(Product.name == "Café ^XZ^XA~JA_x"))
+    assert stock.stock_of(cafe, warehouse).available == next(p.units for p in DEMO_PRODUCTS if p.sku == cafe.sku)
+
+
+def test_demo_people_can_sign_in_with_the_credentials_on_the_banner(seeded):  # type: ignore[no-untyped-def]
+    from wms.demo.users import DEMO_USERS
+
+    for demo in DEMO_USERS:
+        user = auth.authenticate_password(demo.username, demo.password, "127.0.0.1")
+        assert user.roles == {demo.role}
+        assert user.needs_second_factor == (demo.role in (Role.ADMIN, Role.SUPERVISOR))
+        assert not user.has_totp, "admins and supervisors enrol their own authenticator at first sign-in"
+        if demo.badge:
+            assert auth.authenticate_badge(demo.badge, demo.pin, "127.0.0.1").id == user.id
+    badged = {u.username for u in db.session.scalars(select(User).where(User.badge_code.is_not(None)))}
+    assert badged == {"picker", "receiver"}
+
+
+def test_second_seed_changes_nothing(app, runner, seeded):  # type: ignore[no-untyped-def]
+    before = _row_counts()
+    ledger_before = db.session.scalars(select(LedgerEntry.id).order_by(LedgerEntry.id)).all()
+    db.session.rollback()
+    again = runner.invoke(args=["demo", "seed"])
+    assert again.exit_code == 0, again.output
+    assert "users: 0 created, 5 already there" in again.output
+    assert "stock: 0 pick lanes filled, 40 already stocked" in again.output
+    layout_counts = re.findall(r"created +(\d+) +updated +(\d+) +unchanged +(\d+) +removed +(\d+)", again.output)
+    assert len(layout_counts) == 7
+    assert all((c, u, r) == ("0", "0", "0") and int(same) > 0 for c, u, same, r in layout_counts)
+    assert _row_counts() == before
+    assert db.session.scalars(select(LedgerEntry.id).order_by(LedgerEntry.id)).all() == ledger_before
