@@ -24,3 +24,5 @@ errorlog = "-"
 loglevel = os.environ.get("WMS_LOG_LEVEL", "info")
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 proc_name = "wms-web"
+# gunicorn 27 opens a control socket under $HOME; nothing here uses it and the service has no writable home.
+control_socket_disable = True
