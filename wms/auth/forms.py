@@ -16,8 +16,9 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def role_choices() -> list[tuple[str, str]]:
-    return [(r.value, r.value) for r in Role]
+def role_choices() -> list[str]:
+    # Plain strings (value = label): tuples are deprecated in WTForms 3.3, SelectChoice is missing before it.
+    return [r.value for r in Role]
 
 
 class LoginForm(FlaskForm):
@@ -78,7 +79,6 @@ class BadgeSetForm(FlaskForm):
 
 class TokenCreateForm(FlaskForm):
     name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
-    purpose = SelectField(_l("Purpose"), choices=[("channel", "channel"), ("print_site", "print_site"),
-                                                  ("user", "user")])
+    purpose = SelectField(_l("Purpose"), choices=["channel", "print_site", "user"])
     warehouse = SelectField(_l("Warehouse"), choices=[], validate_choice=False)
     username = StringField(_l("User (personal token)"), validators=[Optional(), Length(max=64)])
