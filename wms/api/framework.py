@@ -18,6 +18,7 @@ from wms.errors import (
     AuthenticationRequired,
     Forbidden,
     MalformedRequest,
+    NotFound,
     UnsupportedMediaType,
     ValidationFailed,
 )
@@ -25,6 +26,7 @@ from wms.errors import (
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+MAX_ID = 2**31 - 1  # PostgreSQL integer primary keys
 
 
 @dataclass
@@ -102,6 +104,13 @@ def refuse_nul_characters(value: Any, prefix: str = "") -> None:
             "Text may not contain the NUL character (\\u0000).",
             errors=[{"field": f, "message": "contains a NUL character"} for f in fields],
         )
+
+
+def refuse_out_of_range_ids(path_args: dict[str, Any]) -> None:
+    """An integer id beyond the database's integer range names no row: say so before the database overflows."""
+    for name, value in path_args.items():
+        if isinstance(value, int) and not 1 <= value <= MAX_ID:
+            raise NotFound(f"No resource has {name} {value}.")
 
 
 def refuse_oversize_body() -> None:
@@ -206,6 +215,7 @@ def operation(
             g.error_rendered_as_json = True
             refuse_oversize_body()
             refuse_nul_characters(path_args)
+            refuse_out_of_range_ids(path_args)
             refuse_nul_characters({k: request.args.getlist(k) for k in request.args})
             principal = current_principal()
             authorize(op, principal)
@@ -241,7 +251,7 @@ def openapi_path(rule: str) -> tuple[str, list[dict[str, Any]]]:
     """Flask rule -> OpenAPI path template and its path parameters."""
     params = []
     for conv, name in _CONVERTER.findall(rule):
-        schema: dict[str, Any] = {"type": "integer", "minimum": 1} if conv == "int" else {"type": "string", "minLength": 1}
+        schema: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": MAX_ID} if conv == "int" else {"type": "string", "minLength": 1}
         params.append({"name": name, "in": "path", "required": True, "schema": schema})
     return _CONVERTER.sub(r"{\2}", rule), params
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
-from wms.api.framework import OPERATIONS, Operation, api_base_path, openapi_path
+from wms.api.framework import MUTATING, OPERATIONS, Operation, api_base_path, openapi_path
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -63,8 +63,12 @@ def _problem_responses(op: Operation) -> dict[str, Any]:
         codes.add(422)
     if not op.public:
         codes |= {401, 403}
-    if "{" in openapi_path(op.rule)[0]:
+    # Path parameters and bodies name things (a SKU, a warehouse, a location) that may not exist.
+    if "{" in openapi_path(op.rule)[0] or op.body:
         codes.add(404)
+    # The commit boundary turns any database constraint refusal of a write into a 409.
+    if op.method in MUTATING:
+        codes.add(409)
     if op.idempotent:
         codes |= {409, 428}
     codes |= set(op.errors)
@@ -119,7 +123,7 @@ def build_document(server_url: str = "") -> dict[str, Any]:
         ok: dict[str, Any] = {"description": "Success"}
         if op.status != 204 and op.response is not None:
             ok["content"] = {"application/json": {"schema": schemas.ref(op.response)}}
-        item["responses"] = {str(op.status): ok, **_problem_responses(op)}
+        item["responses"] = {str(op.status): ok, **{str(c): ok for c in op.also}, **_problem_responses(op)}
         if op.public:
             item["security"] = []
         else:
