@@ -171,3 +171,15 @@ def test_unknown_product_is_a_404_problem(client, supervisor_headers):  # type: 
     resp = client.get("/api/v1/products/NOPE", headers=supervisor_headers)
     assert resp.status_code == 404
     assert resp.mimetype == "application/problem+json"
+
+
+def test_the_database_refuses_a_duplicate_the_service_check_missed(client, supervisor_headers, widget, monkeypatch):  # type: ignore[no-untyped-def]
+    # Two requests racing both pass the service check; the unique constraint still refuses the second.
+    monkeypatch.setattr(catalog, "_owner_of", lambda normalized: None)
+    resp = client.post("/api/v1/products", headers=supervisor_headers, json={
+        "sku": "SKU-9", "name": "Racer", "barcodes": [{"code": "0036000291452"}]})
+    assert resp.status_code == 409
+    assert resp.mimetype == "application/problem+json"
+    assert resp.json["type"] == "/problems/duplicate-barcode"
+    assert resp.json["constraint"] == "uq_barcodes_normalized"
+    assert client.get("/api/v1/products/SKU-9", headers=supervisor_headers).status_code == 404
