@@ -45,3 +45,22 @@ def test_glyphs_the_renderer_lacks_are_shown_as_question_marks_and_reported():
     result = preview.png(ProductLabel("SKU-1", "Grüße 中", internal_code="X1"))
     assert len(result.pages) == 1
     assert "中" in result.substituted_glyphs
+
+
+def test_every_page_of_every_document_previews_as_well_formed_svg():
+    from tests.unit.labels.test_documents import FROM, SSCC, TO, pick_order
+    from wms.labels.documents import CarrierLabel, Gs1LogisticLabel, location_label_pair
+
+    documents = [
+        pick_order(12),
+        CarrierLabel(FROM, TO, "UPS", "Standard", 500, "1Z999AA10123456784", SSCC, "SO-1"),
+        Gs1LogisticLabel(SSCC, FROM, TO, content_gtin="10614141000415", count=3),
+        ToteLabel("T-1", qr_payload="é 中"),
+        *location_label_pair("B-02-01"),
+        ProductLabel("SKU-2", "Thing", ean="4006381333931"),
+    ]
+    for document in documents:
+        pages = preview.svg(document)
+        assert len(pages) == len(document.labels())
+        for page in pages:
+            assert ET.fromstring(page).tag == f"{SVG}svg"
