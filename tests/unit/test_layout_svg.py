@@ -87,3 +87,15 @@ def test_floor_zones_list_their_locations_resources_and_printers() -> None:
 def test_legend_labels_can_be_translated() -> None:
     svg = warehouse_svg(ZONES, {"pick": "allée de prélèvement"})
     assert "allée de prélèvement" in svg and "replenish aisle" in svg
+
+
+def test_every_lane_cell_lies_inside_its_rack_and_above_the_zone_head() -> None:
+    root = parsed()
+    zone = root.find(".//s:g[@data-zone='A']", NS)
+    head_y = float(next(r for r in zone.findall("s:rect", NS) if r.get("class") == "zone-head").get("y"))
+    racks = {r.find("s:title", NS).text.split()[-1]: r for r in zone.findall("s:rect", NS) if r.get("class") == "rack"}
+    for g in zone.findall("s:g[@class='lane']", NS):
+        cell, frame = g.find("s:rect", NS), racks[g.get("data-lane")[:3]]
+        x, y, w, h = (float(cell.get(k)) for k in ("x", "y", "width", "height"))
+        fx, fy, fw, fh = (float(frame.get(k)) for k in ("x", "y", "width", "height"))
+        assert fx <= x and x + w <= fx + fw and fy <= y and y + h <= fy + fh <= head_y

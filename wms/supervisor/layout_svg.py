@@ -110,22 +110,24 @@ def _rack_zone_width(zone: ZoneData) -> float:
 def _rack_zone(zone: ZoneData, x0: float, height: float) -> tuple[list[str], float]:
     width = max(_rack_zone_width(zone), 120.0)
     length = zone.aisle_length_m or 1.0
-    scale = (height - TOP - HEAD_H) / length
+    # One scale for every zone and heads aligned at the bottom, so aisle lengths compare at a glance.
+    scale = SCALE
+    top = height - HEAD_H - length * scale
 
     def y_of(pos_m: float) -> float:
-        return TOP + (length - pos_m) * scale
+        return top + (length - pos_m) * scale
 
     out = [f'<g class="zone rack-zone" data-zone="{_e(zone.code)}">',
-           _rect(x0, TOP - 30, width, height - TOP + 30, "zone-frame", zone.name),
-           _text(x0 + width / 2, TOP - 12, f"{zone.code} · {zone.name}", "zone-title")]
+           _rect(x0, top - 30, width, height - top + 30, "zone-frame", zone.name),
+           _text(x0 + width / 2, top - 12, f"{zone.code} · {zone.name}", "zone-title")]
     x = x0
     slot_x: dict[int, tuple[float, float]] = {}
     ordered = sorted(zone.aisles, key=lambda a: a.seq)
     for i, aisle in enumerate(ordered):
         colour = FACE_COLOURS.get(aisle.face, "#999")
-        out.append(_rect(x, TOP, AISLE_W, length * scale, f"aisle aisle-{_e(aisle.face)}",
+        out.append(_rect(x, top, AISLE_W, length * scale, f"aisle aisle-{_e(aisle.face)}",
                          f"{aisle.code} ({aisle.face})", extra=f' fill="{colour}"'))
-        out.append(f'<text class="aisle-label" transform="translate({x + AISLE_W / 2 + 4:.1f},{TOP + 8:.1f}) '
+        out.append(f'<text class="aisle-label" transform="translate({x + AISLE_W / 2 + 4:.1f},{top + 8:.1f}) '
                    f'rotate(90)">{_e(aisle.code)}</text>')
         x += AISLE_W
         if i < len(ordered) - 1:
@@ -141,9 +143,9 @@ def _rack_zone(zone: ZoneData, x0: float, height: float) -> tuple[list[str], flo
         out.append(_rect(rx, y_of(end), rw, (end - rack.start_m) * scale, "rack", f"rack {rack.code}"))
         cell_w = rw / max(rack.levels, 1)
         for lane in rack.lanes:
-            top = y_of(lane.position_m + rack.bay_width_m / 2)
+            cell_top = y_of(lane.position_m + rack.bay_width_m / 2)
             out.append(f'<g class="lane" data-lane="{_e(lane.code)}">'
-                       + _rect(rx + (lane.level - 1) * cell_w + 1, top + 1, cell_w - 2, rack.bay_width_m * scale - 2,
+                       + _rect(rx + (lane.level - 1) * cell_w + 1, cell_top + 1, cell_w - 2, rack.bay_width_m * scale - 2,
                                "lane-cell", lane.code) + "</g>")
         out.append(f'<text class="rack-label" transform="translate({rx + rw / 2 - 4:.1f},{y_of(end) + 6:.1f}) '
                    f'rotate(90)">{_e(rack.code)}</text>')
