@@ -1,0 +1,1 @@
+"""Pure planning algorithms on plain dataclasses: no database, no Flask."""
