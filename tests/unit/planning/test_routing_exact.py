@@ -119,3 +119,15 @@ def test_held_karp_refuses_more_stops_than_it_can_enumerate() -> None:
     layout = RackZoneLayout(20, 10.0, 2.0)
     with pytest.raises(RoutingInputInvalid):
         route_held_karp(layout, [Pick(a, 5.0) for a in range(14)])
+
+
+@pytest.mark.parametrize("middles", [(), (5.0,)], ids=["single block", "two blocks"])
+def test_exact_router_equals_held_karp_with_twelve_stops(middles: tuple[float, ...]) -> None:
+    rng = random.Random(12)
+    for _ in range(10):
+        layout = RackZoneLayout(8, 10.0, 2.0, rng.randrange(8), middles)
+        places = rng.sample([(a, float(y)) for a in range(8) for y in range(1, 10)], 12)
+        picks = [Pick(a, y) for a, y in places]
+        assert route_picks(layout, picks).length_m == pytest.approx(
+            route_held_karp(layout, picks).length_m, abs=TOLERANCE
+        )

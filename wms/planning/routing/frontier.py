@@ -202,11 +202,11 @@ def route_exact(layout: RackZoneLayout, stops: Sequence[Stop], method: str) -> R
                         back[ns] = (state, (kind,))
             costs = nxt
             steps.append((("V", j, b), back))
-        required = zone.required[j]
+        required = [k for k, req in enumerate(zone.required[j]) if req]
         nxt, back = {}, {}
         for state, cost in costs.items():
             for mults, ns in _horizontal(state):
-                if any(req and not state[k] and not mults[k] for k, req in enumerate(required)):
+                if required and any(not state[k] and not mults[k] for k in required):
                     continue
                 if ns == CLOSED:
                     if j >= zone.last_busy and (best_closed is None or cost < best_closed[0]):

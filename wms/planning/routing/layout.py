@@ -99,7 +99,7 @@ class Route:
 
 def group_stops(layout: RackZoneLayout, picks: Iterable[Pick]) -> list[Stop]:
     """Validate picks and merge those at the same aisle and position into one stop, sorted."""
-    by_place: dict[tuple[int, float], list[str | None]] = {}
+    places: list[tuple[int, float, str | None]] = []
     for pick in picks:
         if not 0 <= pick.aisle < layout.aisle_count:
             raise RoutingInputInvalid(
@@ -112,9 +112,15 @@ def group_stops(layout: RackZoneLayout, picks: Iterable[Pick]) -> list[Stop]:
         for cross in layout.cross_aisles_m:
             if abs(y - cross) <= EPS:
                 y = cross
-        key = next((k for k in by_place if k[0] == pick.aisle and abs(k[1] - y) <= EPS), (pick.aisle, y))
-        by_place.setdefault(key, []).append(pick.id)
-    return [Stop(aisle, y, tuple(ids)) for (aisle, y), ids in sorted(by_place.items())]
+        places.append((pick.aisle, y, pick.id))
+    places.sort(key=lambda p: (p[0], p[1]))
+    stops: list[Stop] = []
+    for aisle, y, pick_id in places:
+        if stops and stops[-1].aisle == aisle and y - stops[-1].y <= EPS:
+            stops[-1] = Stop(aisle, stops[-1].y, (*stops[-1].pick_ids, pick_id))
+        else:
+            stops.append(Stop(aisle, y, (pick_id,)))
+    return stops
 
 
 def depot_stop(layout: RackZoneLayout) -> Stop:
