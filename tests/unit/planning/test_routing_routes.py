@@ -155,3 +155,13 @@ def test_a_zone_that_cannot_exist_is_refused(layout_args: tuple, message: str) -
 def test_a_pick_outside_the_zone_is_refused(pick: Pick) -> None:
     with pytest.raises(RoutingInputInvalid, match="'x'"):
         route_picks(RackZoneLayout(3, 10.0, 2.0), [pick])
+
+
+def test_zones_with_more_middle_cross_aisles_than_the_exact_limit_get_a_valid_heuristic_route() -> None:
+    rng = random.Random(5)
+    layout = RackZoneLayout(6, 10.0, 2.0, 2, (2.0, 4.0, 6.0, 8.0))
+    picks = [Pick(rng.randrange(6), round(rng.uniform(0, 10), 1), f"p{i}") for i in range(20)]
+    route = route_picks(layout, picks)
+    assert route.method == "heuristic"
+    _assert_is_a_walk_through_every_pick(layout, picks, route)
+    assert route.length_m >= route_held_karp(layout, picks[:8]).length_m - 1e-9
