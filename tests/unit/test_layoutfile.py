@@ -199,3 +199,8 @@ def test_json_unknown_keys_and_overlaps_name_their_lines() -> None:
 
 def test_a_file_that_is_not_a_mapping_is_refused() -> None:
     assert problems_of("- just\n- a list\n")[0].reason.startswith("the file must be a mapping")
+
+
+def test_json_indented_with_tabs_is_read() -> None:
+    text = json.dumps(yaml.safe_load(BASE), indent="\t")
+    assert parse_layout(text, "layout.json").warehouse.code == "T1"

@@ -404,6 +404,9 @@ def parse_layout(text: str, filename: str = "layout") -> LayoutFile:
 
 def read_layout(text: str, filename: str = "layout") -> tuple[LayoutFile, Any]:
     """The validated layout and the parsed tree (to point later problems at their lines)."""
+    if filename.lower().endswith(".json"):
+        # JSON may indent with tabs, which YAML refuses; a JSON string cannot hold a raw tab, so this is safe.
+        text = text.replace("\t", " ")
     tree = load_with_lines(text, filename)
     if not isinstance(tree, dict):
         raise LayoutFileInvalid([Problem(getattr(tree, "line", 1), "", "the file must be a mapping with "
