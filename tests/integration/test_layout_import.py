@@ -246,3 +246,28 @@ def test_cli_export_of_an_unknown_warehouse_exits_2(runner):  # type: ignore[no-
     result = runner.invoke(args=["layout", "export", "--warehouse", "NOPE"])
     assert result.exit_code == 2
     assert "NOPE" in result.stderr
+
+
+def test_prune_refuses_to_remove_a_location_that_holds_stock(session):  # type: ignore[no-untyped-def]
+    from wms.catalog.services import create_product
+    from wms.enums import StockReason
+    from wms.layout.services import find_location
+    from wms.stock.services import adjust_stock
+
+    import_layout_file(DEMO)
+    adjust_stock(create_product("SKU-Q", "Dented can"), find_location(get_warehouse("DEMO"), "QUA-01"), 3,
+                 reason=StockReason.ADJUSTMENT)
+    session.commit()
+    before = row_counts()
+
+    def edit(data):  # type: ignore[no-untyped-def]
+        data["zones"] = [z for z in data["zones"] if z["code"] != "QUA"]
+
+    with pytest.raises(LayoutFileInvalid) as caught:
+        import_layout(_edited_demo(edit), "no-quarantine.yaml", prune=True)
+    assert [p.reason for p in caught.value.problems] == [
+        "location QUA-01 holds stock (3 units); move it before removing the location"]
+    session.rollback()
+    assert row_counts() == before
+    report = import_layout(_edited_demo(edit), "no-quarantine.yaml")
+    assert report.absent == [("zone", "QUA")]

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy.exc import IntegrityError
 
 from wms.db import db
-from wms.errors import NotFound
+from wms.errors import NotFound, from_integrity_error
 
 
 @click.group("layout")
@@ -37,6 +38,12 @@ def import_command(file: Path, prune: bool, dry_run: bool) -> None:
         click.echo(f"{file}: {len(exc.problems)} problem(s), nothing was written:", err=True)
         for problem in exc.problems:
             click.echo(str(problem), err=True)
+        sys.exit(2)
+    except IntegrityError as exc:
+        # Rows the layout does not own (ledger lines, tasks) can still point at what --prune would remove.
+        db.session.rollback()
+        click.echo(f"{file}: the database refused the change, nothing was written: "
+                   f"{from_integrity_error(exc).detail}", err=True)
         sys.exit(2)
     except UnicodeDecodeError as exc:
         click.echo(f"{file}: not UTF-8 text ({exc.reason}); nothing was written.", err=True)
