@@ -309,3 +309,18 @@ def test_session_cookie_is_secure_httponly_and_samesite_lax(client, add_user):  
     assert "secure" in flags
     assert "httponly" in flags
     assert "samesite=lax" in flags
+
+
+def test_an_outdated_password_hash_is_upgraded_at_sign_in(app, client, add_user):  # type: ignore[no-untyped-def]
+    from argon2 import PasswordHasher
+
+    from wms.auth.passwords import needs_rehash, verify_secret
+
+    pia = add_user("pia", roles=("picker",))
+    weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(PASSWORD)
+    with app.app_context():
+        db.session.execute(update(User).where(User.id == pia.id).values(password_hash=weak))
+        db.session.commit()
+    assert _login(client, "pia").status_code == 302
+    stored = _read(app, select(User.password_hash).where(User.id == pia.id))[0][0]
+    assert stored != weak and not needs_rehash(stored) and verify_secret(stored, PASSWORD)
