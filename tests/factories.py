@@ -84,7 +84,7 @@ def sign_in(app: Flask) -> Callable[..., None]:
         from flask_login.utils import _create_identifier
 
         with client.session_transaction() as sess:
-            with app.test_request_context(base_url="https://localhost"):
+            with app.test_request_context(base_url="https://localhost", environ_base=client.environ_base):
                 ident = _create_identifier()
             sess["_user_id"] = user.get_id()
             sess["_fresh"] = True

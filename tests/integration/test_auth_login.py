@@ -87,7 +87,7 @@ def test_next_pointing_to_another_site_is_ignored(client, add_user):  # type: ig
     add_user("pia", roles=("picker",))
     resp = _login(client, "pia", next_="https://evil.example/phish")
     assert resp.status_code == 302
-    assert resp.headers["Location"] == "/"
+    assert resp.headers["Location"] == "/hh/"  # a picker's own start page, never the other site
 
 
 def test_unknown_user_and_wrong_password_get_the_same_message(client, add_user):  # type: ignore[no-untyped-def]

@@ -73,6 +73,8 @@ def login():  # type: ignore[no-untyped-def]
     if user.needs_second_factor or user.has_totp:
         endpoint = "auth.totp_verify" if user.has_totp else "auth.totp_enrol"
         return redirect(url_for(endpoint, next=nxt))
+    if nxt == url_for("supervisor.home") and not user.needs_second_factor:
+        return redirect(HANDHELD_HOME)  # pickers, receivers and packers start on the handheld
     return redirect(nxt)
 
 
