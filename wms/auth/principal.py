@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from flask import g, request, session
+from flask import request, session
 from flask_login import current_user
 
 from wms.enums import ROLES_NEEDING_SECOND_FACTOR, Role, TokenPurpose
@@ -75,10 +75,14 @@ def _from_token(raw: str) -> Principal:
     )
 
 
+_CACHE_KEY = "wms.principal"
+
+
 def current_principal() -> Principal | None:
     """The caller of this request, or None when anonymous. Cached for the request."""
-    if "principal" in g:
-        return g.principal
+    # Cached on the request, not on `g`: an app context can outlive one request (tests, CLI).
+    if _CACHE_KEY in request.environ:
+        return request.environ[_CACHE_KEY]
     principal: Principal | None = None
     header = request.headers.get("Authorization", "")
     if header:
@@ -92,5 +96,5 @@ def current_principal() -> Principal | None:
             roles=user.roles, warehouse_ids=user.warehouse_ids, user_id=user.id, via_session=True,
             second_factor_done=bool(session.get("second_factor_done")),
         )
-    g.principal = principal
+    request.environ[_CACHE_KEY] = principal
     return principal
