@@ -14,10 +14,9 @@ from wms.catalog.models import Product
 from wms.db import db
 from wms.enums import StockReason
 from wms.errors import Conflict, NotFound, ValidationFailed
-from wms.layout.models import Location
-from wms.orders.allocation import LaneStock, choose_lanes
+from wms.orders.allocation import choose_lanes
 from wms.orders.models import OPEN_ORDER_STATUSES, Channel, Order, OrderLine, OrderStatus, Reservation
-from wms.stock.availability import pickable_quants
+from wms.stock.availability import locked_pick_lanes
 from wms.stock.models import LedgerEntry, Quant
 from wms.webhooks import outbox
 
@@ -125,20 +124,9 @@ def _reserve(line: OrderLine, order: Order, *, actor_token_id: int | None, actor
     wanted = line.quantity - line.allocated
     if wanted <= 0:
         return 0
-    quants = list(db.session.scalars(
-        pickable_quants(line.product_id, order.warehouse_id)
-        .where(Quant.on_hand > Quant.reserved)
-        .order_by(Quant.id)
-        .with_for_update(of=Quant)
-    ))
-    if not quants:
+    by_id, lanes = locked_pick_lanes(line.product_id, order.warehouse_id)
+    if not lanes:
         return 0
-    locations = {loc.id: loc for loc in db.session.scalars(
-        select(Location).where(Location.id.in_([q.location_id for q in quants])))}
-    lanes = [LaneStock(q.id, q.available, locations[q.location_id].aisle_index or 0,
-                       locations[q.location_id].position_m or 0.0, locations[q.location_id].level or 0)
-             for q in quants]
-    by_id = {q.id: q for q in quants}
     existing = {r.quant_id: r for r in line.reservations}
     total = 0
     for quant_id, units in choose_lanes(lanes, wanted):

@@ -52,3 +52,19 @@ def availability(product_ids: Iterable[int], warehouse_id: int) -> dict[int, Ava
     for pid, on_hand, reserved in rows:
         result[pid] = Availability(pid, int(on_hand), int(reserved))
     return result
+
+
+def locked_pick_lanes(product_id: int, warehouse_id: int) -> tuple[dict[int, Quant], list]:  # type: ignore[type-arg]
+    """Lock the product's pick-lane quants that have available units; return them by id and as LaneStock rows."""
+    from wms.orders.allocation import LaneStock
+
+    quants = list(db.session.scalars(
+        pickable_quants(product_id, warehouse_id).where(Quant.on_hand > Quant.reserved)
+        .order_by(Quant.id).with_for_update(of=Quant)
+    ))
+    locations = {loc.id: loc for loc in db.session.scalars(
+        select(Location).where(Location.id.in_([q.location_id for q in quants])))} if quants else {}
+    lanes = [LaneStock(q.id, q.available, locations[q.location_id].aisle_index or 0,
+                       locations[q.location_id].position_m or 0.0, locations[q.location_id].level or 0)
+             for q in quants]
+    return {q.id: q for q in quants}, lanes

@@ -16,8 +16,8 @@ from wms.db import db
 from wms.enums import StockReason, ZoneKind
 from wms.errors import NotFound, ValidationFailed
 from wms.layout.models import Location, Warehouse, Zone
-from wms.orders.allocation import LaneStock, choose_lanes
-from wms.stock.availability import pickable_quants
+from wms.orders.allocation import choose_lanes
+from wms.stock.availability import locked_pick_lanes
 from wms.stock.errors import InsufficientStock
 from wms.stock.models import Quant
 from wms.stock.services import adjust_stock
@@ -107,19 +107,12 @@ def sell(warehouse: Warehouse, reference: str, lines: list[tuple[str, int]], act
     short = []
     by_id = {p.id: p for p in products}
     for product_id in sorted(wanted):
-        quants = list(db.session.scalars(pickable_quants(product_id, warehouse.id)
-                                         .where(Quant.on_hand > Quant.reserved).order_by(Quant.id)
-                                         .with_for_update(of=Quant)))
-        locations = {q.location_id: db.session.get(Location, q.location_id) for q in quants}
-        lanes = [LaneStock(q.id, q.available, locations[q.location_id].aisle_index or 0,
-                           locations[q.location_id].position_m or 0.0, locations[q.location_id].level or 0)
-                 for q in quants]
+        quant_by_id, lanes = locked_pick_lanes(product_id, warehouse.id)
         chosen = choose_lanes(lanes, wanted[product_id])
         got = sum(units for _, units in chosen)
         if got < wanted[product_id]:
             short.append({"field": by_id[product_id].sku,
                           "message": f"{got} available, {wanted[product_id]} sold"})
-        quant_by_id = {q.id: q for q in quants}
         plan += [(by_id[product_id], quant_by_id[qid], units) for qid, units in chosen]
     if short:
         raise InsufficientStock(f"Sale {reference}: not enough available stock; nothing was sold.", errors=short)
