@@ -76,20 +76,26 @@ def make_user(app: Flask) -> Callable[..., User]:
     return build
 
 
+def sign_in_client(app: Flask, client: FlaskClient, user: User, *, second_factor: bool = True) -> None:
+    """Put a user's session into a client (skipping the forms, which have their own tests)."""
+    from flask_login.utils import _create_identifier
+
+    # Flask-Login's strong protection compares this identifier with the client's own address and agent.
+    with app.test_request_context(base_url="https://localhost", environ_base=client.environ_base):
+        ident = _create_identifier()
+    with client.session_transaction() as sess:
+        sess["_user_id"] = user.get_id()
+        sess["_fresh"] = True
+        sess["_id"] = ident
+        sess["second_factor_done"] = second_factor
+
+
 @pytest.fixture
 def sign_in(app: Flask) -> Callable[..., None]:
-    """Put a user's session into a client (skipping the forms, which have their own tests)."""
+    """`sign_in(client, user, second_factor=True)`."""
 
     def do(client: FlaskClient, user: User, *, second_factor: bool = True) -> None:
-        from flask_login.utils import _create_identifier
-
-        with client.session_transaction() as sess:
-            with app.test_request_context(base_url="https://localhost", environ_base=client.environ_base):
-                ident = _create_identifier()
-            sess["_user_id"] = user.get_id()
-            sess["_fresh"] = True
-            sess["_id"] = ident
-            sess["second_factor_done"] = second_factor
+        sign_in_client(app, client, user, second_factor=second_factor)
 
     return do
 

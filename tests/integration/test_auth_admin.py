@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from tests.factories import sign_in_client as sign_in_as
 from wms.auth.models import ApiToken, RecoveryCode, User
 from wms.auth.passwords import verify_secret
 from wms.db import db
@@ -27,17 +28,6 @@ def build(app, make_user, make_warehouse):  # type: ignore[no-untyped-def]
     return run
 
 
-def sign_in_as(app, client, user, *, second_factor: bool = True) -> None:  # type: ignore[no-untyped-def]
-    """Like the `sign_in` factory, but with the client's own address and User-Agent in Flask-Login's identifier."""
-    from flask_login.utils import _create_identifier
-
-    with app.test_request_context(base_url="https://localhost", environ_base=client.environ_base):
-        ident = _create_identifier()
-    with client.session_transaction() as sess:
-        sess["_user_id"] = user.get_id()
-        sess["_fresh"] = True
-        sess["_id"] = ident
-        sess["second_factor_done"] = second_factor
 
 
 def _user(app, username):  # type: ignore[no-untyped-def]

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select, update
 
+from tests.factories import sign_in_client as sign_in_as
 from wms.auth.models import ApiToken, User
 from wms.db import db
 
@@ -26,17 +27,6 @@ def build(app, make_user, make_warehouse, make_token):  # type: ignore[no-untype
     return run
 
 
-def sign_in_as(app, client, user, *, second_factor: bool = True) -> None:  # type: ignore[no-untyped-def]
-    """Like the `sign_in` factory, but with the client's own address and User-Agent in Flask-Login's identifier."""
-    from flask_login.utils import _create_identifier
-
-    with app.test_request_context(base_url="https://localhost", environ_base=client.environ_base):
-        ident = _create_identifier()
-    with client.session_transaction() as sess:
-        sess["_user_id"] = user.get_id()
-        sess["_fresh"] = True
-        sess["_id"] = ident
-        sess["second_factor_done"] = second_factor
 
 
 def _count(app, model) -> int:  # type: ignore[no-untyped-def]

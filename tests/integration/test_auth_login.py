@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from tests.factories import PASSWORD
+from tests.factories import sign_in_client as sign_in_as
 from wms.auth.models import LoginAttempt, RecoveryCode, User
 from wms.db import db
 
@@ -27,17 +28,6 @@ def add_user(app, make_user):  # type: ignore[no-untyped-def]
     return build
 
 
-def sign_in_as(app, client, user, *, second_factor: bool = True) -> None:  # type: ignore[no-untyped-def]
-    """Like the `sign_in` factory, but with the client's own address and User-Agent in Flask-Login's identifier."""
-    from flask_login.utils import _create_identifier
-
-    with app.test_request_context(base_url="https://localhost", environ_base=client.environ_base):
-        ident = _create_identifier()
-    with client.session_transaction() as sess:
-        sess["_user_id"] = user.get_id()
-        sess["_fresh"] = True
-        sess["_id"] = ident
-        sess["second_factor_done"] = second_factor
 
 
 def _read(app, stmt):  # type: ignore[no-untyped-def]
