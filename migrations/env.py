@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 
 from alembic import context
 
@@ -16,6 +17,10 @@ if config.config_file_name is not None and not config.attributes.get("skip_loggi
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 target_metadata = Base.metadata
+
+# SQLite cannot reflect expression indexes (uq_print_routes_place); PostgreSQL compares them, so nothing is lost.
+warnings.filterwarnings("ignore", message="autogenerate skipping metadata-specified expression-based index")
+warnings.filterwarnings("ignore", message="Skipped unsupported reflection of expression-based index")
 
 
 def database_url() -> str:

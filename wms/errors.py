@@ -122,6 +122,13 @@ class LaneOnWrongFace(Conflict):
     title = "This lane is not reached from that face by that role"
 
 
+class SlotClash(Conflict):
+    """A time slot would overlap another on the same resource (aisle, dock door, pack station, sas)."""
+
+    slug = "slot-clash"
+    title = "The resource is already booked for part of that time"
+
+
 class TooManyAttempts(DomainError):
     status = 429
     slug = "too-many-attempts"
@@ -151,7 +158,16 @@ def explain_constraint(name: str, error: type[DomainError], detail: str) -> None
     CONSTRAINT_ERRORS[name] = (error, detail)
 
 
-_CONSTRAINT_RE = re.compile(r'constraint "([^"]+)"|CHECK constraint failed: (\w+)|UNIQUE constraint failed: ([\w.]+)')
+explain_constraint(
+    "ex_time_slots_no_overlap", SlotClash, "The resource is already booked for part of that time (the database refused it)."
+)
+
+
+# PostgreSQL names the constraint; SQLite says "CHECK/UNIQUE constraint failed: x", and our SQLite triggers
+# RAISE(ABORT, '<constraint name>: <message>').
+_CONSTRAINT_RE = re.compile(
+    r'constraint "([^"]+)"|CHECK constraint failed: (\w+)|UNIQUE constraint failed: ([\w.]+)|^(\w+): '
+)
 
 
 def constraint_name(exc: Exception) -> str | None:
@@ -163,7 +179,7 @@ def constraint_name(exc: Exception) -> str | None:
     m = _CONSTRAINT_RE.search(str(orig or exc))
     if not m:
         return None
-    return m.group(1) or m.group(2) or m.group(3)
+    return m.group(1) or m.group(2) or m.group(3) or m.group(4)
 
 
 def from_integrity_error(exc: IntegrityError) -> DomainError:

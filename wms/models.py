@@ -5,8 +5,9 @@ from wms.catalog.models import Barcode, Product  # noqa: F401
 from wms.idempotency_models import IdempotencyRecord  # noqa: F401
 from wms.layout.models import Aisle, Location, LocationFace, Rack, Resource, Warehouse, Zone  # noqa: F401
 from wms.orders.models import Channel, Order, OrderLine, Reservation  # noqa: F401
-from wms.printing.models import Printer  # noqa: F401
+from wms.printing.models import Printer, PrintJob, PrintJobEvent, PrintRoute  # noqa: F401
 from wms.stock.levels import StockLevel  # noqa: F401
 from wms.stock.models import LedgerEntry, Quant  # noqa: F401
 from wms.tasks.models import Task  # noqa: F401
+from wms.waves.models import PickOrder, PickOrderLine, TimeSlot, Wave, WaveOrder  # noqa: F401
 from wms.webhooks.models import WebhookDelivery, WebhookEvent  # noqa: F401

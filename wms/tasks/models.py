@@ -25,10 +25,17 @@ class Task(Base):
     quantity: Mapped[int | None]
     assignee_id: Mapped[int | None] = mapped_column(index=True)
     assignee_role: Mapped[Role | None] = mapped_column(enum_column(Role, "role"))
+    source_location_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("locations.id", ondelete="RESTRICT"), comment="replenishment: the reserve location to take from"
+    )
+    done_quantity: Mapped[int | None]
+    note: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     location = relationship("Location", foreign_keys=[location_id], primaryjoin="Task.location_id == Location.id",
                             viewonly=True)
+    source_location = relationship("Location", foreign_keys=[source_location_id])
 
     __table_args__ = (
         # The lane must really be reached from this face through this aisle.
@@ -52,4 +59,9 @@ class Task(Base):
         ),
         sa.CheckConstraint("(assignee_id IS NULL) = (assignee_role IS NULL)", name="assignee_has_role"),
         sa.CheckConstraint("quantity IS NULL OR quantity > 0", name="quantity_positive"),
+        sa.CheckConstraint("done_quantity IS NULL OR done_quantity >= 0", name="done_quantity_not_negative"),
+        sa.CheckConstraint(
+            "source_location_id IS NULL OR (kind = 'replenish' AND source_location_id <> location_id)",
+            name="source_only_for_replenish",
+        ),
     )
