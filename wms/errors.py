@@ -129,6 +129,13 @@ class SlotClash(Conflict):
     title = "The resource is already booked for part of that time"
 
 
+class NoPrinter(Conflict):
+    """No printer is routed to, or stands at, the place a document must print."""
+
+    slug = "no-printer"
+    title = "No printer for this document at this place"
+
+
 class TooManyAttempts(DomainError):
     status = 429
     slug = "too-many-attempts"
