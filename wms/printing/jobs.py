@@ -1,0 +1,410 @@
+"""The print job queue: route a document to a printer, queue it, lease it to the site daemon, record every step.
+
+Plain functions over ``db.session`` (add/flush, never commit). Every state change writes a PrintJobEvent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import and_, or_, select, text
+from sqlalchemy.exc import IntegrityError
+
+from wms.auth.models import User
+from wms.db import db, utcnow
+from wms.enums import PrinterLanguage, PrinterPlace
+from wms.errors import Conflict, NoPrinter, NotFound, ValidationFailed
+from wms.layout.models import Resource, Zone
+from wms.printing.models import DocumentKind, JobState, Printer, PrintJob, PrintJobEvent, PrintRoute
+
+ZPL = "application/vnd.zebra.zpl"
+PDF = "application/pdf"
+CONTENT_TYPE_OF_LANGUAGE = {PrinterLanguage.ZPL: ZPL, PrinterLanguage.PDF: PDF}
+NOTIFY_CHANNEL = "print_jobs"
+DEFAULT_LEASE_SECONDS = 60
+MAX_LEASE_SECONDS = 3600
+FINAL_STATES = (JobState.PRINTED, JobState.FAILED, JobState.CANCELLED)
+PRINTER_STATUSES = ("ready", "paper_out", "head_open", "ribbon_out", "paused", "buffer_full", "offline", "error",
+                    "unknown")
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    PRINTED = "printed"
+    RETRY = "retry"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class PrinterStatusReport:
+    code: str
+    status: str
+    detail: str | None = None
+
+
+# --- routing -----------------------------------------------------------------------------------------------
+
+def _place_name(zone: Zone | None, resource: Resource | None) -> str:
+    if zone is not None:
+        return f"zone {zone.code}"
+    if resource is not None:
+        return f"{resource.kind.value.replace('_', ' ')} {resource.code}"
+    return "this warehouse"
+
+
+def _route(warehouse_id: int, kind: DocumentKind, zone_id: int | None, resource_id: int | None) -> PrintRoute | None:
+    return db.session.scalar(select(PrintRoute).where(
+        PrintRoute.warehouse_id == warehouse_id, PrintRoute.document_kind == kind,
+        PrintRoute.zone_id.is_(None) if zone_id is None else PrintRoute.zone_id == zone_id,
+        PrintRoute.resource_id.is_(None) if resource_id is None else PrintRoute.resource_id == resource_id,
+    ))
+
+
+def _usable(printer: Printer, kind: DocumentKind, where: str) -> Printer:
+    """The printer itself when enabled, else its enabled backup; NoPrinter when neither can take the job."""
+    if printer.enabled:
+        return printer
+    if printer.backup is not None and printer.backup.enabled:
+        return printer.backup
+    raise NoPrinter(f"Printer {printer.code} prints {kind.value.replace('_', ' ')} documents at {where}, but it is "
+                    "disabled and has no enabled backup.", printer=printer.code)
+
+
+def resolve_printer(warehouse_id: int, kind: DocumentKind, *, zone_id: int | None = None,
+                    resource_id: int | None = None) -> Printer:
+    """The printer for a kind of document at a place: route for the place, warehouse default route, printer there."""
+    kind = DocumentKind(kind)
+    if zone_id is not None and resource_id is not None:
+        raise ValidationFailed("A document prints at a zone or at a resource, not both.",
+                               errors=[{"field": "resource_id", "message": "give zone_id or resource_id"}])
+    zone = resource = None
+    if zone_id is not None:
+        zone = db.session.get(Zone, zone_id)
+        if zone is None or zone.warehouse_id != warehouse_id:
+            raise NotFound(f"No zone {zone_id} in this warehouse.")
+    if resource_id is not None:
+        resource = db.session.get(Resource, resource_id)
+        if resource is None or resource.warehouse_id != warehouse_id:
+            raise NotFound(f"No resource {resource_id} in this warehouse.")
+    where = _place_name(zone, resource)
+    route = None
+    if zone is not None or resource is not None:
+        route = _route(warehouse_id, kind, zone_id, resource_id)
+    route = route or _route(warehouse_id, kind, None, None)
+    if route is not None:
+        return _usable(route.printer, kind, where)
+    printer = None
+    if zone is not None:
+        printer = db.session.scalar(select(Printer).where(
+            Printer.warehouse_id == warehouse_id, Printer.zone_id == zone.id, Printer.place == PrinterPlace.RACK_HEAD,
+        ).order_by(Printer.enabled.desc(), Printer.code).limit(1))
+    elif resource is not None:
+        printer = db.session.scalar(select(Printer).where(
+            Printer.warehouse_id == warehouse_id, Printer.resource_id == resource.id,
+        ).order_by(Printer.enabled.desc(), Printer.code).limit(1))
+    if printer is None:
+        raise NoPrinter(f"No printer is routed for {kind.value.replace('_', ' ')} documents at {where}, and none "
+                        "stands there. Add a print route or a printer at that place.", place=where)
+    return _usable(printer, kind, where)
+
+
+# --- events and notification -------------------------------------------------------------------------------
+
+def _event(job: PrintJob, state: JobState, *, actor: str | None, detail: str | None = None,
+           printer_id: int | None = None) -> PrintJobEvent:
+    event = PrintJobEvent(job=job, state=state, printer_id=printer_id or job.printer_id, attempt=job.attempts,
+                          detail=detail, actor=actor, at=utcnow())
+    db.session.add(event)
+    return event
+
+
+def _user_name(user: User | None) -> str | None:
+    return user.username if user is not None else None
+
+
+def notify_jobs(warehouse_id: int) -> None:
+    """Wake long-polling claimers of this warehouse (PostgreSQL delivers the NOTIFY at commit; a rollback drops it)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_notify(:channel, :payload)"),
+                           {"channel": NOTIFY_CHANNEL, "payload": str(warehouse_id)})
+
+
+# --- enqueue -----------------------------------------------------------------------------------------------
+
+def _check_text(name: str, value: str, limit: int) -> None:
+    if not value or not value.strip() or len(value) > limit or "\x00" in value:
+        raise ValidationFailed(f"The {name.replace('_', ' ')} must be 1 to {limit} characters.",
+                               errors=[{"field": name, "message": f"1 to {limit} characters, no NUL"}])
+
+
+def _existing(warehouse_id: int, idempotency_key: str) -> PrintJob | None:
+    return db.session.scalar(select(PrintJob).where(
+        PrintJob.warehouse_id == warehouse_id, PrintJob.idempotency_key == idempotency_key))
+
+
+def enqueue_job(*, warehouse_id: int, kind: DocumentKind, reference: str, payload: bytes, content_type: str,
+                idempotency_key: str, printer: Printer | None = None, zone_id: int | None = None,
+                resource_id: int | None = None, copies: int = 1, wave_id: int | None = None,
+                pick_order_id: int | None = None, created_by_id: int | None = None,
+                reprint_of_id: int | None = None, actor: str | None = None) -> PrintJob:
+    """Queue a document once per idempotency key in the warehouse (flush, no commit) and wake the daemon."""
+    kind = DocumentKind(kind)
+    _check_text("idempotency_key", idempotency_key, 200)
+    existing = _existing(warehouse_id, idempotency_key)
+    if existing is not None:
+        return existing
+    _check_text("reference", reference, 120)
+    if not payload:
+        raise ValidationFailed("A print job needs a document to print.",
+                               errors=[{"field": "payload", "message": "empty"}])
+    if not 1 <= copies <= 100:
+        raise ValidationFailed("Copies must be between 1 and 100.", errors=[{"field": "copies", "message": "1..100"}])
+    if printer is None:
+        printer = resolve_printer(warehouse_id, kind, zone_id=zone_id, resource_id=resource_id)
+    elif printer.warehouse_id != warehouse_id:
+        raise ValidationFailed(f"Printer {printer.code} belongs to another warehouse.",
+                               errors=[{"field": "printer", "message": "other warehouse"}])
+    if CONTENT_TYPE_OF_LANGUAGE[printer.language] != content_type:
+        raise NoPrinter(f"Printer {printer.code} speaks {printer.language.value.upper()}, but the "
+                        f"{kind.value.replace('_', ' ')} {reference} is {content_type}.", printer=printer.code)
+    job = PrintJob(warehouse_id=warehouse_id, printer_id=printer.id, printer=printer, document_kind=kind,
+                   reference=reference, idempotency_key=idempotency_key, content_type=content_type,
+                   payload=payload, copies=copies, state=JobState.QUEUED, attempts=0, wave_id=wave_id,
+                   pick_order_id=pick_order_id, created_by_id=created_by_id, reprint_of_id=reprint_of_id)
+    detail = f"queued for {printer.code}" + (f" (reprint of job {reprint_of_id})" if reprint_of_id else "")
+    if db.session.get_bind().dialect.name == "postgresql":
+        # A concurrent twin with the same key may commit first: fall back to its job instead of failing.
+        try:
+            with db.session.begin_nested():
+                db.session.add(job)
+                _event(job, JobState.QUEUED, actor=actor, detail=detail)
+                db.session.flush()
+        except IntegrityError:
+            existing = _existing(warehouse_id, idempotency_key)
+            if existing is None:
+                raise
+            return existing
+    else:
+        db.session.add(job)
+        _event(job, JobState.QUEUED, actor=actor, detail=detail)
+        db.session.flush()
+    notify_jobs(warehouse_id)
+    return job
+
+
+# --- the daemon's side: claim, lease, report -----------------------------------------------------------------
+
+def claimable_filter(warehouse_id: int, now: dt.datetime):  # type: ignore[no-untyped-def]
+    """Queued and due, or claimed by a daemon whose lease ran out."""
+    return and_(
+        PrintJob.warehouse_id == warehouse_id,
+        or_(
+            and_(PrintJob.state == JobState.QUEUED, or_(PrintJob.not_before.is_(None), PrintJob.not_before <= now)),
+            and_(PrintJob.state == JobState.CLAIMED, PrintJob.lease_expires_at < now),
+        ),
+    )
+
+
+def has_claimable(warehouse_id: int) -> bool:
+    """Whether a claim would find work now (a cheap read, no locks)."""
+    return db.session.scalar(select(PrintJob.id).where(claimable_filter(warehouse_id, utcnow())).limit(1)) is not None
+
+
+def _check_daemon(daemon_id: str) -> None:
+    _check_text("daemon_id", daemon_id, 120)
+
+
+def _check_lease_seconds(lease_seconds: float) -> None:
+    if not 1 <= lease_seconds <= MAX_LEASE_SECONDS:
+        raise ValidationFailed(f"A lease lasts 1 to {MAX_LEASE_SECONDS} seconds.",
+                               errors=[{"field": "lease_seconds", "message": f"1..{MAX_LEASE_SECONDS}"}])
+
+
+def claim_jobs(warehouse_id: int, daemon_id: str, max_jobs: int = 10,
+               lease_seconds: float = DEFAULT_LEASE_SECONDS) -> list[PrintJob]:
+    """Lease up to max_jobs claimable jobs to a daemon, oldest first; a re-claimed expired lease is a possible duplicate."""
+    _check_daemon(daemon_id)
+    _check_lease_seconds(lease_seconds)
+    if not 1 <= max_jobs <= 100:
+        raise ValidationFailed("Claim 1 to 100 jobs at a time.", errors=[{"field": "max_jobs", "message": "1..100"}])
+    now = utcnow()
+    query = select(PrintJob).where(claimable_filter(warehouse_id, now)).order_by(PrintJob.id).limit(max_jobs)
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=PrintJob)
+    jobs = list(db.session.scalars(query))
+    expires = now + dt.timedelta(seconds=lease_seconds)
+    for job in jobs:
+        detail = None
+        if job.state == JobState.CLAIMED:
+            detail = (f"the lease of {job.lease_owner} expired at {job.lease_expires_at:%Y-%m-%d %H:%M:%S} UTC; "
+                      "it may have printed, so this attempt is marked as a possible duplicate")
+            job.possible_duplicate = True
+        job.state = JobState.CLAIMED
+        job.lease_owner = daemon_id
+        job.lease_expires_at = expires
+        job.not_before = None
+        job.attempts += 1
+        _event(job, JobState.CLAIMED, actor=daemon_id, detail=detail)
+    db.session.flush()
+    return jobs
+
+
+def _holder(job: PrintJob) -> str | None:
+    """The daemon holding the job: the lease owner while claimed; the last claimer while sent (no owner column then)."""
+    if job.state == JobState.CLAIMED:
+        return job.lease_owner
+    if job.state == JobState.SENT:
+        return db.session.scalar(select(PrintJobEvent.actor).where(
+            PrintJobEvent.job_id == job.id, PrintJobEvent.state == JobState.CLAIMED,
+        ).order_by(PrintJobEvent.id.desc()).limit(1))
+    return None
+
+
+def _require_holder(job: PrintJob, daemon_id: str) -> None:
+    holder = _holder(job)
+    if holder != daemon_id:
+        held = f"held by {holder}" if holder else f"{job.state.value}, held by no daemon"
+        raise Conflict(f"Job {job.id} is {held}; {daemon_id} does not hold its lease.", job_state=job.state.value)
+
+
+def renew_lease(job: PrintJob, daemon_id: str, lease_seconds: float = DEFAULT_LEASE_SECONDS) -> PrintJob:
+    """Extend the lease of the daemon holding the job; Conflict when it does not hold it."""
+    _check_daemon(daemon_id)
+    _check_lease_seconds(lease_seconds)
+    _require_holder(job, daemon_id)
+    job.lease_expires_at = utcnow() + dt.timedelta(seconds=lease_seconds)
+    db.session.flush()
+    return job
+
+
+def printer_by_code(warehouse_id: int, code: str) -> Printer:
+    """A printer of the warehouse by its code (NotFound otherwise)."""
+    printer = db.session.scalar(select(Printer).where(Printer.warehouse_id == warehouse_id, Printer.code == code))
+    if printer is None:
+        raise NotFound(f"No printer {code!r} in this warehouse.")
+    return printer
+
+
+def report(job: PrintJob, daemon_id: str, outcome: Outcome | str, printer_code: str, detail: str | None = None,
+           retry_after_seconds: float | None = None, possible_duplicate: bool = False) -> PrintJob:
+    """Apply the daemon's report on a job it holds; a report on a finished job changes nothing (replay)."""
+    outcome = Outcome(outcome)
+    _check_daemon(daemon_id)
+    if job.state in FINAL_STATES:
+        return job
+    _require_holder(job, daemon_id)
+    printer = db.session.scalar(select(Printer).where(
+        Printer.warehouse_id == job.warehouse_id, Printer.code == printer_code))
+    if printer is None:
+        raise ValidationFailed(f"No printer {printer_code!r} in this warehouse.",
+                               errors=[{"field": "printer_code", "message": "unknown printer"}])
+    if retry_after_seconds is not None and not 0 <= retry_after_seconds <= 86400:
+        raise ValidationFailed("Retry after 0 to 86400 seconds.",
+                               errors=[{"field": "retry_after_seconds", "message": "0..86400"}])
+    now = utcnow()
+    job.possible_duplicate = job.possible_duplicate or possible_duplicate
+    note = detail
+    if printer.id != job.printer_id:
+        via = f"on backup printer {printer.code} instead of {job.printer.code}"
+        note = f"{via}: {detail}" if detail else via
+    if outcome == Outcome.SENT:
+        job.state = JobState.SENT
+        job.lease_owner = None  # the schema keeps an owner only while claimed; _holder() finds the claimer
+    elif outcome == Outcome.PRINTED:
+        job.state = JobState.PRINTED
+        job.printed_by_id = printer.id
+        job.finished_at = now
+        _release(job)
+    elif outcome == Outcome.RETRY:
+        job.state = JobState.QUEUED
+        job.not_before = now + dt.timedelta(seconds=retry_after_seconds or 0)
+        job.last_error = detail or "the daemon will retry"
+        _release(job)
+        if retry_after_seconds:
+            note = f"{note or 'retry'} (next attempt after {job.not_before:%H:%M:%S} UTC)"
+    else:
+        job.state = JobState.FAILED
+        job.finished_at = now
+        job.last_error = detail or "the daemon gave up"
+        _release(job)
+    if possible_duplicate:
+        note = f"{note} (possible duplicate)" if note else "possible duplicate"
+    _event(job, job.state, actor=daemon_id, detail=note, printer_id=printer.id)
+    db.session.flush()
+    return job
+
+
+def _release(job: PrintJob) -> None:
+    job.lease_owner = None
+    job.lease_expires_at = None
+
+
+# --- the supervisor's side: reprint, cancel ------------------------------------------------------------------
+
+def reprint(job: PrintJob, user: User | None, *, idempotency_key: str | None = None) -> PrintJob:
+    """Queue the same document again as a new job (reprint_of the original) on the same printer."""
+    key = idempotency_key or f"reprint:{job.id}:{uuid.uuid4().hex}"
+    new = enqueue_job(warehouse_id=job.warehouse_id, kind=job.document_kind, reference=job.reference,
+                      payload=job.payload, content_type=job.content_type, idempotency_key=key,
+                      printer=job.printer, copies=job.copies, wave_id=job.wave_id, pick_order_id=job.pick_order_id,
+                      created_by_id=user.id if user else None, reprint_of_id=job.id, actor=_user_name(user))
+    if not any(e.detail == f"reprinted as job {new.id}" for e in job.events):
+        _event(job, job.state, actor=_user_name(user), detail=f"reprinted as job {new.id}")
+        db.session.flush()
+    return new
+
+
+def cancel(job: PrintJob, user: User | None) -> PrintJob:
+    """Cancel a job that has not reached the printer yet; cancelling a cancelled job changes nothing."""
+    if job.state == JobState.CANCELLED:
+        return job
+    if job.state not in (JobState.QUEUED, JobState.CLAIMED):
+        raise Conflict(f"Job {job.id} is already {job.state.value}; only a queued or claimed job can be cancelled.",
+                       job_state=job.state.value)
+    detail = f"cancelled while {job.lease_owner} held it" if job.state == JobState.CLAIMED else None
+    job.state = JobState.CANCELLED
+    job.finished_at = utcnow()
+    _release(job)
+    _event(job, JobState.CANCELLED, actor=_user_name(user), detail=detail)
+    db.session.flush()
+    return job
+
+
+# --- printer status ----------------------------------------------------------------------------------------
+
+def record_printer_status(warehouse_id: int, daemon_id: str, reports: Iterable[PrinterStatusReport]) -> list[Printer]:
+    """Store each printer's last status and when it was seen; all reports or none (unknown codes are refused)."""
+    _check_daemon(daemon_id)
+    reports = list(reports)
+    printers = {p.code: p for p in db.session.scalars(select(Printer).where(
+        Printer.warehouse_id == warehouse_id, Printer.code.in_({r.code for r in reports})))}
+    errors = []
+    for i, r in enumerate(reports):
+        if r.code not in printers:
+            errors.append({"field": f"printers.{i}.code", "message": f"no printer {r.code!r} in this warehouse"})
+        if r.status not in PRINTER_STATUSES:
+            errors.append({"field": f"printers.{i}.status", "message": "one of " + ", ".join(PRINTER_STATUSES)})
+    if errors:
+        raise ValidationFailed("Some printer status reports are not valid; none was stored.", errors=errors)
+    now = utcnow()
+    for r in reports:
+        printer = printers[r.code]
+        if printer.status != r.status or printer.status_changed_at is None:
+            printer.status_changed_at = now
+        printer.status = r.status
+        printer.status_detail = r.detail
+        printer.last_seen_at = now
+    db.session.flush()
+    return [printers[r.code] for r in reports]
+
+
+def get_job(warehouse_id: int | None, job_id: int) -> PrintJob:
+    """A job by id (within the warehouse when given), NotFound otherwise."""
+    job = db.session.get(PrintJob, job_id)
+    if job is None or (warehouse_id is not None and job.warehouse_id != warehouse_id):
+        raise NotFound(f"No print job {job_id}.")
+    return job
