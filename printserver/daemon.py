@@ -1,0 +1,386 @@
+"""The site daemon: claim jobs from the WMS, hand them to one worker per printer, report outcomes reliably."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+import uuid
+from typing import Any
+
+from printserver.backends import Health, JobUnprintable
+from printserver.client import WmsClient, WmsRejected, WmsUnreachable
+from printserver.config import Settings
+from printserver.journal import Journal, PendingReport, report_key
+from printserver.worker import Awaiting, Item, PrinterWorker
+
+log = logging.getLogger("printserver")
+REPORTER_SHARDS = 4  # parallel report senders; a job's reports always go through the same one, in order
+
+
+class Daemon:
+    def __init__(self, settings: Settings, client: WmsClient | None = None) -> None:
+        self.settings = settings
+        self.client = client or WmsClient(settings)
+        self.journal = Journal(settings.journal_path)
+        self.stopping = threading.Event()
+        self.workers: dict[str, PrinterWorker] = {}
+        self.printers: dict[str, dict[str, Any]] = {}
+        self.held: dict[tuple[int, int], Item] = {}
+        self._lock = threading.RLock()
+        self.lease_seconds = 60
+        self.wms_online = True
+        self._status_dirty: dict[str, Health] = {}
+        self._status_cond = threading.Condition()
+        self._threads: list[threading.Thread] = []
+        self._claimer: threading.Thread | None = None
+        self._last_printers_fetch = 0.0
+        self._flushed = threading.Event()  # stop(): nothing more will be queued, reporters may end when empty
+        self._stop_deadline: float | None = None
+
+    # -- printers and workers ----------------------------------------------------------------------------
+
+    def _printer_seen(self, printer: dict[str, Any], backup: str | None) -> None:
+        code = str(printer["code"])
+        with self._lock:
+            self.printers[code] = {**printer, "backup": backup}
+            worker = self.workers.get(code)
+            if worker is None:
+                worker = PrinterWorker(self, code, str(printer["connection"]), backup)
+                self.workers[code] = worker
+                if self._threads:  # already running
+                    worker.thread.start()
+            else:
+                worker.configure(str(printer["connection"]), backup)
+
+    def has_printer(self, code: str) -> bool:
+        with self._lock:
+            info = self.printers.get(code)
+        return info is not None and info.get("enabled", True) is not False
+
+    def refresh_printers(self) -> None:
+        """Learn the site's printers (and their backups) from the WMS."""
+        for printer in self.client.printers():
+            if printer.get("enabled", True):
+                self._printer_seen(printer, printer.get("backup"))
+        self._last_printers_fetch = time.monotonic()
+
+    def route(self, item: Item, code: str) -> None:
+        with self._lock:
+            worker = self.workers.get(code)
+        if worker is None:
+            self.finish(item, "retry", code, f"printer {code} is unknown to this daemon",
+                        retry_after=self.settings.retry_base_seconds)
+            return
+        worker.put(item)
+
+    # -- journal + outbox ---------------------------------------------------------------------------------
+
+    def _report(self, item: Item, outcome: str, printer_code: str, detail: str | None,
+                retry_after: float | None = None, possible_duplicate: bool = False) -> tuple[str, dict]:
+        body = {"daemon_id": self.settings.daemon_id, "outcome": outcome, "printer_code": printer_code,
+                "detail": (detail or None) and detail[:2000], "retry_after_seconds": retry_after,
+                "possible_duplicate": bool(possible_duplicate)}
+        return report_key(self.settings.daemon_id, item.id, item.attempt, outcome), body
+
+    def finish(self, item: Item, outcome: str, printer_code: str, detail: str | None, *,
+               retry_after: float | None = None, possible_duplicate: bool = False) -> None:
+        """This attempt is over here: journal it and queue its report in one transaction."""
+        report = self._report(item, outcome, printer_code, detail, retry_after, possible_duplicate)
+        self.journal.mark(item.id, item.attempt, "done", printer_code=printer_code, report=report)
+        with self._lock:
+            self.held.pop(item.key, None)
+
+    def sent(self, item: Item, printer_code: str, handle: str | None, detail: str, *,
+             possible_duplicate: bool) -> None:
+        report = self._report(item, "sent", printer_code, detail, None, possible_duplicate)
+        self.journal.mark(item.id, item.attempt, "sent", printer_code=printer_code, handle=handle, report=report)
+
+    def status_changed(self, code: str, health: Health) -> None:
+        with self._status_cond:
+            self._status_dirty[code] = health
+            self._status_cond.notify()
+
+    # -- claims --------------------------------------------------------------------------------------------
+
+    def accept(self, job: dict[str, Any], lease_seconds: int) -> None:
+        """Journal a claimed job and give it to its printer's worker."""
+        item = Item(job=job, lease_expires=time.monotonic() + lease_seconds,
+                    possible_duplicate=bool(job.get("possible_duplicate")))
+        printer = job.get("printer") or {}
+        backup = job.get("backup") or None
+        if backup:
+            self._printer_seen(backup, None)
+        if not self.journal.record_claimed(job):
+            log.warning("job %s attempt %s was claimed twice; ignoring the repeat", item.id, item.attempt)
+            return
+        with self._lock:
+            self.held[item.key] = item
+        if not printer.get("code") or not printer.get("connection"):
+            self.finish(item, "failed", str(printer.get("code") or "?"), "the job names no printer")
+            return
+        self._printer_seen(printer, backup.get("code") if backup else self.printers.get(
+            printer["code"], {}).get("backup"))
+        self.route(item, str(printer["code"]))
+
+    def _claim_loop(self) -> None:
+        settings, backoff = self.settings, 0.0
+        while not self.stopping.is_set():
+            with self._lock:
+                room = settings.max_local_jobs - len(self.held)
+            if room <= 0:
+                self.stopping.wait(0.05)
+                continue
+            try:
+                if time.monotonic() - self._last_printers_fetch > 300:
+                    self.refresh_printers()
+                lease, jobs = self.client.claim(min(room, settings.claim_batch), settings.long_poll_seconds)
+            except WmsUnreachable as exc:
+                backoff = self._offline(exc, backoff)
+                continue
+            except WmsRejected as exc:
+                log.error("the WMS refused the claim: %s", exc)
+                backoff = self._offline(exc, backoff)
+                continue
+            backoff = 0.0
+            self._online()
+            self.lease_seconds = lease
+            for job in jobs:
+                try:
+                    self.accept(job, lease)
+                except (KeyError, TypeError, ValueError) as exc:
+                    log.error("a claimed job could not be read (%s): %r", exc, job)
+            if self.stopping.is_set():
+                break
+
+    def _offline(self, exc: Exception, backoff: float) -> float:
+        if self.wms_online:
+            log.warning("WMS unreachable, keeps printing what it holds: %s", exc)
+        self.wms_online = False
+        backoff = min(self.settings.wms_backoff_max_seconds, max(0.5, backoff * 2))
+        self.stopping.wait(backoff * random.uniform(0.8, 1.2))
+        return backoff
+
+    def _online(self) -> None:
+        if not self.wms_online:
+            log.info("WMS reachable again; re-syncing reports")
+            self.wms_online = True
+            with self.journal.changed:
+                self.journal.changed.notify_all()
+
+    # -- reports ---------------------------------------------------------------------------------------------
+
+    def _reporter_loop(self, shard: int) -> None:
+        backoff = 0.0
+        while True:
+            pending = self.journal.pending_reports(200, shard, REPORTER_SHARDS)
+            if not pending:
+                if self._flushed.is_set():
+                    return
+                with self.journal.changed:
+                    self.journal.changed.wait(timeout=0.5)
+                continue
+            try:
+                for report in _latest_per_attempt(pending, self.journal):
+                    self._deliver(report)
+                backoff = 0.0
+            except WmsUnreachable as exc:
+                if self._flushed.is_set() and time.monotonic() > (self._stop_deadline or 0):
+                    return
+                self.wms_online = False
+                backoff = min(self.settings.wms_backoff_max_seconds, max(0.5, backoff * 2))
+                log.warning("reports wait for the WMS (%d pending): %s", len(pending), exc)
+                time.sleep(backoff * random.uniform(0.8, 1.2))
+
+    def _deliver(self, report: PendingReport) -> None:
+        try:
+            answer = self.client.report(report.job_id, report.body, report.key)
+            self.journal.delivered(report.seq, f"200 {answer.get('state', '')}")
+        except WmsRejected as exc:
+            # 409: the lease is not ours any more (the WMS re-offers the job marked possible duplicate);
+            # 404: the job is gone. Either way resending cannot succeed.
+            log.warning("report %s refused: %s", report.key, exc)
+            self.journal.delivered(report.seq, f"{exc.status} {exc}")
+
+    # -- leases ------------------------------------------------------------------------------------------------
+
+    def _lease_loop(self) -> None:
+        while not self.stopping.wait(1.0):
+            margin = max(5.0, self.lease_seconds / 3)
+            with self._lock:
+                due = [i for i in self.held.values()
+                       if not i.started and not i.dropped and i.lease_expires - time.monotonic() < margin]
+            for item in due:
+                if self.stopping.is_set():
+                    return
+                try:
+                    self.client.renew(item.id)
+                    item.lease_expires = time.monotonic() + self.lease_seconds
+                except WmsUnreachable:
+                    break  # keep printing; reports will tell whether the lease held
+                except WmsRejected as exc:
+                    if item.started:
+                        continue
+                    log.warning("job %s: lease lost (%s); not printing it", item.id, exc)
+                    item.dropped = True
+                    self.journal.mark(item.id, item.attempt, "done")
+                    with self._lock:
+                        self.held.pop(item.key, None)
+
+    # -- printer status ----------------------------------------------------------------------------------------
+
+    def _status_loop(self) -> None:
+        last_sent: dict[str, Health] = {}
+        last_all = 0.0
+        while not self.stopping.is_set():
+            with self._status_cond:
+                self._status_cond.wait(timeout=1.0)
+                dirty, self._status_dirty = self._status_dirty, {}
+            changed = {code: h for code, h in dirty.items()
+                       if (last_sent.get(code) or Health("?")).status != h.status
+                       or last_sent[code].detail != h.detail}
+            heartbeat = time.monotonic() - last_all >= self.settings.status_heartbeat_seconds
+            if heartbeat:
+                with self._lock:
+                    changed = {c: w.state.health for c, w in self.workers.items()} | changed
+            if not changed:
+                continue
+            rows = [{"code": code, "status": h.status, "detail": (h.detail or None) and h.detail[:500]}
+                    for code, h in sorted(changed.items())]
+            try:
+                self.client.report_status(rows, key=f"printserver:{self.settings.daemon_id}:status:{uuid.uuid4()}")
+            except WmsUnreachable:
+                with self._status_cond:  # send them again once the WMS is back
+                    self._status_dirty = changed | self._status_dirty
+                self.stopping.wait(2.0)
+                continue
+            except WmsRejected as exc:
+                log.error("the WMS refused a printer status report: %s", exc)
+            last_sent.update(changed)
+            if heartbeat:
+                last_all = time.monotonic()
+
+    # -- life cycle --------------------------------------------------------------------------------------------
+
+    def recover(self) -> None:
+        """Take back what the journal holds after a stop or a crash (see printserver.journal)."""
+        for row in self.journal.open_jobs():
+            job = row.job
+            item = Item(job=job, lease_expires=time.monotonic() + self.lease_seconds,
+                        possible_duplicate=bool(job.get("possible_duplicate")))
+            printer = job.get("printer") or {}
+            backup = job.get("backup") or None
+            if backup:
+                self._printer_seen(backup, None)
+            if printer.get("code"):
+                self._printer_seen(printer, backup.get("code") if backup else None)
+            code = row.printer_code or printer.get("code")
+            with self._lock:
+                worker = self.workers.get(code) if code else None
+            if row.state == "sent" and worker is not None:
+                worker.add_awaiting(Awaiting(item, code, row.handle))
+                log.info("job %s: sent before the restart; waiting for %s to confirm", item.id, code)
+                continue
+            if row.state == "sending" and worker is not None and row.handle is not None:
+                try:
+                    printed, detail = worker._backend().confirm(row.handle)
+                except JobUnprintable:
+                    printed, detail = False, "backend unavailable"
+                if printed is True:
+                    self.finish(item, "printed", code, detail)
+                    continue
+                if printed is None:
+                    self.sent(item, code, row.handle, detail, possible_duplicate=False)
+                    worker.add_awaiting(Awaiting(item, code, row.handle))
+                    continue
+            if row.state == "sending":
+                item.recovered_sending = item.possible_duplicate = True
+                log.warning("job %s: the daemon stopped while sending it; sending again marked possible duplicate",
+                            item.id)
+            try:
+                self.client.renew(item.id)
+            except WmsRejected as exc:
+                log.info("job %s: not ours any more after the restart (%s)", item.id, exc)
+                self.journal.mark(item.id, item.attempt, "done")
+                continue
+            except WmsUnreachable:
+                pass  # print anyway: no job waits for the WMS
+            with self._lock:
+                self.held[item.key] = item
+            if worker is None:
+                self.finish(item, "retry", str(code or "?"), "printer unknown after restart", retry_after=1.0)
+            else:
+                item.failed_over = bool(row.printer_code and row.printer_code != printer.get("code"))
+                worker.put(item)
+
+    def start(self) -> None:
+        self.settings.state_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.refresh_printers()
+        except (WmsUnreachable, WmsRejected) as exc:
+            log.warning("cannot fetch the printers yet (%s); using the journal and claimed jobs", exc)
+        self.recover()
+        threads = [threading.Thread(target=self._reporter_loop, args=(i,), name=f"reporter-{i}", daemon=True)
+                   for i in range(REPORTER_SHARDS)]
+        threads += [threading.Thread(target=self._lease_loop, name="leases", daemon=True),
+                    threading.Thread(target=self._status_loop, name="status", daemon=True)]
+        self._threads = threads
+        with self._lock:
+            workers = list(self.workers.values())
+        for worker in workers:
+            worker.thread.start()
+        for thread in threads:
+            thread.start()
+        self._claimer = threading.Thread(target=self._claim_loop, name="claimer", daemon=True)
+        self._claimer.start()
+        log.info("printserver %s started: %d printer(s), WMS %s", self.settings.daemon_id, len(workers),
+                 self.settings.wms_url)
+
+    def stop(self) -> None:
+        """Graceful stop: finish the current writes, release jobs not started, deliver the reports."""
+        deadline = time.monotonic() + self.settings.stop_timeout_seconds
+        self._stop_deadline = deadline
+        self.stopping.set()
+        with self._lock:
+            workers = list(self.workers.values())
+        for worker in workers:
+            worker.wake()
+        for worker in workers:
+            worker.thread.join(timeout=max(0.1, deadline - time.monotonic()))
+        if self._claimer is not None:
+            self._claimer.join(timeout=max(0.1, deadline - time.monotonic()))
+        for worker in workers:
+            for item in worker.take_all():
+                if not item.dropped:
+                    self.finish(item, "retry", worker.code, "printserver stopped before printing it; released",
+                                retry_after=0, possible_duplicate=item.possible_duplicate)
+        self._flushed.set()
+        with self.journal.changed:
+            self.journal.changed.notify_all()
+        for thread in self._threads:
+            if thread.name.startswith("reporter"):
+                thread.join(timeout=max(0.1, deadline - time.monotonic()))
+        pending = self.journal.count_pending_reports()
+        if pending:
+            log.warning("%d report(s) stay in the journal for the next start", pending)
+        self.journal.forget_done(older_than_seconds=7 * 86400)
+        self.journal.close()
+        self.client.close()
+        log.info("printserver stopped")
+
+
+def _latest_per_attempt(pending: list[PendingReport], journal: Journal) -> list[PendingReport]:
+    """Skip a `sent` report when the same attempt's final report is already waiting behind it."""
+    last: dict[tuple[int, str], int] = {}
+    for report in pending:
+        attempt = report.key.rsplit(":", 1)[0]
+        last[(report.job_id, attempt)] = report.seq
+    keep = []
+    for report in pending:
+        attempt = report.key.rsplit(":", 1)[0]
+        if report.body.get("outcome") == "sent" and last[(report.job_id, attempt)] != report.seq:
+            journal.delivered(report.seq, "superseded by the final report")
+            continue
+        keep.append(report)
+    return keep
