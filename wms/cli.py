@@ -10,12 +10,13 @@ from flask.cli import FlaskGroup
 def register_cli(app: Flask) -> None:
     """Attach every area's command group to the app's CLI."""
     from wms.auth.cli import users_cli
+    from wms.csvio.cli import export_cli, import_cli
     from wms.dbcli import db_cli
     from wms.demo.cli import demo_cli
     from wms.layout.cli import layout_cli
     from wms.webhooks.cli import webhooks_cli
 
-    for group in (db_cli, layout_cli, users_cli, demo_cli, webhooks_cli):
+    for group in (db_cli, layout_cli, users_cli, demo_cli, webhooks_cli, import_cli, export_cli):
         app.cli.add_command(group)
 
 

@@ -1,0 +1,1 @@
+"""CSV import and export of products, barcodes and stock (`wms import ...`, `wms export ...`)."""

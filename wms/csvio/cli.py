@@ -1,0 +1,246 @@
+"""`wms import products|barcodes|stock FILE` and `wms export products|barcodes|stock`."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy.exc import IntegrityError
+
+from wms.db import db
+from wms.errors import DomainError, NotFound, from_integrity_error
+
+SHOWN_PROBLEMS = 50
+
+
+@click.group("import")
+def import_cli() -> None:
+    """Import products, barcodes or stock from a CSV file (see docs/csv-formats.md)."""
+
+
+@click.group("export")
+def export_cli() -> None:
+    """Export products, barcodes or stock as CSV (the import formats)."""
+
+
+class _Bars:
+    """Progress on stderr: bytes while checking, rows while applying."""
+
+    def __init__(self, name: str, size: int, shown: bool) -> None:
+        self.name, self.shown = name, shown
+        self.bar: Any = None
+        self.done = 0
+        if shown:
+            self.bar = click.progressbar(length=max(size, 1), label=f"Checking {name}", file=sys.stderr)
+            self.bar.__enter__()
+
+    def checked(self, bytes_read: int) -> None:
+        if self.bar is not None and bytes_read - self.done >= 65536:
+            self.bar.update(bytes_read - self.done)
+            self.done = bytes_read
+
+    def applying(self, total_rows: int) -> None:
+        self.close()
+        if self.shown:
+            self.bar = click.progressbar(length=max(total_rows, 1), label=f"Importing {self.name}", file=sys.stderr)
+            self.bar.__enter__()
+
+    def applied(self, rows: int) -> None:
+        if self.bar is not None:
+            self.bar.update(rows)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.update(self.bar.length - self.bar.pos)
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def _write_report(path: Path, problems: list[Any]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(["line", "column", "reason", "value"])
+        writer.writerows([p.line, p.column, p.reason, p.value] for p in problems)
+
+
+def _echo_problems(header: str, problems: list[Any], report: Path | None) -> None:
+    click.echo(header, err=True)
+    for problem in problems[:SHOWN_PROBLEMS]:
+        click.echo(str(problem), err=True)
+    if len(problems) > SHOWN_PROBLEMS:
+        more = "--report lists them all" if report is None else f"{report} lists them all"
+        click.echo(f"... and {len(problems) - SHOWN_PROBLEMS} more ({more})", err=True)
+
+
+def _run(file: Path, importer: Any, skip_errors: bool, dry_run: bool, report: Path | None, progress: bool) -> None:
+    from wms.csvio.importing import run_import
+
+    bars = _Bars(file.name, file.stat().st_size, progress or sys.stderr.isatty())
+    try:
+        with file.open("rb") as stream:
+            result = run_import(stream, importer, skip_errors=skip_errors, size=file.stat().st_size,
+                                progress=bars)
+    except IntegrityError as exc:
+        db.session.rollback()
+        bars.close()
+        click.echo(f"{file}: the database refused the change, nothing was written: "
+                   f"{from_integrity_error(exc).detail}", err=True)
+        sys.exit(2)
+    except DomainError as exc:
+        # the database changed under the import (a reservation, a barcode given away): nothing is kept
+        db.session.rollback()
+        bars.close()
+        click.echo(f"{file}: {exc.detail} Nothing was written.", err=True)
+        sys.exit(2)
+    except BaseException:
+        db.session.rollback()
+        bars.close()
+        raise
+    bars.close()
+    problems = result.problems
+    if report is not None:
+        _write_report(report, problems)
+    if not result.applied:
+        db.session.rollback()
+        _echo_problems(f"{file}: {len(problems)} problem(s), nothing was written:", problems, report)
+        if result.file_problems:
+            click.echo("The file as a whole is refused (--skip-errors cannot skip this).", err=True)
+        else:
+            click.echo("Correct the rows, or import the good ones with --skip-errors.", err=True)
+        click.echo(result.summary().replace("refused", "would refuse"))
+        sys.exit(2)
+    if problems:
+        _echo_problems(f"{file}: {result.refused} row(s) refused (--skip-errors):", problems, report)
+    click.echo(result.summary())
+    if dry_run:
+        db.session.rollback()
+        click.echo("dry run: nothing was written")
+    else:
+        db.session.commit()
+
+
+def _import_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--progress", is_flag=True,
+                        help="Show progress bars on stderr even when it is not a terminal.")(func)
+    func = click.option("--report", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+                        help="Write every refused row (line, column, reason, value) to this CSV file.")(func)
+    func = click.option("--dry-run", is_flag=True, help="Check and apply, report, then roll back.")(func)
+    func = click.option("--skip-errors", is_flag=True,
+                        help="Import the good rows and refuse the others (default: a file with errors "
+                             "imports nothing).")(func)
+    return click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))(func)
+
+
+@import_cli.command("products")
+@_import_options
+@with_appcontext
+def import_products(file: Path, skip_errors: bool, dry_run: bool, report: Path | None, progress: bool) -> None:
+    """Create or update products by SKU from a CSV FILE."""
+    from wms.csvio.catalog import ProductImporter
+
+    _run(file, ProductImporter(), skip_errors, dry_run, report, progress)
+
+
+@import_cli.command("barcodes")
+@_import_options
+@with_appcontext
+def import_barcodes(file: Path, skip_errors: bool, dry_run: bool, report: Path | None, progress: bool) -> None:
+    """Add or update product barcodes from a CSV FILE."""
+    from wms.csvio.catalog import BarcodeImporter
+
+    _run(file, BarcodeImporter(), skip_errors, dry_run, report, progress)
+
+
+@import_cli.command("stock")
+@_import_options
+@click.option("--mode", type=click.Choice(["count", "receipt"]), default="count", show_default=True,
+              help="count: set each location to the quantity; receipt: add the quantity.")
+@click.option("--reference", help="Ledger reference (e.g. the delivery note); a receipt is applied once per "
+                                  "reference and line key. Default: the file name, and the file's hash for "
+                                  "receipts.")
+@click.option("--user", "username", help="Record this user as the one who made the changes.")
+@with_appcontext
+def import_stock(file: Path, skip_errors: bool, dry_run: bool, report: Path | None, progress: bool, mode: str,
+                 reference: str | None, username: str | None) -> None:
+    """Count or receive stock per warehouse, location and SKU from a CSV FILE (ledger rows)."""
+    from sqlalchemy import select
+
+    from wms.auth.models import User
+    from wms.csvio.stock import StockImporter
+
+    user = None
+    if username is not None:
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is None:
+            click.echo(f"No user {username!r}.", err=True)
+            sys.exit(2)
+    if reference is not None and not reference.strip():
+        click.echo("--reference must not be empty.", err=True)
+        sys.exit(2)
+    _run(file, StockImporter(mode, user=user, reference=reference, filename=file.name), skip_errors, dry_run,
+         report, progress)
+
+
+def _export_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--bom", is_flag=True, help="Start with a UTF-8 byte-order mark (for Excel).")(func)
+    func = click.option("--delimiter", type=click.Choice([",", ";"]), default=",", show_default=True)(func)
+    return click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+                        help="File to write (default: standard output).")(func)
+
+
+def _export(rows: Any, output: Path | None, delimiter: str, bom: bool) -> None:
+    from wms.csvio.exporting import write_csv
+
+    encoding = "utf-8-sig" if bom else "utf-8"
+    if output is None:
+        out = click.get_text_stream("stdout", encoding=encoding)
+        write_csv(rows, out, delimiter=delimiter)
+        out.flush()
+        return
+    with output.open("w", encoding=encoding, newline="") as out:
+        count = write_csv(rows, out, delimiter=delimiter)
+    click.echo(f"wrote {count} rows to {output}", err=True)
+
+
+@export_cli.command("products")
+@_export_options
+@with_appcontext
+def export_products(output: Path | None, delimiter: str, bom: bool) -> None:
+    """Write every product as CSV."""
+    from wms.csvio.exporting import product_rows
+
+    _export(product_rows(), output, delimiter, bom)
+
+
+@export_cli.command("barcodes")
+@_export_options
+@with_appcontext
+def export_barcodes(output: Path | None, delimiter: str, bom: bool) -> None:
+    """Write every barcode as CSV."""
+    from wms.csvio.exporting import barcode_rows
+
+    _export(barcode_rows(), output, delimiter, bom)
+
+
+@export_cli.command("stock")
+@_export_options
+@click.option("--warehouse", "code", help="Only this warehouse (default: all).")
+@with_appcontext
+def export_stock(output: Path | None, delimiter: str, bom: bool, code: str | None) -> None:
+    """Write the units on hand per warehouse, location and SKU as CSV."""
+    from wms.csvio.exporting import stock_rows
+    from wms.layout.services import get_warehouse
+
+    warehouse = None
+    if code is not None:
+        try:
+            warehouse = get_warehouse(code)
+        except NotFound as exc:
+            click.echo(exc.detail, err=True)
+            sys.exit(2)
+    _export(stock_rows(warehouse), output, delimiter, bom)
