@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
+from wms.planning.batching import (
+    DEFAULT_WINDOW,
+    BatchOrder,
+    Capacity,
+    batch_fcfs,
+    batch_savings,
+    fits_alone,
+)
+from wms.planning.distance import ZoneLengths, snap_place
 from wms.planning.routing import RackZoneLayout
+from wms.planning.routing.layout import EPS
+from wms.planning.scheduling import Booking, Job, Slot, duration_seconds, schedule
+from wms.planning.zone_split import SplitPickOrder, ZoneLine, split_batch
 
 
 class PlanInputInvalid(ValueError):
@@ -147,4 +160,274 @@ class WavePlan:
 
 def plan_wave(request: PlanRequest) -> WavePlan:
     """Batch, split per zone, route and schedule the request's orders."""
-    raise NotImplementedError("plan_wave is being implemented")
+    _validate(request)
+    issues: list[PlanIssue] = []
+    cap = request.capacity
+    capacity = Capacity(cap.items, cap.orders, cap.volume_cm3, cap.weight_g)
+    lengths = ZoneLengths({code: zone.layout for code, zone in request.zones.items()})
+    plannable: list[PlanOrder] = []
+    batch_orders: list[BatchOrder] = []
+    zone_lines: dict[str, list[ZoneLine]] = {}
+    for order in request.orders:
+        if not order.lines:
+            issues.append(PlanIssue("empty", f"Order {order.id} has nothing to pick.", order.id))
+            continue
+        bo = _batch_order(order, request.zones)
+        if not fits_alone(bo, capacity):
+            issues.append(PlanIssue("capacity", _too_big(order, bo, cap), order.id))
+            continue
+        plannable.append(order)
+        batch_orders.append(bo)
+        zone_lines[order.id] = [_zone_line(line, request.zones[line.zone]) for line in order.lines]
+
+    window = _window_for(len(batch_orders))
+    fcfs = batch_fcfs(batch_orders, capacity, window)
+    baseline = sum(_batch_distance(batch_orders, b, lengths) for b in fcfs)
+    if request.method == "fcfs":
+        batches = fcfs
+    else:
+        batches = batch_savings(
+            batch_orders, capacity, lengths, window, max_passes=_passes_for(len(batch_orders))
+        )
+    batch_ids = tuple(tuple(plannable[i].id for i in batch) for batch in batches)
+
+    split: list[SplitPickOrder] = []
+    for batch_no, ids in enumerate(batch_ids):
+        split.extend(split_batch(batch_no, ids, zone_lines.__getitem__, lengths))
+
+    orders_by_id = {o.id: o for o in plannable}
+    pick_orders, late = _schedule(request, split, orders_by_id)
+    issues.extend(late)
+    return WavePlan(
+        pick_orders=tuple(pick_orders),
+        batches=batch_ids,
+        issues=tuple(issues),
+        distance_m=sum(op.route_length_m for op in pick_orders),
+        baseline_distance_m=baseline,
+    )
+
+
+# Savings windows and local-search passes shrink for very large waves so that 10,000 orders plan in
+# seconds; within a window, batching is unaffected.
+def _window_for(order_count: int) -> int:
+    return DEFAULT_WINDOW if order_count <= 2000 else 40
+
+
+def _passes_for(order_count: int) -> int:
+    return 10 if order_count <= 2000 else 2
+
+
+def _batch_distance(orders: Sequence[BatchOrder], batch: Sequence[int], lengths: ZoneLengths) -> float:
+    per_zone: dict[str, set] = {}
+    for i in batch:
+        for zone, places in orders[i].places.items():
+            per_zone.setdefault(zone, set()).update(places)
+    return sum(lengths.length(zone, frozenset(places)) for zone, places in per_zone.items())
+
+
+def _batch_order(order: PlanOrder, zones: Mapping[str, ZoneInfo]) -> BatchOrder:
+    places: dict[str, set] = {}
+    for line in order.lines:
+        layout = zones[line.zone].layout
+        places.setdefault(line.zone, set()).add(snap_place(layout, line.aisle, line.y))
+    cutoff = order.cutoff.timestamp() if order.cutoff is not None else math.inf
+    return BatchOrder(
+        id=order.id,
+        places={zone: frozenset(p) for zone, p in places.items()},
+        items=sum(line.quantity for line in order.lines),
+        volume_cm3=sum(line.volume_cm3 * line.quantity for line in order.lines),
+        weight_g=sum(line.weight_g * line.quantity for line in order.lines),
+        urgency=(-order.priority, cutoff),
+    )
+
+
+def _zone_line(line: PlanLine, zone: ZoneInfo) -> ZoneLine:
+    return ZoneLine(
+        line_id=line.id,
+        order_id=line.order_id,
+        order_line_id=line.order_line_id,
+        zone=line.zone,
+        location=line.location,
+        place=snap_place(zone.layout, line.aisle, line.y),
+        sku=line.sku,
+        quantity=line.quantity,
+    )
+
+
+def _too_big(order: PlanOrder, bo: BatchOrder, cap: CartCapacity) -> str:
+    limits = []
+    if bo.items > cap.items:
+        limits.append(f"{bo.items} items (a cart takes {cap.items})")
+    if cap.volume_cm3 is not None and bo.volume_cm3 > cap.volume_cm3:
+        limits.append(f"{bo.volume_cm3 / 1000:.1f} litres (a cart takes {cap.volume_cm3 / 1000:.1f})")
+    if cap.weight_g is not None and bo.weight_g > cap.weight_g:
+        limits.append(f"{bo.weight_g / 1000:.1f} kg (a cart takes {cap.weight_g / 1000:.1f})")
+    if cap.orders < 1:
+        limits.append("a tote (the cart has none)")
+    return f"Order {order.id} needs {' and '.join(limits)}: it does not fit one cart and was left out of the wave."
+
+
+def _schedule(
+    request: PlanRequest, split: Sequence[SplitPickOrder], orders: Mapping[str, PlanOrder]
+) -> tuple[list[PlannedPickOrder], list[PlanIssue]]:
+    timing = request.timing
+    jobs = []
+    for op in split:
+        zone = request.zones[op.zone]
+        avoid = (zone.pick_resource,)
+        if request.separate_replenishment and zone.replenish_resource:
+            avoid = (zone.pick_resource, zone.replenish_resource)
+        seconds = duration_seconds(
+            op.route_length_m,
+            len(op.lines),
+            op.units,
+            speed_m_s=timing.walk_speed_m_s,
+            per_line=timing.seconds_per_line,
+            per_unit=timing.seconds_per_unit,
+            setup=timing.setup_seconds,
+        )
+        cutoffs = [orders[o].cutoff for o in op.order_ids if orders[o].cutoff is not None]
+        jobs.append(Job(zone.pick_resource, avoid, seconds, min(cutoffs) if cutoffs else None))
+    bookings = [Booking(b.resource, b.start, b.end, b.label) for b in request.busy]
+    slots = schedule(jobs, bookings, request.start)
+    planned, issues, reported = [], [], set()
+    for op, job, slot in zip(split, jobs, slots, strict=True):
+        planned.append(
+            PlannedPickOrder(
+                batch_no=op.batch_no,
+                zone=op.zone,
+                resource=job.resource,
+                start=slot.start,
+                end=slot.end,
+                route_length_m=op.route_length_m,
+                estimated_seconds=job.seconds,
+                lines=tuple(
+                    PlannedLine(
+                        line_id=s.line.line_id,
+                        order_id=s.line.order_id,
+                        order_line_id=s.line.order_line_id,
+                        seq=s.seq,
+                        location=s.line.location,
+                        sku=s.line.sku,
+                        quantity=s.line.quantity,
+                        tote=s.tote,
+                    )
+                    for s in op.lines
+                ),
+                totes=op.totes,
+                order_ids=op.order_ids,
+            )
+        )
+        for order_id in op.order_ids:
+            cutoff = orders[order_id].cutoff
+            if order_id not in reported and slot.late(cutoff):
+                reported.add(order_id)
+                issues.append(
+                    PlanIssue("cutoff", _late_reason(order_id, cutoff, op, slot, request), order_id)
+                )
+    return planned, issues
+
+
+def _hhmm(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%H:%M")
+
+
+def _late_reason(
+    order_id: str, cutoff: datetime, op: SplitPickOrder, slot: Slot, request: PlanRequest
+) -> str:
+    head = f"Order {order_id} cannot meet its {_hhmm(cutoff)} cutoff (UTC): "
+    ends = f"its pick order in zone {op.zone} would end at {_hhmm(slot.end)}"
+    if slot.pushed_by is not None:
+        b = slot.pushed_by
+        what = f" ({b.label})" if b.label else ""
+        zone = request.zones[op.zone]
+        aisle = (
+            "replenish aisle" if b.resource == zone.replenish_resource != zone.pick_resource else "pick aisle"
+        )
+        return f"{head}zone {op.zone}'s {aisle} is booked until {_hhmm(b.end)}{what}; {ends}."
+    if slot.queued_behind:
+        return (
+            f"{head}zone {op.zone}'s pick aisle is taken by {slot.queued_behind} more urgent pick orders "
+            f"of this wave until {_hhmm(slot.start)}; {ends}."
+        )
+    if cutoff <= request.start:
+        return f"{head}the wave starts at {_hhmm(request.start)}, after the cutoff."
+    minutes = (slot.end - slot.start).total_seconds() / 60
+    return f"{head}picking it in zone {op.zone} takes {minutes:.0f} min from {_hhmm(slot.start)}; {ends}."
+
+
+def _aware(moment: datetime) -> bool:
+    return moment.tzinfo is not None and moment.tzinfo.utcoffset(moment) is not None
+
+
+def _finite_non_negative(value: float) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value) and value >= 0
+
+
+def _validate(request: PlanRequest) -> None:
+    if request.method not in ("savings", "fcfs"):
+        raise PlanInputInvalid(f"unknown batching method {request.method!r} (savings or fcfs)")
+    if not _aware(request.start):
+        raise PlanInputInvalid("the wave start must be a time zone aware datetime")
+    cap, timing = request.capacity, request.timing
+    if cap.items < 1 or cap.orders < 1:
+        raise PlanInputInvalid("a cart must take at least one item and one order")
+    for name, limit in (("volume", cap.volume_cm3), ("weight", cap.weight_g)):
+        if limit is not None and not (_finite_non_negative(limit) and limit > 0):
+            raise PlanInputInvalid(f"the cart {name} limit must be a positive number")
+    if not (math.isfinite(timing.walk_speed_m_s) and timing.walk_speed_m_s > 0):
+        raise PlanInputInvalid("the walking speed must be a positive number")
+    for value in (timing.seconds_per_line, timing.seconds_per_unit, timing.setup_seconds):
+        if not _finite_non_negative(value):
+            raise PlanInputInvalid("handling times must be non-negative numbers of seconds")
+    for code, zone in request.zones.items():
+        if not isinstance(zone, ZoneInfo) or zone.code != code:
+            raise PlanInputInvalid(f"zone {code!r} is not described under its own code")
+        if not isinstance(zone.layout, RackZoneLayout):
+            raise PlanInputInvalid(f"zone {code} has no rack layout")
+        if not zone.pick_resource:
+            raise PlanInputInvalid(f"zone {code} has no pick aisle resource")
+    for b in request.busy:
+        if not (_aware(b.start) and _aware(b.end)):
+            raise PlanInputInvalid(f"booking {b.label or b.resource} must have time zone aware start and end")
+        if b.end < b.start:
+            raise PlanInputInvalid(f"booking {b.label or b.resource} ends before it starts")
+    order_ids: set[str] = set()
+    line_ids: set[str] = set()
+    for order in request.orders:
+        if order.id in order_ids:
+            raise PlanInputInvalid(f"order {order.id} appears twice")
+        order_ids.add(order.id)
+        if order.cutoff is not None and not _aware(order.cutoff):
+            raise PlanInputInvalid(f"order {order.id} has a cutoff without a time zone")
+        for line in order.lines:
+            _validate_line(order, line, request.zones)
+            if line.id in line_ids:
+                raise PlanInputInvalid(f"line {line.id} appears twice")
+            line_ids.add(line.id)
+
+
+def _validate_line(order: PlanOrder, line: PlanLine, zones: Mapping[str, ZoneInfo]) -> None:
+    where = f"line {line.id} of order {order.id}"
+    if line.order_id != order.id:
+        raise PlanInputInvalid(f"{where} says it belongs to order {line.order_id}")
+    if not isinstance(line.quantity, int) or isinstance(line.quantity, bool) or line.quantity < 1:
+        raise PlanInputInvalid(f"{where} has quantity {line.quantity!r}; it must be a positive whole number")
+    if not (_finite_non_negative(line.volume_cm3) and _finite_non_negative(line.weight_g)):
+        raise PlanInputInvalid(f"{where} has a negative or unknown volume or weight")
+    zone = zones.get(line.zone)
+    if zone is None:
+        raise PlanInputInvalid(f"{where} is in zone {line.zone!r}, which the plan does not know")
+    layout = zone.layout
+    if not (isinstance(line.aisle, int) and 0 <= line.aisle < layout.aisle_count):
+        raise PlanInputInvalid(
+            f"{where} is in aisle {line.aisle}, outside zone {line.zone}'s 0..{layout.aisle_count - 1}"
+        )
+    if not (
+        isinstance(line.y, int | float)
+        and math.isfinite(line.y)
+        and -EPS <= line.y <= layout.aisle_length_m + EPS
+    ):
+        raise PlanInputInvalid(
+            f"{where} is at {line.y} m, outside zone {line.zone}'s {layout.aisle_length_m} m aisles"
+        )

@@ -1,0 +1,88 @@
+"""Zone split: a batch's lines per rack zone become one pick order each, routed, with one tote per order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from wms.planning.distance import Place, ZoneLengths
+
+
+@dataclass(frozen=True)
+class ZoneLine:
+    """A line to pick as the zone split sees it."""
+
+    line_id: str
+    order_id: str
+    order_line_id: str
+    zone: str
+    location: str
+    place: Place
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class SplitLine:
+    line: ZoneLine
+    seq: int
+    tote: str
+
+
+@dataclass(frozen=True)
+class SplitPickOrder:
+    """One batch's lines in one zone, in route order, with the route length and the totes used."""
+
+    batch_no: int
+    zone: str
+    route_length_m: float
+    lines: tuple[SplitLine, ...]
+    totes: tuple[str, ...]
+    order_ids: tuple[str, ...]
+
+    @property
+    def units(self) -> int:
+        return sum(s.line.quantity for s in self.lines)
+
+
+def tote_code(batch_no: int, position: int, zone: str) -> str:
+    """The label of an order's tote in one zone: batch, cart position (from 1) and zone."""
+    return f"{batch_no:03d}-{position:02d}-{zone}"
+
+
+def split_batch(
+    batch_no: int,
+    order_ids: Sequence[str],
+    lines_of: Callable[[str], Sequence[ZoneLine]],
+    lengths: ZoneLengths,
+) -> list[SplitPickOrder]:
+    """One pick order per zone the batch picks in, zones in name order; lines follow the shortest route."""
+    position = {order_id: p for p, order_id in enumerate(order_ids, start=1)}
+    per_zone: dict[str, list[ZoneLine]] = {}
+    for order_id in order_ids:
+        for line in lines_of(order_id):
+            per_zone.setdefault(line.zone, []).append(line)
+    out = []
+    for zone in sorted(per_zone):
+        zone_lines = per_zone[zone]
+        length, route = lengths.order(zone, (line.place for line in zone_lines))
+        visit = {place: n for n, place in enumerate(route)}
+        # At one place, lines go by cart position so the picker fills totes left to right.
+        zone_lines.sort(key=lambda ln: (visit[ln.place], position[ln.order_id], ln.line_id))
+        split = tuple(
+            SplitLine(ln, seq, tote_code(batch_no, position[ln.order_id], zone))
+            for seq, ln in enumerate(zone_lines, start=1)
+        )
+        present = {ln.order_id for ln in zone_lines}
+        zone_orders = tuple(o for o in order_ids if o in present)
+        out.append(
+            SplitPickOrder(
+                batch_no=batch_no,
+                zone=zone,
+                route_length_m=length,
+                lines=split,
+                totes=tuple(tote_code(batch_no, position[o], zone) for o in zone_orders),
+                order_ids=zone_orders,
+            )
+        )
+    return out
