@@ -274,3 +274,202 @@ def test_enqueue_notifies_listeners_at_commit(app, site):  # type: ignore[no-unt
         (note,) = list(listener.notifies(timeout=5, stop_after=1))
         assert note.payload == str(site["wh"])
     time.sleep(0)
+
+
+# --- the HTTP API (contract C) ------------------------------------------------------------------------------
+
+def _site_headers(app, make_token, warehouse_id, key=None):  # type: ignore[no-untyped-def]
+    from wms.layout.models import Warehouse
+
+    with app.app_context():
+        raw = make_token("print_site", warehouse=db.session.get(Warehouse, warehouse_id))
+        db.session.commit()
+    headers = {"Authorization": f"Bearer {raw}"}
+    return headers
+
+
+_keys = iter(range(10**9))
+
+
+def _post(client, url, headers, body):  # type: ignore[no-untyped-def]
+    return client.post(url, json=body, headers={**headers, "Idempotency-Key": f"key-{next(_keys)}"})
+
+
+def _queue_committed(app, site, key="k1"):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        job = _enqueue(site, key=key)
+        db.session.commit()
+        return job.id
+
+
+def test_the_daemon_claims_reports_and_sees_the_job_printed(app, client, site, make_token):  # type: ignore[no-untyped-def]
+    headers = _site_headers(app, make_token, site["wh"])
+    job_id = _queue_committed(app, site)
+    resp = _post(client, "/api/v1/print/claim", headers, {"daemon_id": "d1"})
+    assert resp.status_code == 200, resp.json
+    (job,) = resp.json["jobs"]
+    assert job["id"] == job_id and job["attempt"] == 1 and job["printer"]["code"] == "PR-A"
+    assert job["backup"]["code"] == "PR-B" and job["content_type"] == ZPL
+    import base64
+    assert base64.b64decode(job["payload_b64"]) == PAYLOAD
+    assert resp.json["lease_seconds"] > 0
+    resp = _post(client, f"/api/v1/print/jobs/{job_id}/lease", headers, {"daemon_id": "d1"})
+    assert resp.status_code == 200 and resp.json["state"] == "claimed"
+    resp = _post(client, f"/api/v1/print/jobs/{job_id}/report", headers,
+                 {"daemon_id": "d1", "outcome": "printed", "printer_code": "PR-B", "detail": "failover"})
+    assert resp.status_code == 200 and resp.json["state"] == "printed"
+    replay = _post(client, f"/api/v1/print/jobs/{job_id}/report", headers,
+                   {"daemon_id": "d1", "outcome": "failed", "printer_code": "PR-A"})
+    assert replay.status_code == 200 and replay.json["state"] == "printed"
+    with app.app_context():
+        job = db.session.get(PrintJob, job_id)
+        assert job.printed_by.code == "PR-B"
+
+
+def test_a_report_from_a_daemon_without_the_lease_is_a_409(app, client, site, make_token):  # type: ignore[no-untyped-def]
+    headers = _site_headers(app, make_token, site["wh"])
+    job_id = _queue_committed(app, site)
+    _post(client, "/api/v1/print/claim", headers, {"daemon_id": "d1"})
+    resp = _post(client, f"/api/v1/print/jobs/{job_id}/report", headers,
+                 {"daemon_id": "d2", "outcome": "printed", "printer_code": "PR-A"})
+    assert resp.status_code == 409 and resp.mimetype == "application/problem+json"
+    resp = _post(client, f"/api/v1/print/jobs/{job_id}/lease", headers, {"daemon_id": "d2"})
+    assert resp.status_code == 409
+
+
+def test_the_daemon_reports_printer_status_and_reads_its_printers(app, client, site, make_token):  # type: ignore[no-untyped-def]
+    headers = _site_headers(app, make_token, site["wh"])
+    resp = _post(client, "/api/v1/print/printers/status", headers,
+                 {"daemon_id": "d1", "printers": [{"code": "PR-A", "status": "head_open", "detail": "~HS"}]})
+    assert resp.status_code == 200, resp.json
+    resp = client.get("/api/v1/print/printers", headers=headers)
+    by_code = {p["code"]: p for p in resp.json["printers"]}
+    assert by_code["PR-A"]["status"] == "head_open" and by_code["PR-A"]["backup"] == "PR-B"
+    assert by_code["PR-A"]["zone"] == "A" and by_code["PR-A"]["place"] == "rack_head"
+    assert by_code["PS-1"]["connection"] == "virtual://ps"
+    bad = _post(client, "/api/v1/print/printers/status", headers,
+                {"daemon_id": "d1", "printers": [{"code": "PR-A", "status": "on_fire"}]})
+    assert bad.status_code == 422
+
+
+def test_a_print_site_token_of_another_warehouse_sees_none_of_these_jobs(app, client, site, make_token,  # type: ignore[no-untyped-def]
+                                                                        make_warehouse):
+    with app.app_context():
+        other = make_warehouse("W2")
+        db.session.commit()
+        other_id = other.id
+    job_id = _queue_committed(app, site)
+    headers = _site_headers(app, make_token, other_id)
+    resp = _post(client, "/api/v1/print/claim", headers, {"daemon_id": "d1"})
+    assert resp.status_code == 200 and resp.json["jobs"] == []
+    resp = _post(client, f"/api/v1/print/jobs/{job_id}/report", headers,
+                 {"daemon_id": "d1", "outcome": "printed", "printer_code": "PR-A"})
+    assert resp.status_code == 404
+    resp = _post(client, "/api/v1/print/printers/status", headers,
+                 {"daemon_id": "d1", "printers": [{"code": "PR-A", "status": "ready"}]})
+    assert resp.status_code == 422
+    assert client.get("/api/v1/warehouses/W1/printers", headers=headers).status_code == 403
+
+
+def test_a_channel_token_or_a_person_cannot_call_the_daemon_operations(app, client, site, make_token, make_user):  # type: ignore[no-untyped-def]
+    from wms.layout.models import Warehouse
+
+    with app.app_context():
+        channel = make_token("channel", warehouse=db.session.get(Warehouse, site["wh"]))
+        supervisor = make_user(roles=("supervisor",), all_warehouses=True)
+        personal = make_token("user", user=supervisor)
+        db.session.commit()
+    for raw in (channel, personal):
+        headers = {"Authorization": f"Bearer {raw}"}
+        assert _post(client, "/api/v1/print/claim", headers, {"daemon_id": "d1"}).status_code == 403
+        assert client.get("/api/v1/print/printers", headers=headers).status_code == 403
+    # the supervisor reads the fleet; the channel may not
+    assert client.get("/api/v1/warehouses/W1/printers",
+                      headers={"Authorization": f"Bearer {personal}"}).status_code == 200
+    assert client.get("/api/v1/warehouses/W1/printers",
+                      headers={"Authorization": f"Bearer {channel}"}).status_code == 403
+
+
+def test_the_claim_long_poll_returns_as_soon_as_a_job_is_queued(app, client, site, make_token):  # type: ignore[no-untyped-def]
+    headers = _site_headers(app, make_token, site["wh"])
+
+    def enqueue_later() -> None:
+        time.sleep(0.5)
+        _queue_committed(app, site, key="late")
+
+    thread = threading.Thread(target=enqueue_later)
+    started = time.monotonic()
+    thread.start()
+    resp = _post(client, "/api/v1/print/claim", headers, {"daemon_id": "d1", "wait_seconds": 30})
+    elapsed = time.monotonic() - started
+    thread.join()
+    assert resp.status_code == 200 and len(resp.json["jobs"]) == 1
+    assert elapsed < 20  # woken by the NOTIFY, long before the 30 s wait ran out
+
+
+def test_an_empty_long_poll_ends_after_its_wait_holding_no_lock(app, client, site, make_token):  # type: ignore[no-untyped-def]
+    headers = _site_headers(app, make_token, site["wh"])
+    resp = _post(client, "/api/v1/print/claim", headers, {"daemon_id": "d1", "wait_seconds": 0.3})
+    assert resp.status_code == 200 and resp.json["jobs"] == []
+
+
+def test_a_replayed_claim_returns_the_same_jobs_without_claiming_again(app, client, site, make_token):  # type: ignore[no-untyped-def]
+    headers = {**_site_headers(app, make_token, site["wh"]), "Idempotency-Key": "claim-1"}
+    _queue_committed(app, site)
+    first = client.post("/api/v1/print/claim", json={"daemon_id": "d1", "wait_seconds": 5}, headers=headers)
+    again = client.post("/api/v1/print/claim", json={"daemon_id": "d1", "wait_seconds": 5}, headers=headers)
+    assert first.json == again.json and again.headers["Idempotent-Replayed"] == "true"
+    with app.app_context():
+        assert db.session.scalar(select(PrintJob.attempts)) == 1
+
+
+def test_supervisors_list_read_reprint_and_cancel_jobs(app, client, site, make_user, make_token):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        supervisor = make_user(roles=("supervisor",), all_warehouses=True)
+        headers = {"Authorization": f"Bearer {make_token('user', user=supervisor)}"}
+        db.session.commit()
+    job_id = _queue_committed(app, site)
+    listed = client.get("/api/v1/warehouses/W1/print-jobs?state=queued&printer=PR-A", headers=headers)
+    assert listed.status_code == 200 and [j["id"] for j in listed.json] == [job_id]
+    assert client.get("/api/v1/warehouses/W1/print-jobs?state=printed", headers=headers).json == []
+    detail = client.get(f"/api/v1/print-jobs/{job_id}", headers=headers).json
+    assert [e["state"] for e in detail["events"]] == ["queued"] and detail["events"][0]["printer"] == "PR-A"
+    reprinted = _post(client, f"/api/v1/print-jobs/{job_id}/reprint", headers, {})
+    assert reprinted.status_code == 201 and reprinted.json["reprint_of"] == job_id
+    cancelled = _post(client, f"/api/v1/print-jobs/{job_id}/cancel", headers, {})
+    assert cancelled.status_code == 200 and cancelled.json["state"] == "cancelled"
+    fleet = client.get("/api/v1/warehouses/W1/printers", headers=headers).json
+    assert {p["code"]: p["jobs_waiting"] for p in fleet} == {"PR-A": 1, "PR-B": 0, "PS-1": 0}
+
+
+def test_print_routes_are_replaced_as_a_whole_and_refused_when_unknown(app, client, site, make_user, make_token):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        supervisor = make_user(roles=("supervisor",), all_warehouses=True)
+        headers = {"Authorization": f"Bearer {make_token('user', user=supervisor)}"}
+        db.session.commit()
+    routes = [{"document_kind": "pick_order", "zone": "A", "printer": "PR-B"},
+              {"document_kind": "carrier_label", "resource": "PS1", "printer": "PS-1"}]
+    resp = client.put("/api/v1/warehouses/W1/print-routes", json={"routes": routes},
+                      headers={**headers, "Idempotency-Key": "r1"})
+    assert resp.status_code == 200, resp.json
+    assert len(client.get("/api/v1/warehouses/W1/print-routes", headers=headers).json["routes"]) == 2
+    bad = client.put("/api/v1/warehouses/W1/print-routes",
+                     json={"routes": [{"document_kind": "pick_order", "zone": "NOPE", "printer": "PR-B"}]},
+                     headers={**headers, "Idempotency-Key": "r2"})
+    assert bad.status_code == 422
+    assert len(client.get("/api/v1/warehouses/W1/print-routes", headers=headers).json["routes"]) == 2
+    with app.app_context():
+        assert jobs.resolve_printer(site["wh"], DocumentKind.PICK_ORDER, zone_id=site["A"]).code == "PR-B"
+
+
+def test_a_test_label_is_queued_and_its_preview_is_rendered_from_its_bytes(app, client, site, make_user,  # type: ignore[no-untyped-def]
+                                                                         make_token):
+    pytest.importorskip("zplkit")
+    with app.app_context():
+        supervisor = make_user(roles=("supervisor",), all_warehouses=True)
+        headers = {"Authorization": f"Bearer {make_token('user', user=supervisor)}"}
+        db.session.commit()
+    resp = _post(client, "/api/v1/warehouses/W1/printers/PS-1/test", headers, {})
+    assert resp.status_code == 201 and resp.json["document_kind"] == "test_page"
+    png = client.get(f"/api/v1/print-jobs/{resp.json['id']}/preview.png", headers=headers)
+    assert png.status_code == 200 and png.mimetype == "image/png" and png.data[:8] == b"\x89PNG\r\n\x1a\n"

@@ -48,6 +48,9 @@ class Operation:
     errors: tuple[int, ...] = ()
     also: tuple[int, ...] = ()  # other success statuses answered with the same schema (e.g. 200 on replay)
     extra: dict[str, Any] = field(default_factory=dict)
+    # Runs with the parsed arguments before the (idempotent) apply, e.g. a long-poll wait that must not hold
+    # the transaction in which the idempotency key row is written.
+    prepare: Callable[..., None] | None = None
 
 
 OPERATIONS: list[Operation] = []
@@ -187,6 +190,7 @@ def operation(
     idempotent: bool = False,
     errors: Iterable[int] = (),
     also: Iterable[int] = (),
+    prepare: Callable[..., None] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare an API operation; the view receives path args plus `body`/`query` models when declared."""
 
@@ -208,6 +212,7 @@ def operation(
             description=(view.__doc__ or "").strip(),
             errors=tuple(errors),
             also=tuple(also),
+            prepare=prepare,
         )
 
         @functools.wraps(view)
@@ -231,6 +236,8 @@ def operation(
                 )
             if op.body is not None:
                 kwargs["body"] = parse_json_body(op.body)
+            if op.prepare is not None:
+                op.prepare(**kwargs)
             if op.idempotent:
                 from wms.idempotency import run_idempotent
 

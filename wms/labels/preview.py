@@ -41,16 +41,18 @@ def svg(document: LabelDocument) -> list[str]:
 
 def png(document: LabelDocument, *, dpi: int | None = None) -> PngPreview:
     """Render the document's ZPL to PNG, one image per label."""
+    size = document.labels()[0].size
+    return png_from_zpl(document.to_zpl(), width=size.width, height=size.height,
+                        dpi=dpi or round(size.dpmm * 25.4))
+
+
+def png_from_zpl(source: str, *, width: int, height: int, dpi: int) -> PngPreview:
+    """Render ZPL (e.g. a queued print job's bytes) to PNG, one image per label of width x height dots."""
     try:
         import zplkit
     except ImportError as exc:
         raise PreviewUnavailable("The ZPL renderer (zplkit) is not installed") from exc
-    source = document.to_zpl()
-    labels = document.labels()
-    size = labels[0].size
-    options = zplkit.Options(
-        profile="specification", width=size.width, height=size.height, dpi=dpi or round(size.dpmm * 25.4)
-    )
+    options = zplkit.Options(profile="specification", width=width, height=height, dpi=dpi)
     substituted: list[str] = []
     for _ in range(_MAX_GLYPH_SUBSTITUTIONS):
         try:
