@@ -114,9 +114,12 @@ def find_clash(resource_id: int, starts_at: dt.datetime, ends_at: dt.datetime,
 
 def _flush_guarded(slot: TimeSlot, resource_id: int, starts_at: dt.datetime, ends_at: dt.datetime,
                    exclude_id: int | None) -> None:
-    """Flush inside a SAVEPOINT; a refusal by the exclusion constraint becomes a SlotClash naming the holder."""
+    """Write the slot's new times inside a SAVEPOINT; a refusal by the exclusion constraint becomes a SlotClash
+    naming the holder, and the slot keeps its old times. (begin_nested flushes what is pending first, so the
+    times are set inside it.)"""
     try:
         with db.session.begin_nested():
+            slot.starts_at, slot.ends_at = starts_at, ends_at
             db.session.add(slot)
             db.session.flush()
     except IntegrityError as exc:
@@ -170,7 +173,6 @@ def move_slot(slot: TimeSlot, starts_at: dt.datetime, ends_at: dt.datetime) -> T
     holder = find_clash(slot.resource_id, start, end, exclude_id=slot.id)
     if holder is not None:
         raise clash_error(holder)
-    slot.starts_at, slot.ends_at = start, end
     _flush_guarded(slot, slot.resource_id, start, end, slot.id)
     return slot
 
