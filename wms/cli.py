@@ -14,9 +14,10 @@ def register_cli(app: Flask) -> None:
     from wms.dbcli import db_cli
     from wms.demo.cli import demo_cli
     from wms.layout.cli import layout_cli
+    from wms.printing.cli import printing_cli
     from wms.webhooks.cli import webhooks_cli
 
-    for group in (db_cli, layout_cli, users_cli, demo_cli, webhooks_cli, import_cli, export_cli):
+    for group in (db_cli, layout_cli, users_cli, demo_cli, webhooks_cli, import_cli, export_cli, printing_cli):
         app.cli.add_command(group)
 
 

@@ -473,3 +473,16 @@ def test_a_test_label_is_queued_and_its_preview_is_rendered_from_its_bytes(app, 
     assert resp.status_code == 201 and resp.json["document_kind"] == "test_page"
     png = client.get(f"/api/v1/print-jobs/{resp.json['id']}/preview.png", headers=headers)
     assert png.status_code == 200 and png.mimetype == "image/png" and png.data[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_cli_creates_a_site_token_that_claims_jobs(app, client, runner, site):  # type: ignore[no-untyped-def]
+    result = runner.invoke(args=["printing", "site-token", "--warehouse", "W1", "--name", "printserver hall 1"])
+    assert result.exit_code == 0, result.output
+    raw = result.stdout.strip().splitlines()[-1]
+    _queue_committed(app, site)
+    resp = _post(client, "/api/v1/print/claim", {"Authorization": f"Bearer {raw}"}, {"daemon_id": "cli"})
+    assert resp.status_code == 200 and len(resp.json["jobs"]) == 1
+    listed = runner.invoke(args=["printing", "jobs", "--warehouse", "W1"])
+    assert listed.exit_code == 0 and "\tclaimed\tPR-A\t1\tpick_order\tOP-1" in listed.output
+    unknown = runner.invoke(args=["printing", "site-token", "--warehouse", "NOPE", "--name", "x"])
+    assert unknown.exit_code != 0 and "NOPE" in unknown.output
