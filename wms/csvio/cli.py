@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -196,15 +197,30 @@ def _export_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def _export(rows: Any, output: Path | None, delimiter: str, bom: bool) -> None:
     from wms.csvio.exporting import write_csv
 
-    encoding = "utf-8-sig" if bom else "utf-8"
     if output is None:
-        out = click.get_text_stream("stdout", encoding=encoding)
-        write_csv(rows, out, delimiter=delimiter)
-        out.flush()
+        # through click.echo, a chunk at a time: works on any stdout (pipes, terminals, test runners)
+        buffer = io.StringIO()
+        buffer.write("\ufeff" if bom else "")
+        for chunk in _batched(rows, 1000):
+            write_csv(iter(chunk), buffer, delimiter=delimiter)
+            click.echo(buffer.getvalue(), nl=False)
+            buffer.seek(0)
+            buffer.truncate()
         return
-    with output.open("w", encoding=encoding, newline="") as out:
+    with output.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as out:
         count = write_csv(rows, out, delimiter=delimiter)
     click.echo(f"wrote {count} rows to {output}", err=True)
+
+
+def _batched(rows: Any, size: int) -> Any:
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 @export_cli.command("products")
