@@ -125,9 +125,10 @@ class ShipmentLabel:
 
     @property
     def label_zpl(self) -> str:
+        """The label as text, for inspection; print `label`, the bytes exactly as received."""
         if self.content_type != ZPL:
             raise ShippingInputInvalid(f"The {self.carrier} label is {self.content_type}, not ZPL")
-        return self.label.decode("ascii")
+        return self.label.decode("utf-8", errors="replace")
 
     @property
     def weight_grams(self) -> int:
@@ -177,7 +178,8 @@ class Carrier(ABC):
     def validate_tracking(self, tracking_number: str) -> str:
         """The tracking number normalised, or TrackingNumberInvalid if it cannot be one of ours."""
 
-    def _own_labels(self, shipments: Sequence[ShipmentLabel], day: date) -> list[ShipmentLabel]:
+    def manifest_labels(self, shipments: Sequence[ShipmentLabel], day: date) -> list[ShipmentLabel]:
+        """The shipments, checked to be this carrier's, each once, and at least one."""
         if not shipments:
             raise ShippingInputInvalid(f"Nothing to put on the {self.name} manifest of {day:%d/%m/%Y}")
         seen: set[str] = set()
@@ -201,7 +203,7 @@ def manifest_reference(carrier_code: str, day: date, tracking_numbers: Sequence[
 def _label_manifest(
     carrier: Carrier, shipments: Sequence[ShipmentLabel], day: date, ship_from: str
 ) -> Manifest:
-    labels = carrier._own_labels(shipments, day)
+    labels = carrier.manifest_labels(shipments, day)
     lines = tuple(
         ManifestLine(p.tracking_number, s.shipment_reference, s.destination, p.weight_grams, s.route)
         for s in labels

@@ -191,7 +191,7 @@ class ShipEngineCarrier(HttpCarrier):
     # --- manifest -------------------------------------------------------------------------------------
 
     def manifest(self, shipments: Sequence[ShipmentLabel], day: date) -> Manifest:
-        labels = self._own_labels(shipments, day)
+        labels = self.manifest_labels(shipments, day)
         label_ids = [label.carrier_reference for label in labels]
         if any(not label_id for label_id in label_ids):
             raise ShippingInputInvalid(f"Every {self.name} shipment on a manifest needs its label id")
