@@ -52,7 +52,7 @@ class WmsClient:
               timeout: float | None = None) -> dict[str, Any]:
         headers = {"Idempotency-Key": key} if key else {}
         try:
-            resp = self._session().request(method, self.base + path, json=body, headers=headers,
+            resp = self._session().request(method, self.base + path, json=body, headers=headers, verify=self.verify,
                                            timeout=(min(self.timeout, 10.0), timeout or self.timeout))
         except requests.RequestException as exc:
             raise WmsUnreachable(f"{method} {path}: {exc.__class__.__name__}: {exc}") from exc
@@ -68,12 +68,14 @@ class WmsClient:
             raise WmsUnreachable(f"{method} {path}: the answer is not a JSON object")
         return data
 
-    def claim(self, max_jobs: int, wait_seconds: float) -> tuple[int, list[dict[str, Any]]]:
-        """Claim up to `max_jobs` jobs, long-polling up to `wait_seconds` when none is claimable."""
+    def claim(self, max_jobs: int, wait_seconds: float, key: str) -> tuple[int, list[dict[str, Any]]]:
+        """Claim up to `max_jobs` jobs, long-polling up to `wait_seconds` when none is claimable.
+
+        Retry a claim whose answer was lost with the same key and arguments: the WMS answers the same jobs."""
         wait = max(0, min(30, int(wait_seconds)))
         data = self._call("POST", "/print/claim",
                           body={"daemon_id": self.daemon_id, "max_jobs": max_jobs, "wait_seconds": wait},
-                          timeout=wait + self.timeout)
+                          key=key, timeout=wait + self.timeout)
         return int(data.get("lease_seconds") or 60), list(data.get("jobs") or [])
 
     def renew(self, job_id: int) -> dict[str, Any]:

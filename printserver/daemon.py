@@ -126,20 +126,26 @@ class Daemon:
 
     def _claim_loop(self) -> None:
         settings, backoff = self.settings, 0.0
+        retry: tuple[str, int] | None = None  # a claim whose answer was lost: asked again identically
         while not self.stopping.is_set():
             with self._lock:
                 room = settings.max_local_jobs - len(self.held)
-            if room <= 0:
+            if room <= 0 and retry is None:
                 self.stopping.wait(0.05)
                 continue
+            key, count = retry or (f"printserver:{settings.daemon_id}:claim:{uuid.uuid4()}",
+                                   min(room, settings.claim_batch))
             try:
                 if time.monotonic() - self._last_printers_fetch > 300:
                     self.refresh_printers()
-                lease, jobs = self.client.claim(min(room, settings.claim_batch), settings.long_poll_seconds)
+                retry = (key, count)
+                lease, jobs = self.client.claim(count, settings.long_poll_seconds, key)
+                retry = None
             except WmsUnreachable as exc:
                 backoff = self._offline(exc, backoff)
                 continue
             except WmsRejected as exc:
+                retry = None
                 log.error("the WMS refused the claim: %s", exc)
                 backoff = self._offline(exc, backoff)
                 continue

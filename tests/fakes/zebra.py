@@ -51,6 +51,7 @@ class Connection:
     queries: list[bytes] = field(default_factory=list)
     bytes_received: int = 0
     dropped: bool = False
+    raw: bytearray = field(default_factory=bytearray)  # every byte read, in order (for byte-exact checks)
 
 
 class FakeZebra:
@@ -268,6 +269,7 @@ class _Session:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
 
     def _consume(self, data: bytes) -> None:
+        self.conn.raw += data
         self.buffer += data
         while self.buffer:
             tilde = self.buffer.find(b"~")
