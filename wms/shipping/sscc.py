@@ -79,14 +79,14 @@ def human_readable(sscc: str) -> str:
 
 def from_scan(data: str) -> str:
     """The SSCC in what a scanner read: `]C100…`, `00…`, `(00)…` or the 18 digits alone."""
-    text = data.strip()
+    text = "".join(data.split())
     if text.startswith(SYMBOLOGY_GS1_128):
         text = text[len(SYMBOLOGY_GS1_128) :]
     if text.startswith("(00)"):
         text = text[4:]
-    elif len(text.replace(" ", "")) == LENGTH + 2 and text.startswith(AI_SSCC):
+    elif len(text) == LENGTH + 2 and text.startswith(AI_SSCC):
         text = text[2:]
-    return validate(text.strip())
+    return validate(text)
 
 
 @dataclass

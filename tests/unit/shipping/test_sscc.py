@@ -9,7 +9,7 @@ from wms.shipping.errors import ShippingInputInvalid, SsccInvalid
 
 
 def test_the_check_digit_of_the_gs1_general_specifications_worked_example_is_9():
-    """GS1 General Specifications §7.9.1, figure 7.9.1-2 (check digit calculation for an 18-digit field):
+    """GS1 General Specifications §7.9.1 (standard check digit calculation, worked example for an 18-digit field):
     data 37610425002123456 weighted 3,1,3,... from the left, sum 101, next multiple of ten 110, check 9."""
     assert sscc.check_digit("37610425002123456") == "9"
     assert sscc.validate("376104250021234569") == "376104250021234569"
@@ -22,9 +22,8 @@ def test_an_sscc_is_built_from_prefix_extension_and_serial_reference():
 
 
 def test_the_serial_reference_is_padded_to_the_width_the_prefix_leaves():
-    assert sscc.build("123456789012", 0, 7) == "0" + "123456789012" + "0007" + sscc.check_digit(
-        "0" + "123456789012" + "0007"
-    )
+    # 0 + 123456789012 + 0007: weights 3,1,... from the right sum to 113, so the check digit is 7.
+    assert sscc.build("123456789012", 0, 7) == "012345678901200077"
 
 
 @pytest.mark.parametrize(
@@ -72,6 +71,7 @@ def test_the_gs1_128_form_carries_ai_00():
         "(00)376104250021234569",
         "376104250021234569",
         " (00) 3761 0425 0021 2345 69 ",
+        "00 376104250021234569",
     ],
 )
 def test_a_scanned_sscc_is_read_in_any_usual_form(scanned):
