@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import date
+from xml.etree import ElementTree
 
 import pytest
 
@@ -21,7 +22,13 @@ from wms.shipping.carriers import (
     Route,
     Shipment,
 )
-from wms.shipping.documents import MANIFEST_LINES_PER_PAGE
+from wms.shipping.documents import (
+    MANIFEST_LINES_PER_PAGE,
+    Gs1ParcelLabel,
+    ManifestDocument,
+    ManifestLine,
+    OwnFleetLabel,
+)
 from wms.shipping.errors import ShipmentRefused, ShippingInputInvalid, TrackingNumberInvalid
 from wms.shipping.sscc import SsccIssuer
 
@@ -194,3 +201,28 @@ def test_cancel_checks_the_number_belongs_to_the_carrier():
 def test_bad_shipment_input_is_refused_with_a_value_error(make, reason):
     with pytest.raises(ValueError, match=reason):
         make()
+
+
+def test_every_shipping_document_also_previews_as_svg():
+    sscc = "376104250021234569"
+    previews = [
+        *OwnFleetLabel(
+            FROM.address,
+            TO.address,
+            "Own fleet",
+            "standard",
+            900,
+            "OF0000000017",
+            sscc,
+            "SO-1",
+            route="R1",
+            driver="Ann",
+        ).to_svg(),
+        *Gs1ParcelLabel(sscc, FROM.address, TO.address, gross_weight_kg=1.2, order_ref="SO-1").to_svg(),
+        *ManifestDocument(
+            "Own fleet", DAY, "M-OWN-1", (ManifestLine("OF0000000017", "SO-1", "69001 Lyon", 900),)
+        ).to_svg(),
+    ]
+    assert len(previews) == 3
+    for svg in previews:
+        ElementTree.fromstring(svg)
