@@ -51,13 +51,20 @@ class Principal:
             raise SecondFactorRequired("Confirm your second factor (TOTP) before using supervisor functions.")
 
 
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
+
 def _from_token(raw: str) -> Principal:
     from wms.auth.tokens import verify_token
 
     token = verify_token(raw)
     if token is None:
         raise AuthenticationRequired("The bearer token is unknown, expired or revoked.")
-    token.last_used_at = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.UTC)
+    # Recorded at most once a minute: every request updating the token's row would serialise all concurrent
+    # requests of one channel on that row lock until their commits.
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        token.last_used_at = now
     if token.purpose == TokenPurpose.USER:
         user = token.user
         if user is None or not user.active:

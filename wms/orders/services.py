@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -16,7 +16,7 @@ from wms.enums import StockReason
 from wms.errors import Conflict, NotFound, ValidationFailed
 from wms.orders.allocation import choose_lanes
 from wms.orders.models import OPEN_ORDER_STATUSES, Channel, Order, OrderLine, OrderStatus, Reservation
-from wms.stock.availability import locked_pick_lanes
+from wms.stock.availability import locked_pick_lanes, locked_pick_lanes_many
 from wms.stock.models import LedgerEntry, Quant
 from wms.webhooks import outbox
 
@@ -102,7 +102,8 @@ def create_order(channel: Channel, request: OrderRequest, *, actor_token_id: int
         warehouse_id=channel.warehouse_id, status=OrderStatus.ACCEPTED, priority=request.priority,
         cutoff_at=request.cutoff_at, carrier_code=request.carrier_code, ship_to=request.ship_to,
     )
-    order.lines = [OrderLine(line_no=i + 1, product_id=products[ln.sku].id, quantity=ln.quantity)
+    # reservations=[]: a new line has none, and saying so spares a lazy load per line after the flush
+    order.lines = [OrderLine(line_no=i + 1, product_id=products[ln.sku].id, quantity=ln.quantity, reservations=[])
                    for i, ln in enumerate(request.lines)]
     try:
         with db.session.begin_nested():
@@ -119,12 +120,17 @@ def create_order(channel: Channel, request: OrderRequest, *, actor_token_id: int
     return IntakeResult(order, created=True)
 
 
-def _reserve(line: OrderLine, order: Order, *, actor_token_id: int | None, actor_user_id: int | None) -> int:
-    """Reserve what the pick lanes can give for one line (rows locked); returns units reserved."""
+def _reserve(line: OrderLine, order: Order, *, actor_token_id: int | None, actor_user_id: int | None,
+             locked: tuple[dict[int, Quant], list] | None = None) -> int:  # type: ignore[type-arg]
+    """Reserve what the pick lanes can give for one line (rows locked); returns units reserved.
+
+    `locked` is the line's product lanes when the caller already locked them (one query for a whole order);
+    the LaneStock figures are kept current, so several lines of one product share them correctly.
+    """
     wanted = line.quantity - line.allocated
     if wanted <= 0:
         return 0
-    by_id, lanes = locked_pick_lanes(line.product_id, order.warehouse_id)
+    by_id, lanes = locked if locked is not None else locked_pick_lanes(line.product_id, order.warehouse_id)
     if not lanes:
         return 0
     existing = {r.quant_id: r for r in line.reservations}
@@ -142,6 +148,7 @@ def _reserve(line: OrderLine, order: Order, *, actor_token_id: int | None, actor
             actor_user_id=actor_user_id,
         ))
         total += units
+    lanes[:] = [replace(lane, available=by_id[lane.quant_id].available) for lane in lanes]
     line.allocated += total
     return total
 
@@ -154,18 +161,25 @@ def _refresh_status(order: Order) -> None:
 
 
 def allocate_order(order: Order, *, actor_token_id: int | None = None, actor_user_id: int | None = None) -> int:
-    """Reserve stock for every unallocated unit of the order; lines in product order so locks never deadlock."""
+    """Reserve stock for every unallocated unit of the order.
+
+    One query locks the pick lanes of all the order's products (in product order, so concurrent orders never
+    deadlock); the reservations, ledger rows and quant updates then go to the database in one flush.
+    """
     reserved = 0
     touched: set[int] = set()
-    for line in sorted(order.lines, key=lambda ln: ln.product_id):
-        units = _reserve(line, order, actor_token_id=actor_token_id, actor_user_id=actor_user_id)
-        if units:
-            touched.add(line.product_id)
-        reserved += units
-    _refresh_status(order)
+    with db.session.no_autoflush:
+        wanted = [ln for ln in order.lines if ln.allocated < ln.quantity]
+        locked = locked_pick_lanes_many([ln.product_id for ln in wanted], order.warehouse_id)
+        for line in sorted(wanted, key=lambda ln: (ln.product_id, ln.line_no)):
+            units = _reserve(line, order, actor_token_id=actor_token_id, actor_user_id=actor_user_id,
+                             locked=locked.get(line.product_id, ({}, [])))
+            if units:
+                touched.add(line.product_id)
+            reserved += units
+        _refresh_status(order)
     db.session.flush()
-    for product_id in touched:
-        outbox.stock_changed(product_id, order.warehouse_id)
+    outbox.stock_changed_many(sorted(touched), order.warehouse_id)
     return reserved
 
 

@@ -54,17 +54,36 @@ def availability(product_ids: Iterable[int], warehouse_id: int) -> dict[int, Ava
     return result
 
 
-def locked_pick_lanes(product_id: int, warehouse_id: int) -> tuple[dict[int, Quant], list]:  # type: ignore[type-arg]
-    """Lock the product's pick-lane quants that have available units; return them by id and as LaneStock rows."""
+def locked_pick_lanes_many(product_ids: Iterable[int], warehouse_id: int) -> dict[int, tuple[dict[int, Quant], list]]:  # type: ignore[type-arg]
+    """Lock, in one query, the pick-lane quants with available units of several products.
+
+    Rows are locked in (product, quant) order, the same order every caller uses, so two orders that share
+    products wait for each other instead of deadlocking. Returns, per product, its quants by id and the
+    LaneStock rows the allocation rule reads (products without available stock are absent).
+    """
     from wms.orders.allocation import LaneStock
 
-    quants = list(db.session.scalars(
-        pickable_quants(product_id, warehouse_id).where(Quant.on_hand > Quant.reserved)
-        .order_by(Quant.id).with_for_update(of=Quant)
-    ))
-    locations = {loc.id: loc for loc in db.session.scalars(
-        select(Location).where(Location.id.in_([q.location_id for q in quants])))} if quants else {}
-    lanes = [LaneStock(q.id, q.available, locations[q.location_id].aisle_index or 0,
-                       locations[q.location_id].position_m or 0.0, locations[q.location_id].level or 0)
-             for q in quants]
-    return {q.id: q for q in quants}, lanes
+    ids = sorted(set(product_ids))
+    result: dict[int, tuple[dict[int, Quant], list]] = {}  # type: ignore[type-arg]
+    if not ids:
+        return result
+    rows = db.session.execute(
+        select(Quant, Location.aisle_index, Location.position_m, Location.level)
+        .join(Location, Location.id == Quant.location_id)
+        .join(Zone, Zone.id == Location.zone_id)
+        .where(Quant.product_id.in_(ids), Location.warehouse_id == warehouse_id, Zone.kind == ZoneKind.RACK,
+               Location.active.is_(True), Quant.on_hand > Quant.reserved)
+        .order_by(Quant.product_id, Quant.id)
+        .with_for_update(of=Quant)
+        .execution_options(populate_existing=True)
+    ).all()
+    for quant, aisle_index, position_m, level in rows:
+        by_id, lanes = result.setdefault(quant.product_id, ({}, []))
+        by_id[quant.id] = quant
+        lanes.append(LaneStock(quant.id, quant.available, aisle_index or 0, position_m or 0.0, level or 0))
+    return result
+
+
+def locked_pick_lanes(product_id: int, warehouse_id: int) -> tuple[dict[int, Quant], list]:  # type: ignore[type-arg]
+    """Lock one product's pick-lane quants that have available units; return them by id and as LaneStock rows."""
+    return locked_pick_lanes_many([product_id], warehouse_id).get(product_id, ({}, []))

@@ -35,19 +35,27 @@ def order_status_changed(order: Order) -> None:
 
 def stock_changed(product_id: int, warehouse_id: int) -> None:
     """Tell every channel selling from the warehouse the product's new available quantity."""
+    stock_changed_many([product_id], warehouse_id)
+
+
+def stock_changed_many(product_ids: list[int], warehouse_id: int) -> None:
+    """Tell every channel selling from the warehouse the new available quantity of each product (few queries)."""
     from wms.catalog.models import Product
     from wms.layout.models import Warehouse
     from wms.stock.availability import availability
 
+    if not product_ids:
+        return
     channels = list(db.session.scalars(select(Channel).where(
         Channel.warehouse_id == warehouse_id, Channel.webhook_url.is_not(None), Channel.active.is_(True))))
     if not channels:
         return
     db.session.flush()
-    avail = availability([product_id], warehouse_id)[product_id]
-    sku = db.session.get(Product, product_id).sku
+    avail = availability(product_ids, warehouse_id)
     warehouse = db.session.get(Warehouse, warehouse_id).code
-    for channel in channels:
-        emit(channel, "stock.changed", f"stock:{warehouse}:{sku}",
-             {"sku": sku, "warehouse": warehouse, "on_hand": avail.on_hand, "reserved": avail.reserved,
-              "available": avail.available})
+    for product_id in product_ids:
+        sku = db.session.get(Product, product_id).sku
+        for channel in channels:
+            emit(channel, "stock.changed", f"stock:{warehouse}:{sku}",
+                 {"sku": sku, "warehouse": warehouse, "on_hand": avail[product_id].on_hand,
+                  "reserved": avail[product_id].reserved, "available": avail[product_id].available})
