@@ -112,8 +112,8 @@ def build_plan_request(wave: Wave, params: WaveParams, start: dt.datetime) -> Bu
         if zone.code not in zones:
             zones[zone.code] = zone_resources(zone)
             aisle_index[zone.id] = pick_aisle_index(zone)
-        volume = (product.volume_cm3 or 0.0) * res.quantity
-        weight = float(product.weight_g or 0) * res.quantity
+        volume = float(product.volume_cm3 or 0.0)  # per unit: the planner multiplies by the quantity
+        weight = float(product.weight_g or 0)
         key = str(res.id)
         lines[str(line.order_id)].append(planner.PlanLine(
             id=key, order_id=str(line.order_id), order_line_id=str(line.id), zone=zone.code, location=loc.code,
@@ -198,7 +198,8 @@ def store_plan(wave: Wave, built: BuiltRequest, plan: planner.WavePlan, *, creat
         if wo.active:
             wo.batch_no = batch_of.get(str(wo.order_id))
     refs = {oid: o.external_id for oid, o in built.orders.items()}
-    issues = [*built.left_out, *({"kind": i.kind, "message": i.message, "order_id": i.order_id} for i in plan.issues)]
+    issues = [*built.left_out, *({"kind": i.kind, "message": _with_order_ref(i.message, i.order_id, refs),
+                                   "order_id": i.order_id} for i in plan.issues)]
     for issue in issues:
         issue["order"] = refs.get(issue.get("order_id") or "")
     saved = plan.baseline_distance_m - plan.distance_m
@@ -213,6 +214,14 @@ def store_plan(wave: Wave, built: BuiltRequest, plan: planner.WavePlan, *, creat
         "issues": issues,
     }
     db.session.flush()
+
+
+def _with_order_ref(message: str, order_id: str | None, refs: dict[str, str]) -> str:
+    """The planner names orders by our row id; a supervisor knows them by the channel's order id."""
+    if order_id is None or order_id not in refs:
+        return message
+    return message.replace(f"Order {order_id} ", f"Order {refs[order_id]} ").replace(
+        f"order {order_id} ", f"order {refs[order_id]} ")
 
 
 def _resource_by_code(wave: Wave, code: str) -> Resource:
