@@ -25,8 +25,8 @@ from wms.planning.wave import (  # noqa: E402
     PlanOrder,
     PlanRequest,
     ZoneInfo,
-    _batch_order,
     plan_wave,
+    prepare_order,
 )
 
 ZONES = 20
@@ -153,7 +153,7 @@ def batching_table(seeds: int) -> None:
             rng = random.Random(1000 + seed)
             wh = Warehouse(rng)
             orders = wh.orders(rng, 100, 5.0, urgent=False)
-            bos = [_batch_order(o, wh.zones) for o in orders]
+            bos = [prepare_order(o, wh.zones)[0] for o in orders]
             cap = Capacity(items, 12)
             layouts = {c: z.layout for c, z in wh.zones.items()}
             t0 = time.perf_counter()

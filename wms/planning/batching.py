@@ -266,26 +266,17 @@ def batch_savings(
 def _savings_construction(
     orders: Sequence[BatchOrder], group: list[int], cap: Capacity, lengths: ZoneLengths
 ) -> list[list[int]]:
-    """Parallel savings: merge the batches of the pair with the largest saving while the cart allows."""
-    by_zone: dict[str, list[int]] = {}
-    for i in group:
-        for zone in orders[i].places:
-            by_zone.setdefault(zone, []).append(i)
-    saving: Counter = Counter()
-    for zone, members in by_zone.items():
-        alone = {i: lengths.length(zone, orders[i].places[zone]) for i in members}
-        for x, i in enumerate(members):
-            pi = orders[i].places[zone]
-            for j in members[x + 1 :]:
-                s = alone[i] + alone[j] - lengths.length(zone, pi | orders[j].places[zone])
-                if s > 1e-9:
-                    saving[(i, j)] += s
+    """Parallel savings: merge the batches of the pair with the largest saving while the cart allows.
+
+    Pair savings are estimated with the return route (out along the zone head, into each aisle with picks
+    as deep as its farthest pick and back): it is exact to evaluate in a few operations per shared aisle,
+    where the exact router costs about a hundred times more per pair. The local search then works on
+    exact lengths.
+    """
+    saving = _estimated_savings(orders, group, lengths)
     batch_of = {i: [i] for i in group}
     load = {i: (orders[i].items, orders[i].volume_cm3, orders[i].weight_g) for i in group}
-    order_pos = {i: x for x, i in enumerate(group)}
-    for (i, j), _ in sorted(
-        saving.items(), key=lambda kv: (-kv[1], order_pos[kv[0][0]], order_pos[kv[0][1]])
-    ):
+    for i, j in sorted(saving, key=saving.__getitem__, reverse=True):
         bi, bj = batch_of[i], batch_of[j]
         if bi is bj:
             continue
@@ -293,10 +284,9 @@ def _savings_construction(
         if not _fits(li[0], li[1], li[2], len(bi), lj[0], lj[1], lj[2], len(bj), cap):
             continue
         bi.extend(bj)
-        merged = (li[0] + lj[0], li[1] + lj[1], li[2] + lj[2])
-        for k in bi:
+        for k in bj:
             batch_of[k] = bi
-        load[bi[0]] = merged
+        load[bi[0]] = (li[0] + lj[0], li[1] + lj[1], li[2] + lj[2])
     seen: set[int] = set()
     out = []
     for i in group:
@@ -305,3 +295,39 @@ def _savings_construction(
             seen.add(id(b))
             out.append(b)
     return out
+
+
+def _estimated_savings(orders: Sequence[BatchOrder], group: list[int], lengths: ZoneLengths) -> dict:
+    """Return-route savings of every pair of orders of the group that share a zone (pairs in group order)."""
+    by_zone: dict[str, list[tuple[int, int, int, dict[int, float]]]] = {}
+    for i in group:
+        for zone, places in orders[i].places.items():
+            depot = lengths.layouts[zone].depot_aisle
+            deepest: dict[int, float] = {}
+            for aisle, y in places:
+                if y > deepest.get(aisle, -1.0):
+                    deepest[aisle] = y
+            by_zone.setdefault(zone, []).append(
+                (i, min(depot, min(deepest)), max(depot, max(deepest)), deepest)
+            )
+    saving: dict[tuple[int, int], float] = {}
+    for zone, members in by_zone.items():
+        width = lengths.layouts[zone].aisle_width_m
+        for x, (i, lo_i, hi_i, deep_i) in enumerate(members):
+            for j, lo_j, hi_j, deep_j in members[x + 1 :]:
+                # Shared walk along the head: both spans minus their union; shared aisles: the shallower dip.
+                s = width * ((hi_i - lo_i) + (hi_j - lo_j) - (max(hi_i, hi_j) - min(lo_i, lo_j)))
+                if len(deep_i) <= len(deep_j):
+                    for aisle, y in deep_i.items():
+                        other = deep_j.get(aisle)
+                        if other is not None:
+                            s += y if y < other else other
+                else:
+                    for aisle, y in deep_j.items():
+                        other = deep_i.get(aisle)
+                        if other is not None:
+                            s += y if y < other else other
+                if s > 1e-9:
+                    key = (i, j)
+                    saving[key] = saving.get(key, 0.0) + 2 * s
+    return saving

@@ -13,11 +13,15 @@ Place = tuple[int, float]
 
 def snap_place(layout: RackZoneLayout, aisle: int, y: float) -> Place:
     """A place as the router sees it: positions within EPS of a cross aisle are on it, as in group_stops."""
-    y = min(max(float(y), 0.0), float(layout.aisle_length_m))
-    for cross in layout.cross_aisles_m:
+    length = float(layout.aisle_length_m)
+    if y <= EPS:
+        return (aisle, 0.0)
+    if y >= length - EPS:
+        return (aisle, length)
+    for cross in layout.middle_cross_aisles_m:
         if abs(y - cross) <= EPS:
             return (aisle, cross)
-    return (aisle, y)
+    return (aisle, float(y))
 
 
 class ZoneLengths:

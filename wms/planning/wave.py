@@ -172,13 +172,13 @@ def plan_wave(request: PlanRequest) -> WavePlan:
         if not order.lines:
             issues.append(PlanIssue("empty", f"Order {order.id} has nothing to pick.", order.id))
             continue
-        bo = _batch_order(order, request.zones)
+        bo, lines = prepare_order(order, request.zones)
         if not fits_alone(bo, capacity):
             issues.append(PlanIssue("capacity", _too_big(order, bo, cap), order.id))
             continue
         plannable.append(order)
         batch_orders.append(bo)
-        zone_lines[order.id] = [_zone_line(line, request.zones[line.zone]) for line in order.lines]
+        zone_lines[order.id] = lines
 
     window = _window_for(len(batch_orders))
     fcfs = batch_fcfs(batch_orders, capacity, window)
@@ -214,7 +214,7 @@ def _window_for(order_count: int) -> int:
 
 
 def _passes_for(order_count: int) -> int:
-    return 10 if order_count <= 2000 else 2
+    return 10 if order_count <= 2000 else 0
 
 
 def _batch_distance(orders: Sequence[BatchOrder], batch: Sequence[int], lengths: ZoneLengths) -> float:
@@ -225,33 +225,39 @@ def _batch_distance(orders: Sequence[BatchOrder], batch: Sequence[int], lengths:
     return sum(lengths.length(zone, frozenset(places)) for zone, places in per_zone.items())
 
 
-def _batch_order(order: PlanOrder, zones: Mapping[str, ZoneInfo]) -> BatchOrder:
+def prepare_order(order: PlanOrder, zones: Mapping[str, ZoneInfo]) -> tuple[BatchOrder, list[ZoneLine]]:
+    """The order as batching sees it (places per zone, cart load, urgency) and its lines for the zone split."""
     places: dict[str, set] = {}
+    lines = []
+    items, volume, weight = 0, 0.0, 0.0
     for line in order.lines:
-        layout = zones[line.zone].layout
-        places.setdefault(line.zone, set()).add(snap_place(layout, line.aisle, line.y))
+        place = snap_place(zones[line.zone].layout, line.aisle, line.y)
+        places.setdefault(line.zone, set()).add(place)
+        items += line.quantity
+        volume += line.volume_cm3 * line.quantity
+        weight += line.weight_g * line.quantity
+        lines.append(
+            ZoneLine(
+                line.id,
+                line.order_id,
+                line.order_line_id,
+                line.zone,
+                line.location,
+                place,
+                line.sku,
+                line.quantity,
+            )
+        )
     cutoff = order.cutoff.timestamp() if order.cutoff is not None else math.inf
-    return BatchOrder(
+    batch_order = BatchOrder(
         id=order.id,
         places={zone: frozenset(p) for zone, p in places.items()},
-        items=sum(line.quantity for line in order.lines),
-        volume_cm3=sum(line.volume_cm3 * line.quantity for line in order.lines),
-        weight_g=sum(line.weight_g * line.quantity for line in order.lines),
+        items=items,
+        volume_cm3=volume,
+        weight_g=weight,
         urgency=(-order.priority, cutoff),
     )
-
-
-def _zone_line(line: PlanLine, zone: ZoneInfo) -> ZoneLine:
-    return ZoneLine(
-        line_id=line.id,
-        order_id=line.order_id,
-        order_line_id=line.order_line_id,
-        zone=line.zone,
-        location=line.location,
-        place=snap_place(zone.layout, line.aisle, line.y),
-        sku=line.sku,
-        quantity=line.quantity,
-    )
+    return batch_order, lines
 
 
 def _too_big(order: PlanOrder, bo: BatchOrder, cap: CartCapacity) -> str:

@@ -69,19 +69,17 @@ def split_batch(
         visit = {place: n for n, place in enumerate(route)}
         # At one place, lines go by cart position so the picker fills totes left to right.
         zone_lines.sort(key=lambda ln: (visit[ln.place], position[ln.order_id], ln.line_id))
-        split = tuple(
-            SplitLine(ln, seq, tote_code(batch_no, position[ln.order_id], zone))
-            for seq, ln in enumerate(zone_lines, start=1)
-        )
         present = {ln.order_id for ln in zone_lines}
         zone_orders = tuple(o for o in order_ids if o in present)
+        totes = {o: tote_code(batch_no, position[o], zone) for o in zone_orders}
+        split = tuple(SplitLine(ln, seq, totes[ln.order_id]) for seq, ln in enumerate(zone_lines, start=1))
         out.append(
             SplitPickOrder(
                 batch_no=batch_no,
                 zone=zone,
                 route_length_m=length,
                 lines=split,
-                totes=tuple(tote_code(batch_no, position[o], zone) for o in zone_orders),
+                totes=tuple(totes.values()),
                 order_ids=zone_orders,
             )
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import cache
+from itertools import permutations
 
 from wms.planning.routing.frontier import (
     CLOSED,
@@ -150,6 +151,36 @@ def _sweep(layout: RackZoneLayout, places: Iterable[Place], keep_steps: bool):
     return best, (lo, inner, steps, best_state) if keep_steps else None
 
 
+# Up to this many places, trying every visiting order (up to reversal) beats the programme's set-up.
+SMALL = 4
+# For the visiting order the programme also rebuilds the walk, so trying every order pays off longer.
+SMALL_ORDER = 4
+_ORDERS = {k: [p for p in permutations(range(k)) if k < 2 or p[0] < p[-1]] for k in range(1, SMALL_ORDER + 1)}
+
+
+def _small_tour(layout: RackZoneLayout, places: Sequence[Place]) -> tuple[float, Sequence[Place]]:
+    """Shortest tour through at most SMALL places by trying every order: shortest walks between them."""
+    length, width = float(layout.aisle_length_m), float(layout.aisle_width_m)
+    twice = 2 * length
+    spots = [(layout.depot_aisle, 0.0), *places]
+
+    def walk(a: Place, b: Place) -> float:
+        if a[0] == b[0]:
+            return abs(a[1] - b[1])
+        return abs(a[0] - b[0]) * width + min(a[1] + b[1], twice - a[1] - b[1])
+
+    n = len(spots)
+    dist = [[walk(spots[i], spots[j]) for j in range(n)] for i in range(n)]
+    best, best_order = INF, ()
+    for order in _ORDERS[len(places)]:
+        total = dist[0][order[0] + 1] + dist[order[-1] + 1][0]
+        for a, b in zip(order, order[1:], strict=False):
+            total += dist[a + 1][b + 1]
+        if total < best:
+            best, best_order = total, order
+    return best, [places[i] for i in best_order]
+
+
 def single_block_length(layout: RackZoneLayout, places: Iterable[Place]) -> float:
     """Length of the shortest tour from the depot through the places (aisle, y) of a single-block zone.
 
@@ -157,17 +188,65 @@ def single_block_length(layout: RackZoneLayout, places: Iterable[Place]) -> floa
     count as on it.
     """
     places = list(places)
-    if all(a == layout.depot_aisle and y <= EPS for a, y in places):
+    if not places:
         return 0.0
-    return _sweep(layout, places, keep_steps=False)[0]
+    if len(places) <= SMALL:
+        return _small_tour(layout, places)[0]
+    return _length_sweep(layout, *_arrange(layout, places))
+
+
+def _length_sweep(layout: RackZoneLayout, lo: int, hi: int, inner: dict, required: dict) -> float:
+    """The programme without back pointers, on lists indexed by state."""
+    vertical, horizontal = _tables()
+    closing, opening = _split_horizontal()
+    n = len(vertical)
+    length, width = float(layout.aisle_length_m), float(layout.aisle_width_m)
+    cost = [INF] * n
+    cost[0] = 0.0
+    for j in range(lo, hi + 1):
+        kinds = _kinds(inner.get(j, ()), length)
+        after = [INF] * n
+        for state in range(n):
+            c = cost[state]
+            if c == INF:
+                continue
+            row = vertical[state]
+            for kind, extra in kinds:
+                ns = row[kind]
+                if c + extra < after[ns]:
+                    after[ns] = c + extra
+        req = required.get(j, 0)
+        if j == hi:
+            return min((after[s] for s in range(n) if any(t & req == req for t in closing[s])), default=INF)
+        cost = [INF] * n
+        for state in range(n):
+            c = after[state]
+            if c == INF:
+                continue
+            for count, ns, touched in opening[state]:
+                if touched & req == req and c + width * count < cost[ns]:
+                    cost[ns] = c + width * count
+    raise AssertionError("the sweep ends at the last aisle")
+
+
+@cache
+def _split_horizontal() -> tuple[list[list[int]], list[list[tuple[int, int, int]]]]:
+    """Per state: the touched masks of the options that close the tour, and the options that go on."""
+    _, horizontal = _tables()
+    closing = [[t for _, ns, t, _ in options if ns < 0] for options in horizontal]
+    opening = [[(count, ns, t) for count, ns, t, _ in options if ns >= 0] for options in horizontal]
+    return closing, opening
 
 
 def single_block_order(layout: RackZoneLayout, places: Iterable[Place]) -> tuple[float, list[Place]]:
     """Shortest tour length and the places in the order the tour first reaches them."""
     places = list(dict.fromkeys(places))
     length_m = float(layout.aisle_length_m)
-    if all(a == layout.depot_aisle and y <= EPS for a, y in places):
-        return 0.0, places
+    if not places:
+        return 0.0, []
+    if len(places) <= SMALL_ORDER:
+        total, order = _small_tour(layout, places)
+        return total, list(order)
     total, (lo, inner, steps, state) = _sweep(layout, places, keep_steps=True)
     edges = []
     for j, vback, hback in reversed(steps):
