@@ -20,6 +20,10 @@ FLOOR_W = 220.0
 FACE_COLOURS = {"pick": "#2f7dd1", "replenish": "#e39b2d"}
 STATUS_COLOURS = {"ok": "#2e9d57", "ready": "#2e9d57", "unknown": "#8a8f98"}
 ERROR_COLOUR = "#c9372c"
+WARNING_COLOUR = "#e08a1e"
+# A person can fix these at the printer (load paper, close the head, ...): orange, not red.
+WARNING_STATUSES = frozenset({"warning", "paper_out", "head_open", "ribbon_out", "paused", "buffer_full"})
+HEALTH_COLOURS = {"ok": "#2e9d57", "warning": WARNING_COLOUR, "down": ERROR_COLOUR, "unknown": "#8a8f98"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class PrinterData:
     code: str
     status: str = "unknown"
     name: str = ""
+    health: str | None = None  # ok / warning / down / unknown: colours the glyph when given (else the status)
+    note: str = ""  # a second line under the glyph, e.g. jobs waiting and when it was last seen
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,16 @@ def _e(text: object) -> str:
 
 
 def status_colour(status: str) -> str:
-    return STATUS_COLOURS.get(status.lower(), ERROR_COLOUR)
+    status = status.lower()
+    if status in WARNING_STATUSES:
+        return WARNING_COLOUR
+    return STATUS_COLOURS.get(status, ERROR_COLOUR)
+
+
+def printer_colour(printer: PrinterData) -> str:
+    if printer.health is not None:
+        return HEALTH_COLOURS.get(printer.health, ERROR_COLOUR)
+    return status_colour(printer.status)
 
 
 def _rect(x: float, y: float, w: float, h: float, cls: str, title: str | None = None, extra: str = "") -> str:
@@ -88,17 +103,21 @@ def _text(x: float, y: float, text: str, cls: str, anchor: str = "middle") -> st
 
 
 def _printer_icon(x: float, y: float, printer: PrinterData) -> list[str]:
-    colour = status_colour(printer.status)
+    colour = printer_colour(printer)
     label = f"{printer.code} · {printer.status}"
-    return [
-        f'<g class="printer" data-printer="{_e(printer.code)}"><title>{_e(printer.name or printer.code)} '
-        f"({_e(printer.status)})</title>",
+    health = f' data-health="{_e(printer.health)}"' if printer.health else ""
+    out = [
+        f'<g class="printer" data-printer="{_e(printer.code)}" data-status="{_e(printer.status)}"{health}>'
+        f"<title>{_e(printer.name or printer.code)} ({_e(printer.status)})</title>",
         _rect(x - 9, y, 18, 6, "printer-paper"),
         _rect(x - 13, y + 5, 26, 12, "printer-body", extra=f' rx="2" fill="{colour}"'),
         _rect(x - 8, y + 15, 16, 6, "printer-paper"),
         _text(x, y + 33, label, "printer-label"),
-        "</g>",
     ]
+    if printer.note:
+        out.append(_text(x, y + 47, printer.note, "printer-note"))
+    out.append("</g>")
+    return out
 
 
 def _rack_zone_width(zone: ZoneData) -> float:
@@ -164,7 +183,8 @@ def _floor_rows(zone: ZoneData) -> list[str]:
 
 
 def _floor_height(zone: ZoneData) -> float:
-    return 56 + 20 * len(_floor_rows(zone)) + (52 if zone.printers else 0)
+    notes = any(p.note for p in zone.printers)
+    return 56 + 20 * len(_floor_rows(zone)) + (52 + (14 if notes else 0) if zone.printers else 0)
 
 
 def _floor_zone(zone: ZoneData, x0: float, y0: float) -> tuple[list[str], float]:
@@ -176,8 +196,9 @@ def _floor_zone(zone: ZoneData, x0: float, y0: float) -> tuple[list[str], float]
            _text(x0 + 10, y0 + 40, zone.name, "zone-kind", anchor="start")]
     for i, row in enumerate(rows):
         out.append(_text(x0 + 16, y0 + 62 + 20 * i, row, "floor-item", anchor="start"))
+    notes = any(p.note for p in zone.printers)
     for i, printer in enumerate(zone.printers):
-        out += _printer_icon(x0 + 40 + 80 * i, y0 + h - 48, printer)
+        out += _printer_icon(x0 + 40 + 80 * i, y0 + h - 48 - (14 if notes else 0), printer)
     out.append("</g>")
     return out, h
 
@@ -202,6 +223,7 @@ def _legend(x: float, labels: dict[str, str]) -> list[str]:
 STYLE = """
 .zone-frame{fill:#f7f8fa;stroke:#c5cad3}.zone-title{font:600 14px sans-serif;fill:#1d2330}
 .zone-kind,.floor-item,.legend-text,.printer-label{font:12px sans-serif;fill:#323845}
+.printer-note{font:11px sans-serif;fill:#5b6372}
 .aisle{opacity:.85}.aisle-label,.rack-label{font:600 11px sans-serif;fill:#fff}.rack-label{fill:#1d2330}
 .rack{fill:#dfe3ea;stroke:#7a8291}.lane-cell{fill:#fff;stroke:#9aa2b1}.lane:hover .lane-cell{fill:#ffe9a8}
 .cross-aisle{fill:#c5cad3;opacity:.7}.zone-head{fill:#1d2330}.floor-box{fill:#f1f5ef;stroke:#9bb08c}

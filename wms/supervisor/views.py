@@ -205,3 +205,7 @@ def locations():  # type: ignore[no-untyped-def]
     return render_template("supervisor/locations.html", warehouses=warehouses, warehouse=wh, rows=rows, zones=zones,
                            aisles=aisles, total=total, page=page, pages=pages, args=args,
                            link_args={k: v for k, v in args.items() if v})
+
+
+# Page modules of other areas add their routes to this blueprint.
+from wms.supervisor import printing_views  # noqa: E402, F401
