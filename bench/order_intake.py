@@ -2,9 +2,13 @@
 
 Both run in this process against the same fresh database, one after the other:
 - baseline: each client inserts one order row and its 5 line rows with plain psycopg, one transaction per order;
-- ours: each client POSTs the order to /api/v1/channels/<c>/orders through the WSGI app (authentication, validation,
-  idempotency record, row-locked reservation in pick lanes, ledger rows, outbox events, commit).
-Usage: python bench/order_intake.py [--orders 400] [--clients 8]   (WMS_BENCH_PG_ADMIN_URL to pick the server)
+- ours, in-process: each client POSTs the order to /api/v1/channels/<c>/orders through the WSGI app
+  (authentication, validation, idempotency record, row-locked reservation in pick lanes, ledger rows, outbox events,
+  commit) in this Python process, so all clients share one interpreter lock: this measures CPU per order;
+- ours, served: the same POSTs over HTTP to gunicorn (deploy/gunicorn.conf.py, --workers processes) on 127.0.0.1,
+  the way production serves it.
+Usage: python bench/order_intake.py [--orders 400] [--clients 8] [--workers 3]
+       (WMS_BENCH_PG_ADMIN_URL to pick the server)
 """
 
 from __future__ import annotations
@@ -139,6 +143,59 @@ class ApiOrder:
             raise SystemExit(f"order refused: {r.status_code} {r.get_data(as_text=True)[:300]}")
 
 
+class HttpOrder:
+    """POST over HTTP/1.1 keep-alive to a gunicorn serving the app."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.port, self.token = port, token
+
+    def setup(self):  # type: ignore[no-untyped-def]
+        import http.client
+
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+
+    def __call__(self, conn, rng, ext) -> None:  # type: ignore[no-untyped-def]
+        import json
+
+        body = json.dumps({"external_id": "http-" + ext, "lines": lines(rng)})
+        conn.request("POST", "/api/v1/channels/SHOP/orders", body=body, headers={
+            "Authorization": f"Bearer {self.token}", "Idempotency-Key": str(uuid.uuid4()),
+            "Content-Type": "application/json", "X-Forwarded-Proto": "https"})
+        r = conn.getresponse()
+        data = r.read()
+        if r.status != 201:
+            raise SystemExit(f"order refused: {r.status} {data[:300]!r}")
+
+
+class Gunicorn:
+    def __init__(self, url: str, workers: int, threads: int) -> None:
+        import socket
+        import subprocess
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        root = Path(__file__).resolve().parent.parent
+        env = dict(os.environ, WMS_DATABASE_URL=url, WMS_SECRET_KEY="bench", WMS_BIND=f"127.0.0.1:{self.port}",
+                   WMS_WORKERS=str(workers), WMS_THREADS=str(threads), WMS_ACCESS_LOG="/dev/null",
+                   WMS_LOG_LEVEL="warning")
+        self.proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--config",
+                                      str(root / "deploy" / "gunicorn.conf.py")], cwd=root, env=env)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise SystemExit("gunicorn did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
 def pct(values: list[float], p: float) -> float:
     return sorted(values)[min(len(values) - 1, int(p * len(values)))] * 1000
 
@@ -147,6 +204,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--orders", type=int, default=400)
     ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--workers", type=int, default=3, help="gunicorn worker processes for the served run")
     args = ap.parse_args()
     url = fresh_database()
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "DATABASE_ENGINE_OPTIONS": {
@@ -158,10 +216,17 @@ def main() -> None:
     print(f"order intake, PostgreSQL, {args.clients} concurrent clients, 5 lines per order, {args.orders} orders each run")
     base_rate, base_lat = run(args.clients, args.orders, BareInsert(url, channel_id, warehouse_id, product_ids))
     api_rate, api_lat = run(args.clients, args.orders, ApiOrder(app, token))
+    server = Gunicorn(url, args.workers, max(1, args.clients // args.workers + 1))
+    try:
+        http_rate, http_lat = run(args.clients, args.orders, HttpOrder(server.port, token))
+    finally:
+        server.stop()
     print(f"{'':28}{'orders/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'vs bare':>10}")
     print(f"{'bare INSERT (baseline)':28}{base_rate:10.1f}{pct(base_lat, .5):10.2f}{pct(base_lat, .99):10.2f}{1:10.2f}")
     print(f"{'API intake + reservation':28}{api_rate:10.1f}{pct(api_lat, .5):10.2f}{pct(api_lat, .99):10.2f}"
           f"{api_rate / base_rate:10.2f}")
+    print(f"{f'API via gunicorn ({args.workers} workers)':28}{http_rate:10.1f}{pct(http_lat, .5):10.2f}"
+          f"{pct(http_lat, .99):10.2f}{http_rate / base_rate:10.2f}")
     print(f"mean API latency {statistics.mean(api_lat) * 1000:.2f} ms; the API does auth, validation, idempotency,"
           " row-locked reservation, ledger and outbox rows in one transaction")
     from wms.db import db
