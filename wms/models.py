@@ -5,6 +5,7 @@ from wms.catalog.models import Barcode, Product  # noqa: F401
 from wms.idempotency_models import IdempotencyRecord  # noqa: F401
 from wms.layout.models import Aisle, Location, LocationFace, Rack, Resource, Warehouse, Zone  # noqa: F401
 from wms.orders.models import Channel, Order, OrderLine, Reservation  # noqa: F401
+from wms.picking.models import ScanEvent  # noqa: F401
 from wms.printing.models import Printer, PrintJob, PrintJobEvent, PrintRoute  # noqa: F401
 from wms.stock.levels import StockLevel  # noqa: F401
 from wms.stock.models import LedgerEntry, Quant  # noqa: F401
