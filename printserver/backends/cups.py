@@ -48,6 +48,10 @@ class CupsBackend:
         return f"CUPS queue {self.queue} on {self.host}:{self.port}"
 
     def _connection(self):  # type: ignore[no-untyped-def]
+        # libcups builds job URIs from its default server and port (per-thread globals): set them in this,
+        # the printer's own thread, or a queue on a non-default port is "not found" by createJob/printFile.
+        cups.setServer(self.host)
+        cups.setPort(self.port)
         try:
             return cups.Connection(host=self.host, port=self.port)
         except RuntimeError as exc:

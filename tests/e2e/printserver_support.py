@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -291,8 +292,10 @@ def daemon_env(url: str, token: str, state_dir: Path, **timing: object) -> dict[
 class Cupsd:
     """`cupsd -f` with its own configuration, spool and port on 127.0.0.1; queues made with lpadmin."""
 
-    def __init__(self, directory: Path) -> None:
-        self.dir = directory
+    def __init__(self) -> None:
+        # Not under pytest's private tmp: cupsd's backends run as `lp` when we are root and must reach the spool.
+        self.dir = Path(tempfile.mkdtemp(prefix="printserver-cups-"))
+        os.chmod(self.dir, 0o755)
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -315,8 +318,8 @@ class Cupsd:
             f"ServerRoot {d}\nRequestRoot {d}/spool\nTempDir {d}/spool/tmp\nCacheDir {d}/cache\n"
             f"StateDir {d}/state\nErrorLog {d}/log/error_log\nAccessLog {d}/log/access_log\n"
             f"PageLog {d}/log/page_log\nServerBin /usr/lib/cups\nDataDir /usr/share/cups\n"
-            f"PidFile {d}/run/cupsd.pid\nFileDevice Yes\nSandboxing Relaxed\n"
-            f"User {os.getuid()}\nGroup {os.getgid()}\nSystemGroup {_group_name()}\n")
+            "FileDevice Yes\nSandboxing Relaxed\n"
+            + _identity())
         with open(d / "log" / "stdout", "ab") as out:
             self.process = subprocess.Popen(
                 ["/usr/sbin/cupsd", "-f", "-c", str(d / "cupsd.conf"), "-s", str(d / "cups-files.conf")],
@@ -360,11 +363,19 @@ class Cupsd:
                 self.process.kill()
                 self.process.wait()
 
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
-def _group_name() -> str:
+
+def _identity() -> str:
+    """As root, cupsd runs its backends as its default `lp` user; otherwise as us."""
     import grp
 
-    return grp.getgrgid(os.getgid()).gr_name
+    group = grp.getgrgid(os.getgid()).gr_name
+    if os.getuid() == 0:
+        return f"SystemGroup {group}\n"
+    return f"User {os.getuid()}\nGroup {os.getgid()}\nSystemGroup {group}\n"
 
 
 def cups_available() -> bool:
