@@ -486,3 +486,25 @@ def test_the_cli_creates_a_site_token_that_claims_jobs(app, client, runner, site
     assert listed.exit_code == 0 and "\tclaimed\tPR-A\t1\tpick_order\tOP-1" in listed.output
     unknown = runner.invoke(args=["printing", "site-token", "--warehouse", "NOPE", "--name", "x"])
     assert unknown.exit_code != 0 and "NOPE" in unknown.output
+
+
+def test_the_demo_seed_routes_every_document_of_its_places_to_a_printer(app, runner):  # type: ignore[no-untyped-def]
+    for _ in range(2):  # idempotent: the second run adds nothing
+        result = runner.invoke(args=["demo", "seed"])
+        assert result.exit_code == 0, result.output
+    assert "print routes: 0 created, 5 already there" in result.output
+    from wms.layout.models import Resource, Zone
+    from wms.layout.services import get_warehouse
+
+    with app.app_context():
+        wh = get_warehouse("DEMO")
+        zone = {z.code: z.id for z in db.session.scalars(select(Zone).where(Zone.warehouse_id == wh.id))}
+        station = db.session.scalar(select(Resource.id).where(Resource.code == "PS-1"))
+        expect = [(DocumentKind.PICK_ORDER, {"zone_id": zone["A"]}, "PR-A"),
+                  (DocumentKind.PICK_ORDER, {"zone_id": zone["B"]}, "PR-B"),
+                  (DocumentKind.TOTE_LABEL, {"zone_id": zone["B"]}, "PR-B"),
+                  (DocumentKind.CARRIER_LABEL, {"resource_id": station}, "PR-PS1"),
+                  (DocumentKind.RECEIPT_LABEL, {"zone_id": zone["RCV"]}, "PR-RCV"),
+                  (DocumentKind.LOCATION_LABEL, {"zone_id": zone["A"]}, "PR-RCV")]
+        for kind, place, code in expect:
+            assert jobs.resolve_printer(wh.id, kind, **place).code == code, (kind, place)

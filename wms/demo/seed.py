@@ -12,6 +12,7 @@ from wms.auth.services import create_user
 from wms.catalog import barcodes
 from wms.catalog.models import Barcode, Product
 from wms.db import db
+from wms.demo.printing import seed_print_routes
 from wms.demo.products import DEMO_PRODUCTS, DemoProduct
 from wms.demo.users import DEMO_USERS
 from wms.enums import StockReason, ZoneKind
@@ -34,6 +35,7 @@ def seed_demo(echo: Echo = print) -> Warehouse:
     for line in report.summary_lines():
         echo(f"  {line}")
     warehouse = get_warehouse(report.warehouse)
+    seed_print_routes(warehouse, echo)
     seed_users(warehouse, echo)
     products = seed_products(echo)
     seed_stock(warehouse, products, echo)

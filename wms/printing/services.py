@@ -174,7 +174,7 @@ def route_place(route: PrintRoute) -> tuple[str | None, str | None]:
     return (zone.code if zone else None), (resource.code if resource else None)
 
 
-def _resolve_spec(warehouse: Warehouse, spec: RouteSpec, field: str) -> tuple[DocumentKind, int | None, int | None,
+def resolve_spec(warehouse: Warehouse, spec: RouteSpec, field: str = "route") -> tuple[DocumentKind, int | None, int | None,
                                                                               Printer]:
     errors = []
     try:
@@ -206,7 +206,7 @@ def _resolve_spec(warehouse: Warehouse, spec: RouteSpec, field: str) -> tuple[Do
 
 def replace_routes(warehouse: Warehouse, specs: list[RouteSpec]) -> list[PrintRoute]:
     """Make the warehouse's routing rules exactly these (all or nothing)."""
-    resolved = [_resolve_spec(warehouse, spec, f"routes.{i}") for i, spec in enumerate(specs)]
+    resolved = [resolve_spec(warehouse, spec, f"routes.{i}") for i, spec in enumerate(specs)]
     seen: dict[tuple[DocumentKind, int | None, int | None], int] = {}
     for i, (kind, zone_id, resource_id, _printer) in enumerate(resolved):
         if (kind, zone_id, resource_id) in seen:
@@ -223,13 +223,19 @@ def replace_routes(warehouse: Warehouse, specs: list[RouteSpec]) -> list[PrintRo
     return routes
 
 
-def set_route(warehouse: Warehouse, spec: RouteSpec) -> PrintRoute:
-    """Add or change the one rule for this kind at this place."""
-    kind, zone_id, resource_id, printer = _resolve_spec(warehouse, spec, "route")
-    route = db.session.scalar(select(PrintRoute).where(
+def find_route(warehouse: Warehouse, kind: DocumentKind, zone_id: int | None,
+               resource_id: int | None) -> PrintRoute | None:
+    """The rule for this kind at exactly this place (None place = the warehouse default), if any."""
+    return db.session.scalar(select(PrintRoute).where(
         PrintRoute.warehouse_id == warehouse.id, PrintRoute.document_kind == kind,
         PrintRoute.zone_id.is_(None) if zone_id is None else PrintRoute.zone_id == zone_id,
         PrintRoute.resource_id.is_(None) if resource_id is None else PrintRoute.resource_id == resource_id))
+
+
+def set_route(warehouse: Warehouse, spec: RouteSpec) -> PrintRoute:
+    """Add or change the one rule for this kind at this place."""
+    kind, zone_id, resource_id, printer = resolve_spec(warehouse, spec, "route")
+    route = find_route(warehouse, kind, zone_id, resource_id)
     if route is None:
         route = PrintRoute(warehouse_id=warehouse.id, document_kind=kind, zone_id=zone_id, resource_id=resource_id)
         db.session.add(route)
