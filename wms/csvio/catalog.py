@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, bindparam, select
 
 from wms.catalog.models import Barcode, Product
 from wms.csvio.formats import BARCODES, PRODUCTS, Format, Row
@@ -23,6 +23,21 @@ def _same(old: Any, new: Any) -> bool:
     # An empty text and no text are the same thing to a spreadsheet.
     return (old or None) == (new or None) if isinstance(old, str | None) and isinstance(new, str | None) \
         else old == new
+
+
+def bulk_insert(table: Table, rows: list[dict[str, Any]]) -> None:
+    """One executemany INSERT (Core: the ORM's bulk path splits batches whenever a value is None)."""
+    if rows:
+        db.session.execute(table.insert(), rows)
+
+
+def bulk_update(table: Table, rows: list[dict[str, Any]]) -> None:
+    """One executemany UPDATE by primary key; every dict has `id` and the same other keys."""
+    if rows:
+        fields = [k for k in rows[0] if k != "id"]
+        stmt = table.update().where(table.c.id == bindparam("_id")).values(
+            {f: bindparam(f"_{f}") for f in fields})
+        db.session.execute(stmt, [{f"_{k}": v for k, v in row.items()} for row in rows])
 
 
 def products_by_sku(skus: set[str]) -> dict[str, int]:
@@ -53,10 +68,8 @@ class ProductImporter:
                 counts["unchanged"] += 1
             else:
                 updates.append({"id": old.id, **{f: row.values[f] for f in fields}})
-        if creates:
-            db.session.execute(insert(Product), creates)
-        if updates:
-            db.session.execute(update(Product), updates)
+        bulk_insert(Product.__table__, creates)
+        bulk_update(Product.__table__, updates)
         counts["created"] += len(creates)
         counts["updated"] += len(updates)
         return counts
@@ -108,10 +121,8 @@ class BarcodeImporter:
                 counts["unchanged"] += 1
             else:
                 updates.append({"id": old.id, **wanted})
-        if creates:
-            db.session.execute(insert(Barcode), creates)
-        if updates:
-            db.session.execute(update(Barcode), updates)
+        bulk_insert(Barcode.__table__, creates)
+        bulk_update(Barcode.__table__, updates)
         counts["created"] += len(creates)
         counts["updated"] += len(updates)
         return counts
