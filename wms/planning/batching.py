@@ -9,7 +9,7 @@ batch than a less urgent one.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from wms.planning.distance import Place, ZoneLengths
@@ -66,20 +66,32 @@ def windows(orders: Sequence[BatchOrder], size: int = DEFAULT_WINDOW) -> list[li
 
 def batch_fcfs(orders: Sequence[BatchOrder], cap: Capacity, window: int = DEFAULT_WINDOW) -> list[list[int]]:
     """First come, first served: fill a cart in urgency and arrival order, start a new one when full."""
+    return [batch for group in windows(orders, window) for batch in _next_fit(orders, group, cap)]
+
+
+def _next_fit(orders: Sequence[BatchOrder], group: list[int], cap: Capacity) -> list[list[int]]:
     batches: list[list[int]] = []
-    for group in windows(orders, window):
-        current: list[int] = []
-        load = [0, 0.0, 0.0]
-        for i in group:
-            o = orders[i]
-            if current and not _fits(*load, len(current), o.items, o.volume_cm3, o.weight_g, 1, cap):
-                batches.append(current)
-                current, load = [], [0, 0.0, 0.0]
-            current.append(i)
-            load = [load[0] + o.items, load[1] + o.volume_cm3, load[2] + o.weight_g]
-        if current:
+    current: list[int] = []
+    load = [0, 0.0, 0.0]
+    for i in group:
+        o = orders[i]
+        if current and not _fits(*load, len(current), o.items, o.volume_cm3, o.weight_g, 1, cap):
             batches.append(current)
+            current, load = [], [0, 0.0, 0.0]
+        current.append(i)
+        load = [load[0] + o.items, load[1] + o.volume_cm3, load[2] + o.weight_g]
+    if current:
+        batches.append(current)
     return batches
+
+
+def batch_distance(orders: Sequence[BatchOrder], batch: Sequence[int], lengths: ZoneLengths) -> float:
+    """Sum over zones of the shortest route through the batch's places in the zone."""
+    per_zone: dict[str, set] = {}
+    for i in batch:
+        for zone, places in orders[i].places.items():
+            per_zone.setdefault(zone, set()).update(places)
+    return sum(lengths.length(zone, frozenset(places)) for zone, places in per_zone.items())
 
 
 @dataclass
@@ -197,13 +209,11 @@ class _Search:
             if b is not None and k != own and any(z in b.places for z in zones)
         ]
 
-    def improve(self, max_passes: int, should_stop: Callable[[], bool]) -> None:
+    def improve(self, max_passes: int) -> None:
         """Relocate and swap orders between batches while the total distance decreases."""
         for _ in range(max_passes):
             improved = False
             for i in list(self.where):
-                if should_stop():
-                    return
                 improved |= self._relocate_or_swap(i)
             if not improved:
                 return
@@ -235,8 +245,7 @@ class _Search:
         return True
 
     def result(self) -> list[list[int]]:
-        batches = [b.members for b in self.batches if b is not None]
-        return [sorted(m) for m in batches]
+        return [list(b.members) for b in self.batches if b is not None]
 
 
 def batch_savings(
@@ -245,20 +254,30 @@ def batch_savings(
     lengths: ZoneLengths,
     window: int = DEFAULT_WINDOW,
     max_passes: int = 10,
-    should_stop: Callable[[], bool] = lambda: False,
 ) -> list[list[int]]:
-    """Clarke-Wright savings batches, improved by relocating and swapping orders, window by window."""
+    """Clarke-Wright savings batches, improved by relocating and swapping orders, window by window.
+
+    A window keeps its FCFS batches in the rare case they are shorter, so the result is never longer
+    than FCFS on the same windows.
+    """
     out: list[list[int]] = []
     for group in windows(orders, window):
-        members = _savings_construction(orders, group, cap, lengths)
-        search = _Search(orders, cap, lengths)
-        for m in members:
-            search.add_batch(m)
-        search.improve(max_passes, should_stop)
-        batches = search.result()
-        # Within a window urgency is equal: the batch holding the earliest arrival goes first.
+        batches = _savings_construction(orders, group, cap, lengths)
+        if max_passes > 0:
+            search = _Search(orders, cap, lengths)
+            for m in batches:
+                search.add_batch(m)
+            search.improve(max_passes)
+            batches = search.result()
+        fcfs = _next_fit(orders, group, cap)
+        distance = sum(batch_distance(orders, b, lengths) for b in batches)
+        if sum(batch_distance(orders, b, lengths) for b in fcfs) < distance - 1e-9:
+            batches = fcfs
+        # Within a window urgency is equal: the batch holding the earliest arrival goes first, and
+        # inside a batch the orders keep their arrival order (their cart positions).
         position = {i: x for x, i in enumerate(group)}
-        batches.sort(key=lambda m: min(position[i] for i in m))
+        batches = [sorted(b, key=position.__getitem__) for b in batches]
+        batches.sort(key=lambda m: position[m[0]])
         out.extend(batches)
     return out
 

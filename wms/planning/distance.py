@@ -59,7 +59,9 @@ class ZoneLengths:
             return 0.0, []
         layout = self.layouts[zone]
         if not layout.middle_cross_aisles_m:
-            return single_block_order(layout, places)
+            length, order = single_block_order(layout, places)
+            self._cache[(zone, frozenset(places))] = length
+            return length, order
         index = {f"{i}": p for i, p in enumerate(places)}
         route = route_picks(layout, (Pick(a, y, key) for key, (a, y) in index.items()))
         order = [

@@ -11,6 +11,7 @@ from wms.planning.batching import (
     DEFAULT_WINDOW,
     BatchOrder,
     Capacity,
+    batch_distance,
     batch_fcfs,
     batch_savings,
     fits_alone,
@@ -182,7 +183,7 @@ def plan_wave(request: PlanRequest) -> WavePlan:
 
     window = _window_for(len(batch_orders))
     fcfs = batch_fcfs(batch_orders, capacity, window)
-    baseline = sum(_batch_distance(batch_orders, b, lengths) for b in fcfs)
+    baseline = sum(batch_distance(batch_orders, b, lengths) for b in fcfs)
     if request.method == "fcfs":
         batches = fcfs
     else:
@@ -215,14 +216,6 @@ def _window_for(order_count: int) -> int:
 
 def _passes_for(order_count: int) -> int:
     return 10 if order_count <= 2000 else 0
-
-
-def _batch_distance(orders: Sequence[BatchOrder], batch: Sequence[int], lengths: ZoneLengths) -> float:
-    per_zone: dict[str, set] = {}
-    for i in batch:
-        for zone, places in orders[i].places.items():
-            per_zone.setdefault(zone, set()).update(places)
-    return sum(lengths.length(zone, frozenset(places)) for zone, places in per_zone.items())
 
 
 def prepare_order(order: PlanOrder, zones: Mapping[str, ZoneInfo]) -> tuple[BatchOrder, list[ZoneLine]]:
