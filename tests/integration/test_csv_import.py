@@ -421,3 +421,13 @@ def test_barcode_symbology_round_trips(app, runner, tmp_path, catalog):  # type:
     with app.app_context():
         assert db.session.scalar(select(Barcode.symbology)) == Symbology.UPCA
     assert "MUG-1,012345678905,upca,1" in wms(runner, "export", "barcodes").stdout
+
+
+def test_progress_bars_go_to_stderr_when_asked(app, runner, tmp_path):  # type: ignore[no-untyped-def]
+    quiet = wms(runner, "import", "products", write(tmp_path, "p.csv", PRODUCTS))
+    assert "Checking" not in quiet.stderr
+    shown = wms(runner, "import", "products", write(tmp_path, "p2.csv", PRODUCTS.replace("MUG-1", "MUG-2")),
+                "--progress")
+    assert shown.exit_code == 0, shown.output
+    assert "Checking p2.csv" in shown.stderr and "Importing p2.csv" in shown.stderr
+    assert "Checking" not in shown.stdout and "created 1, updated 0, unchanged 2" in shown.stdout

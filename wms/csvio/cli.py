@@ -36,8 +36,12 @@ class _Bars:
         self.name, self.shown = name, shown
         self.bar: Any = None
         self.done = 0
-        if shown:
-            self.bar = click.progressbar(length=max(size, 1), label=f"Checking {name}", file=sys.stderr)
+        self._open(size, f"Checking {name}")
+
+    def _open(self, length: int, label: str) -> None:
+        if self.shown:
+            self.bar = click.progressbar(length=max(length, 1), label=label, file=sys.stderr)
+            self.bar.is_hidden = False  # click hides bars off a terminal; --progress asked for them
             self.bar.__enter__()
 
     def checked(self, bytes_read: int) -> None:
@@ -47,9 +51,7 @@ class _Bars:
 
     def applying(self, total_rows: int) -> None:
         self.close()
-        if self.shown:
-            self.bar = click.progressbar(length=max(total_rows, 1), label=f"Importing {self.name}", file=sys.stderr)
-            self.bar.__enter__()
+        self._open(total_rows, f"Importing {self.name}")
 
     def applied(self, rows: int) -> None:
         if self.bar is not None:

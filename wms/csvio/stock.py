@@ -24,6 +24,7 @@ from wms.csvio.formats import Format, Row, stock_format
 from wms.csvio.reader import Problem
 from wms.db import db
 from wms.enums import StockReason, ZoneKind
+from wms.errors import NotFound
 from wms.layout.models import Location, Warehouse, Zone
 from wms.stock.models import LedgerEntry, Quant
 from wms.stock.services import adjust_stock
@@ -114,8 +115,12 @@ class StockImporter:
         reference = (self.reference or f"csv:{self.filename}")[:120]
         for row in rows:
             v = row.values
-            product = products[v["sku"]]
-            location = locations[(self._warehouse(v["warehouse"]).id, v["location"])]  # type: ignore[union-attr]
+            warehouse = self._warehouse(v["warehouse"])
+            product = products.get(v["sku"])
+            location = locations.get((warehouse.id, v["location"])) if warehouse else None
+            if product is None or location is None:
+                raise NotFound(f"Line {row.line}: {self.format.describe_key(row.key)} was removed from the "
+                               "catalog or the layout during the import.")
             quant = db.session.scalar(select(Quant).where(Quant.product_id == product.id,
                                                           Quant.location_id == location.id).with_for_update())
             on_hand = quant.on_hand if quant else 0
