@@ -21,6 +21,7 @@ from wms.orders.services import LineRequest, OrderRequest, create_order
 from wms.replenishment import services as replenishment
 from wms.stock import levels_services as levels
 from wms.stock.errors import InsufficientStock
+from wms.stock.levels import StockLevel
 from wms.stock.models import LedgerEntry, Quant
 from wms.stock.services import ledger_balance
 from wms.tasks.models import Task
@@ -395,3 +396,126 @@ def test_concurrent_completions_never_overdraw_the_reserve(busy_app, same_task):
         assert min(q.on_hand for q in quants) >= 0 and done.done_quantity == 8
         for q in quants:
             assert ledger_balance(mug, db.session.get(Location, q.location_id)) == (q.on_hand, q.reserved)
+
+
+# --- supervisor pages -----------------------------------------------------------------------------------------------
+
+def test_the_dashboard_shows_alerts_with_a_bar_and_plans_tasks(client, sign_in, low_lanes):  # type: ignore[no-untyped-def]
+    w = low_lanes
+    sign_in(client, w.supervisor)
+    page = client.get("/warehouses/WH/stock-alerts")
+    assert page.status_code == 200, page.text
+    assert page.text.count('class="level-bar"') == 3
+    assert "Replenish 17 from RES-01" in page.text and "Buy 6" in page.text
+    assert 'action="/warehouses/WH/stock-alerts/plan"' in page.text and 'name="csrf_token"' in page.text
+    assert "No open replenishment task." in page.text
+    r = client.post("/warehouses/WH/stock-alerts/plan")
+    assert r.status_code == 302 and "created=" in r.headers["Location"]
+    shown = client.get(r.headers["Location"])
+    assert "Replenishment tasks created: 2." in shown.text and "Tasks just created" in shown.text
+    assert "Replenishment of 17 underway" in shown.text
+    assert client.post("/warehouses/WH/stock-alerts/plan").status_code == 302
+    assert "No new replenishment task" in client.get("/warehouses/WH/stock-alerts").text
+    with client.application.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Task)) == 2
+
+
+def test_the_dashboard_lists_purchase_suggestions(client, sign_in, world, commit):  # type: ignore[no-untyped-def]
+    put(world.tea, world.reserve[0], 2)
+    levels.set_level(world.warehouse, "TEA", min_qty=5, max_qty=24)
+    commit()
+    sign_in(client, world.supervisor)
+    page = client.get("/warehouses/WH/stock-alerts").text
+    assert "Purchase suggestions" in page and "<strong>22</strong>" in page
+
+
+def test_the_levels_page_sets_changes_and_removes_levels(client, sign_in, world):  # type: ignore[no-untyped-def]
+    sign_in(client, world.supervisor)
+    lane = world.lanes[0].code
+    page = client.get("/warehouses/WH/stock-levels")
+    assert page.status_code == 200 and f'<option value="{lane}">' in page.text and "RES-01" not in page.text
+    r = client.post("/warehouses/WH/stock-levels", data={"sku": "MUG", "lane": lane, "min_qty": "4", "max_qty": "9"})
+    assert r.status_code == 302
+    r = client.post("/warehouses/WH/stock-levels", data={"sku": "MUG", "lane": "", "min_qty": "10", "max_qty": "50"})
+    assert "Level of MUG in WH set." in client.get(r.headers["Location"]).text
+    r = client.post("/warehouses/WH/stock-levels", data={"sku": "MUG", "lane": lane, "min_qty": "5", "max_qty": "9"})
+    assert f"Level of MUG in {lane} changed." in client.get(r.headers["Location"]).text
+    with client.application.app_context():
+        assert sorted((lv.min_qty, lv.max_qty) for lv, _p, _l in levels.list_levels(world.warehouse)) == [
+            (5, 9), (10, 50)]
+    r = client.post("/warehouses/WH/stock-levels/remove", data={"sku": "MUG", "lane": lane})
+    assert r.status_code == 302
+    with client.application.app_context():
+        assert [ln for _lv, _p, ln in levels.list_levels(world.warehouse)] == [None]
+
+
+@pytest.mark.parametrize("form, message", [
+    ({"sku": "NOPE", "min_qty": "1", "max_qty": "2"}, "No product has the SKU NOPE."),
+    ({"sku": "MUG", "min_qty": "3", "max_qty": "2"}, "The minimum (3) is above the maximum (2)."),
+    ({"sku": "MUG", "min_qty": "1.5", "max_qty": "2"}, "The minimum is a whole number of units, 0 or more."),
+    ({"sku": "MUG", "min_qty": "-1", "max_qty": "2"}, "The minimum is a whole number of units, 0 or more."),
+    ({"sku": "MUG", "min_qty": "0", "max_qty": "0"}, "The maximum must be above zero."),
+    ({"sku": "MUG", "lane": "RES-01", "min_qty": "1", "max_qty": "2"}, "Location RES-01 is not a pick lane"),
+    ({"sku": "MUG", "lane": "O01-01-1", "min_qty": "1", "max_qty": "2"}, "No location O01-01-1 in this warehouse."),
+    ({"sku": "", "min_qty": "", "max_qty": ""}, "Enter the SKU of a product."),
+])
+def test_the_levels_page_explains_bad_input_and_writes_nothing(client, sign_in, world, form, message):  # type: ignore[no-untyped-def]
+    sign_in(client, world.supervisor)
+    before = _counts()
+    db.session.rollback()
+    r = client.post("/warehouses/WH/stock-levels", data=form)
+    assert r.status_code in (404, 422), r.status_code
+    assert message in r.text and 'aria-invalid="true"' in r.text
+    assert _counts() == before
+
+
+def test_the_pages_speak_french(client, sign_in, low_lanes):  # type: ignore[no-untyped-def]
+    sign_in(client, low_lanes.supervisor)
+    with client.session_transaction() as sess:
+        sess["locale"] = "fr"
+    page = client.get("/warehouses/WH/stock-alerts").text
+    assert "Planifier le réapprovisionnement" in page and "Alertes de stock" in page
+    assert "Minimum et maximum" in client.get("/warehouses/WH/stock-levels").text
+
+
+def test_other_warehouses_and_other_roles_are_refused(client, sign_in, world, make_user, commit):  # type: ignore[no-untyped-def]
+    sign_in(client, world.supervisor)
+    assert client.get("/warehouses/OTHER/stock-alerts").status_code == 403
+    assert client.post("/warehouses/OTHER/stock-alerts/plan").status_code == 403
+    assert client.post("/warehouses/OTHER/stock-levels", data={"sku": "MUG", "min_qty": "1",
+                                                               "max_qty": "2"}).status_code == 403
+    with client.application.app_context():
+        assert db.session.scalar(select(func.count()).select_from(StockLevel)) == 0
+
+
+def test_a_receiver_does_not_see_the_supervisor_pages(client, sign_in, world):  # type: ignore[no-untyped-def]
+    sign_in(client, world.receiver)
+    assert client.get("/warehouses/WH/stock-alerts").status_code == 403
+    assert client.post("/warehouses/WH/stock-alerts/plan").status_code == 403
+    with client.application.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Task)) == 0
+
+
+def test_the_nav_links_to_the_stock_alerts(client, sign_in, world):  # type: ignore[no-untyped-def]
+    sign_in(client, world.supervisor)
+    home = client.get("/").text
+    assert 'href="/stock-alerts"' in home
+    r = client.get("/stock-alerts")  # one warehouse in scope: straight to its dashboard
+    assert r.status_code == 302 and r.headers["Location"].endswith("/warehouses/WH/stock-alerts")
+
+
+def test_the_plan_button_needs_the_pages_csrf_token(app, database_url, world, make_token):  # type: ignore[no-untyped-def]
+    import re
+
+    from tests.factories import sign_in_client
+
+    strict = make_test_app(database_url, WTF_CSRF_ENABLED=True)
+    try:
+        client = strict.test_client()
+        sign_in_client(strict, client, world.supervisor)
+        assert client.post("/warehouses/WH/stock-alerts/plan").status_code == 403
+        page = client.get("/warehouses/WH/stock-alerts").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        assert client.post("/warehouses/WH/stock-alerts/plan", data={"csrf_token": token}).status_code == 302
+    finally:
+        db.engine(strict).dispose()
