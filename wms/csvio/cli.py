@@ -30,36 +30,46 @@ def export_cli() -> None:
 
 
 class _Bars:
-    """Progress on stderr: bytes while checking, rows while applying."""
+    """Progress on stderr: bytes while checking, rows while applying. A bar on a terminal; elsewhere (with
+    --progress) one line per tenth, which reads well in a log."""
 
-    def __init__(self, name: str, size: int, shown: bool) -> None:
-        self.name, self.shown = name, shown
+    def __init__(self, name: str, size: int, mode: str | None) -> None:
+        self.name, self.mode = name, mode
         self.bar: Any = None
-        self.done = 0
+        self.length = self.done = self.tenths = 0
         self._open(size, f"Checking {name}")
 
     def _open(self, length: int, label: str) -> None:
-        if self.shown:
-            self.bar = click.progressbar(length=max(length, 1), label=label, file=sys.stderr)
-            self.bar.is_hidden = False  # click hides bars off a terminal; --progress asked for them
+        self.length, self.done, self.tenths, self.label = max(length, 1), 0, 0, label
+        if self.mode == "bar":
+            self.bar = click.progressbar(length=self.length, label=label, file=sys.stderr)
             self.bar.__enter__()
 
+    def _advance(self, steps: int) -> None:
+        self.done += steps
+        if self.bar is not None:
+            self.bar.update(steps)
+        elif self.mode == "lines":
+            tenths = min(10, self.done * 10 // self.length)
+            if tenths > self.tenths:
+                self.tenths = tenths
+                click.echo(f"{self.label}: {tenths * 10}%", err=True)
+
     def checked(self, bytes_read: int) -> None:
-        if self.bar is not None and bytes_read - self.done >= 65536:
-            self.bar.update(bytes_read - self.done)
-            self.done = bytes_read
+        if bytes_read - self.done >= 65536:
+            self._advance(bytes_read - self.done)
 
     def applying(self, total_rows: int) -> None:
         self.close()
         self._open(total_rows, f"Importing {self.name}")
 
     def applied(self, rows: int) -> None:
-        if self.bar is not None:
-            self.bar.update(rows)
+        self._advance(rows)
 
     def close(self) -> None:
+        if self.done < self.length:
+            self._advance(self.length - self.done)
         if self.bar is not None:
-            self.bar.update(self.bar.length - self.bar.pos)
             self.bar.__exit__(None, None, None)
             self.bar = None
 
@@ -83,7 +93,8 @@ def _echo_problems(header: str, problems: list[Any], report: Path | None) -> Non
 def _run(file: Path, importer: Any, skip_errors: bool, dry_run: bool, report: Path | None, progress: bool) -> None:
     from wms.csvio.importing import run_import
 
-    bars = _Bars(file.name, file.stat().st_size, progress or sys.stderr.isatty())
+    mode = "bar" if sys.stderr.isatty() else "lines" if progress else None
+    bars = _Bars(file.name, file.stat().st_size, mode)
     try:
         with file.open("rb") as stream:
             result = run_import(stream, importer, skip_errors=skip_errors, size=file.stat().st_size,
