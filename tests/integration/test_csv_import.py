@@ -431,3 +431,32 @@ def test_progress_bars_go_to_stderr_when_asked(app, runner, tmp_path):  # type: 
     assert shown.exit_code == 0, shown.output
     assert "Checking p2.csv" in shown.stderr and "Importing p2.csv" in shown.stderr
     assert "Checking" not in shown.stdout and "created 1, updated 0, unchanged 2" in shown.stdout
+
+
+def test_the_embedded_sqlite_database_imports_and_round_trips_too(tmp_path):  # type: ignore[no-untyped-def]
+    from alembic import command
+
+    from wms import create_app
+    from wms.dbcli import alembic_config
+
+    url = f"sqlite:///{tmp_path}/csv.db"
+    command.upgrade(alembic_config(url), "head")
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "sqlite-csv"})
+    runner = app.test_cli_runner()
+    demo = Path(__file__).resolve().parents[2] / "wms" / "demo" / "warehouse.yaml"
+    assert wms(runner, "layout", "import", demo).exit_code == 0
+    assert wms(runner, "import", "products", write(tmp_path, "p.csv", PRODUCTS)).exit_code == 0
+    assert wms(runner, "import", "barcodes", write(tmp_path, "b.csv", "sku,barcode\nMUG-1,12345670\n")).exit_code == 0
+    stock = "warehouse,location,sku,quantity\nDEMO,A01-01-1,MUG-1,7\nDEMO,A01-01-2,BOT-750,3\n"
+    result = wms(runner, "import", "stock", write(tmp_path, "s.csv", stock))
+    assert "created 2" in result.stdout, result.output
+    low = wms(runner, "import", "stock", write(tmp_path, "bad.csv", stock + "DEMO,NOPE,MUG-1,1\n"))
+    assert low.exit_code == 2 and "line 4 (location): no location NOPE in warehouse DEMO" in low.stderr
+    for kind, rows in (("products", 3), ("barcodes", 1), ("stock", 2)):
+        out = tmp_path / f"{kind}.csv"
+        assert wms(runner, "export", kind, "-o", out).exit_code == 0
+        assert f"unchanged {rows}, refused 0" in wms(runner, "import", kind, out).stdout
+    with app.app_context():
+        assert count(app, LedgerEntry) == 2
+        _assert_ledger_balances(app)
+    db.engine(app).dispose()
