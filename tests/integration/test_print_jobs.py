@@ -483,7 +483,9 @@ def test_the_cli_creates_a_site_token_that_claims_jobs(app, client, runner, site
     resp = _post(client, "/api/v1/print/claim", {"Authorization": f"Bearer {raw}"}, {"daemon_id": "cli"})
     assert resp.status_code == 200 and len(resp.json["jobs"]) == 1
     listed = runner.invoke(args=["printing", "jobs", "--warehouse", "W1"])
-    assert listed.exit_code == 0 and "\tclaimed\tPR-A\t1\tpick_order\tOP-1" in listed.output
+    assert listed.exception is None, repr(listed.exception)
+    assert listed.exit_code == 0 and "\tW1\tclaimed\tPR-A\t1\tpick_order\tOP-1" in listed.output
+    assert runner.invoke(args=["printing", "jobs"]).output == listed.output
     unknown = runner.invoke(args=["printing", "site-token", "--warehouse", "NOPE", "--name", "x"])
     assert unknown.exit_code != 0 and "NOPE" in unknown.output
 

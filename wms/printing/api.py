@@ -115,7 +115,9 @@ def _wait_before_claim(body: s.ClaimIn) -> None:
     if body.wait_seconds <= 0:
         return
     key = request.headers.get(HEADER, "").strip()
-    if key and db.session.scalar(select(IdempotencyRecord.key).where(
+    if not key:
+        return  # refused at once (428) by the idempotent apply
+    if db.session.scalar(select(IdempotencyRecord.key).where(
             IdempotencyRecord.scope == _principal().scope_key, IdempotencyRecord.key == key)) is not None:
         return
     wait_for_claimable(warehouse_id, body.wait_seconds)

@@ -69,13 +69,17 @@ def fleet(warehouse: Warehouse, *, stale_seconds: float = DEFAULT_STALE_SECONDS)
     ]
 
 
-def list_jobs(warehouse: Warehouse, *, state: str | None = None, printer_code: str | None = None,
+def list_jobs(warehouse: Warehouse | None, *, state: str | None = None, printer_code: str | None = None,
               limit: int = 100) -> list[PrintJob]:
-    """Newest jobs first, optionally of one state and one printer (meant or actually used)."""
-    q = select(PrintJob).where(PrintJob.warehouse_id == warehouse.id)
+    """Newest jobs first (of one warehouse, or all), optionally of one state and one printer (meant or used)."""
+    q = select(PrintJob)
+    if warehouse is not None:
+        q = q.where(PrintJob.warehouse_id == warehouse.id)
     if state:
         q = q.where(PrintJob.state == JobState(state))
     if printer_code:
+        if warehouse is None:
+            raise ValidationFailed("A printer code names a printer of one warehouse: give the warehouse too.")
         printer = jobs.printer_by_code(warehouse.id, printer_code)
         q = q.where((PrintJob.printer_id == printer.id) | (PrintJob.printed_by_id == printer.id))
     return list(db.session.scalars(q.order_by(PrintJob.id.desc()).limit(limit)))
