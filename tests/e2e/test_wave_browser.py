@@ -1,0 +1,131 @@
+"""A supervisor plans and releases a wave in a real browser against the real server; the timeline shows it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyotp
+import pytest
+from sqlalchemy import select
+
+from tests.e2e.test_run_command import CHROMIUM_ARGS, _free_port
+from tests.factories import PASSWORD
+from tests.wave_data import NOW, build_site
+from wms.db import db
+from wms.printing.models import PrintJob
+from wms.waves.models import PickOrder, Wave, WaveStatus
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return resp.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+@pytest.fixture
+def wave_server(app, database_url: str, make_user) -> Iterator[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """gunicorn serving the test database, which holds the wave site and a supervisor with TOTP."""
+    with app.app_context():
+        build_site(orders=4)
+        user = make_user("chief", roles=("supervisor",), all_warehouses=True, totp=True)
+        secret = user.test_totp_secret
+        db.session.commit()
+    port = _free_port()
+    # The same secret key as the test app: the TOTP secret is stored encrypted with it.
+    env = {**os.environ, "WMS_DATABASE_URL": database_url, "WMS_SECRET_KEY": app.config["SECRET_KEY"],
+           "WMS_BIND": f"127.0.0.1:{port}", "WMS_WORKERS": "1", "WMS_THREADS": "4",
+           "WMS_SESSION_COOKIE_SECURE": "false", "WMS_REMEMBER_COOKIE_SECURE": "false"}
+    env.pop("WMS_CONFIG", None)
+    process = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "--config", "deploy/gunicorn.conf.py"],
+                               cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    output: list[str] = []
+    reader = threading.Thread(target=lambda: output.extend(iter(process.stdout.readline, "")), daemon=True)
+    reader.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not _healthy(base + "/api/v1/health"):
+            assert process.poll() is None, "gunicorn exited:\n" + "".join(output)
+            assert time.monotonic() < deadline, "gunicorn never answered:\n" + "".join(output)
+            time.sleep(0.3)
+        yield base, secret
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        reader.join(timeout=10)
+        process.stdout.close()
+
+
+def test_a_supervisor_plans_and_releases_a_wave_and_the_timeline_shows_it(app, wave_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect, sync_playwright
+
+    base, secret = wave_server
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(base + "/warehouses/WH/waves/new")
+            page.wait_for_url("**/auth/login**")
+            page.fill("#username", "chief")
+            page.fill("#password", PASSWORD)
+            page.click("form.form button[type=submit]")
+            page.wait_for_url("**/auth/totp**")
+            page.fill("#code", pyotp.TOTP(secret).now())
+            page.click("form.form button[type=submit]")
+            page.wait_for_url("**/warehouses/WH/waves/new")
+
+            expect(page.locator("input[name=order_id]")).to_have_count(4)
+            page.fill("input[name=starts_at]", NOW.strftime("%Y-%m-%dT%H:%M"))
+            page.click("form.wave-create button[type=submit]")
+            page.wait_for_url("**/waves/*")
+            expect(page.locator("h1 .wave-status")).to_have_text("planned")
+
+            with app.app_context():
+                wave = db.session.scalar(select(Wave))
+                codes = [op.code for op in db.session.scalars(select(PickOrder).where(PickOrder.wave_id == wave.id))]
+            assert codes
+            for code in codes:
+                expect(page.locator(f'svg.timeline g.tl-slot[data-label="{code}"]')).to_have_count(1)
+
+            page.click("#release-wave")
+            expect(page.locator("h1 .wave-status")).to_have_text("released")
+            expect(page.locator(".flash.success")).to_be_visible()
+            for code in codes:
+                bar = page.locator(f'svg.timeline g.tl-slot[data-label="{code}"]')
+                expect(bar).to_have_count(1)
+                expect(bar.locator("rect").first).to_be_visible()
+            page.screenshot(path=str(tmp_path / "wave.png"), full_page=True)
+
+            # The timeline of all resources shows the OPs too, on the zones' pick aisles.
+            page.goto(base + "/warehouses/WH/timeline?from=" + NOW.strftime("%Y-%m-%dT%H:%M") + "&hours=6")
+            for code in codes:
+                expect(page.locator(f'svg.timeline g.tl-slot[data-label="{code}"]')).to_have_count(1)
+            expect(page.locator('svg.timeline g.tl-row[data-resource="A/P1"]')).to_have_count(1)
+            expect(page.locator('svg.timeline g.tl-row[data-resource="DOOR-1"]')).to_have_count(1)
+        finally:
+            browser.close()
+
+    with app.app_context():
+        wave = db.session.scalar(select(Wave))
+        assert wave.status == WaveStatus.RELEASED
+        jobs = list(db.session.scalars(select(PrintJob)))
+        assert sorted(j.reference for j in jobs) == sorted(codes)
