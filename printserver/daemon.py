@@ -88,9 +88,8 @@ class Daemon:
                retry_after: float | None = None, possible_duplicate: bool = False) -> None:
         """This attempt is over here: journal it and queue its report in one transaction."""
         report = self._report(item, outcome, printer_code, detail, retry_after, possible_duplicate)
+        item.finished = True  # still held (its lease renewed) until the WMS has the report
         self.journal.mark(item.id, item.attempt, "done", printer_code=printer_code, report=report)
-        with self._lock:
-            self.held.pop(item.key, None)
 
     def sent(self, item: Item, printer_code: str, handle: str | None, detail: str, *,
              possible_duplicate: bool) -> None:
@@ -208,6 +207,9 @@ class Daemon:
             # 404: the job is gone. Either way resending cannot succeed.
             log.warning("report %s refused: %s", report.key, exc)
             self.journal.delivered(report.seq, f"{exc.status} {exc}")
+        # Delivered: the WMS knows; a `sent` job is not claimable by anyone, so no lease to keep either.
+        with self._lock:
+            self.held.pop((report.job_id, report.attempt), None)
 
     # -- leases ------------------------------------------------------------------------------------------------
 
@@ -215,8 +217,7 @@ class Daemon:
         while not self.stopping.wait(1.0):
             margin = max(5.0, self.lease_seconds / 3)
             with self._lock:
-                due = [i for i in self.held.values()
-                       if not i.started and not i.dropped and i.lease_expires - time.monotonic() < margin]
+                due = [i for i in self.held.values() if not i.dropped and i.lease_expires - time.monotonic() < margin]
             for item in due:
                 if self.stopping.is_set():
                     return
@@ -226,7 +227,8 @@ class Daemon:
                 except WmsUnreachable:
                     break  # keep printing; reports will tell whether the lease held
                 except WmsRejected as exc:
-                    if item.started:
+                    if item.started or item.finished:
+                        item.lease_expires = float("inf")  # its report will say what the WMS thinks
                         continue
                     log.warning("job %s: lease lost (%s); not printing it", item.id, exc)
                     item.dropped = True

@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS reports (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     key TEXT NOT NULL UNIQUE,
     job_id INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
     body TEXT NOT NULL,
     created_at REAL NOT NULL,
     delivered_at REAL,
@@ -62,6 +63,7 @@ class PendingReport:
     seq: int
     key: str
     job_id: int
+    attempt: int
     body: dict
 
 
@@ -125,8 +127,8 @@ class Journal:
         if report is not None:
             key, body = report
             statements.append((
-                "INSERT OR IGNORE INTO reports (key, job_id, body, created_at) VALUES (?, ?, ?, ?)",
-                (key, job_id, json.dumps(body), time.time()),
+                "INSERT OR IGNORE INTO reports (key, job_id, attempt, body, created_at) VALUES (?, ?, ?, ?, ?)",
+                (key, job_id, attempt, json.dumps(body), time.time()),
             ))
         self._tx(statements)
         if report is not None:
@@ -160,11 +162,11 @@ class Journal:
         """Undelivered reports in order; `shard` of `shards` splits them by job so each job keeps its order."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT seq, key, job_id, body FROM reports WHERE delivered_at IS NULL AND job_id % ? = ?"
+                "SELECT seq, key, job_id, attempt, body FROM reports WHERE delivered_at IS NULL AND job_id % ? = ?"
                 " ORDER BY seq LIMIT ?",
                 (shards, shard, limit),
             ).fetchall()
-        return [PendingReport(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
+        return [PendingReport(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows]
 
     def count_pending_reports(self) -> int:
         with self._lock:

@@ -29,7 +29,8 @@ class Item:
     failed_over: bool = False  # already moved to a backup: never moves again
     recovered_sending: bool = False  # journalled `sending` before a crash: may be on paper already
     dropped: bool = False  # the lease was lost: do not print
-    started: bool = False  # bytes may be on their way: the lease keeper leaves it alone
+    started: bool = False  # bytes may be on their way
+    finished: bool = False  # its final report is in the outbox
 
     @property
     def id(self) -> int:

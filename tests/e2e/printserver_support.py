@@ -280,7 +280,7 @@ def daemon_env(url: str, token: str, state_dir: Path, **timing: object) -> dict[
            "PRINTSERVER_DAEMON_ID": "site-test", "PRINTSERVER_LONG_POLL_SECONDS": "2",
            "PRINTSERVER_STATUS_INTERVAL_SECONDS": "0.5", "PRINTSERVER_RETRY_BASE_SECONDS": "0.3",
            "PRINTSERVER_RETRY_MAX_SECONDS": "2", "PRINTSERVER_CONNECT_TIMEOUT_SECONDS": "1",
-           "PRINTSERVER_STATUS_TIMEOUT_SECONDS": "0.5", "PRINTSERVER_WMS_BACKOFF_MAX_SECONDS": "1",
+           "PRINTSERVER_STATUS_TIMEOUT_SECONDS": "1.5", "PRINTSERVER_WMS_BACKOFF_MAX_SECONDS": "1",
            "PRINTSERVER_STOP_TIMEOUT_SECONDS": "20"}
     env.update({f"PRINTSERVER_{k.upper()}": str(v) for k, v in timing.items()})
     return env
