@@ -103,52 +103,47 @@ def _arrange(
     return min(aisles), max(aisles), inner, required
 
 
-def _sweep(layout: RackZoneLayout, places: Iterable[Place], keep_steps: bool):
-    """Run the programme; returns (length, back pointers per step or None)."""
+def _sweep(layout: RackZoneLayout, lo: int, hi: int, inner: dict, required: dict):
+    """The programme with back pointers: (length, steps, final state); a step is (aisle, vback, hback)."""
     vertical, horizontal = _tables()
+    closing, _ = _split_horizontal()
+    n = len(vertical)
     length, width = float(layout.aisle_length_m), float(layout.aisle_width_m)
-    lo, hi, inner, required = _arrange(layout, places)
-    costs: dict[int, float] = {0: 0.0}
-    steps: list[tuple[int, dict[int, tuple[int, object]], dict[int, tuple[int, object]]]] = []
-    best = INF
-    best_state = -1
+    cost = [INF] * n
+    cost[0] = 0.0
+    steps = []
     for j in range(lo, hi + 1):
         kinds = _kinds(inner.get(j, ()), length)
-        vnext: dict[int, float] = {}
-        vback: dict[int, tuple[int, object]] = {}
-        for state, cost in costs.items():
+        after = [INF] * n
+        vback: list[tuple[int, int] | None] = [None] * n
+        for state in range(n):
+            c = cost[state]
+            if c == INF:
+                continue
             row = vertical[state]
             for kind, extra in kinds:
                 ns = row[kind]
-                c = cost + extra
-                if c < vnext.get(ns, INF):
-                    vnext[ns] = c
-                    if keep_steps:
-                        vback[ns] = (state, kind)
+                if c + extra < after[ns]:
+                    after[ns] = c + extra
+                    vback[ns] = (state, kind)
         req = required.get(j, 0)
-        hnext: dict[int, float] = {}
-        hback: dict[int, tuple[int, object]] = {}
-        for state, cost in vnext.items():
+        if j == hi:
+            steps.append((j, vback, None))
+            ends = [s for s in range(n) if after[s] < INF and any(t & req == req for t in closing[s])]
+            final = min(ends, key=after.__getitem__)
+            return after[final], steps, final
+        cost = [INF] * n
+        hback: list[tuple[int, tuple[int, ...]] | None] = [None] * n
+        for state in range(n):
+            c = after[state]
+            if c == INF:
+                continue
             for count, ns, touched, mults in horizontal[state]:
-                if touched & req != req:
-                    continue
-                if ns < 0:
-                    if j == hi and cost < best:
-                        best, best_state = cost, state
-                    continue
-                if j == hi:
-                    continue
-                c = cost + width * count
-                if c < hnext.get(ns, INF):
-                    hnext[ns] = c
-                    if keep_steps:
-                        hback[ns] = (state, mults)
-        if keep_steps:
-            steps.append((j, vback, hback))
-        costs = hnext
-    if best_state < 0:
-        raise AssertionError("no closed tour found; the aisle graph is always connected")
-    return best, (lo, inner, steps, best_state) if keep_steps else None
+                if ns >= 0 and touched & req == req and c + width * count < cost[ns]:
+                    cost[ns] = c + width * count
+                    hback[ns] = (state, mults)
+        steps.append((j, vback, hback))
+    raise AssertionError("the sweep ends at the last aisle")
 
 
 # Up to this many places, trying every visiting order (up to reversal) beats the programme's set-up.
@@ -169,6 +164,11 @@ def _small_tour(layout: RackZoneLayout, places: Sequence[Place]) -> tuple[float,
             return abs(a[1] - b[1])
         return abs(a[0] - b[0]) * width + min(a[1] + b[1], twice - a[1] - b[1])
 
+    depot = spots[0]
+    if len(places) == 1:
+        return 2 * walk(depot, places[0]), list(places)
+    if len(places) == 2:
+        return walk(depot, places[0]) + walk(places[0], places[1]) + walk(places[1], depot), list(places)
     n = len(spots)
     dist = [[walk(spots[i], spots[j]) for j in range(n)] for i in range(n)]
     best, best_order = INF, ()
@@ -247,10 +247,11 @@ def single_block_order(layout: RackZoneLayout, places: Iterable[Place]) -> tuple
     if len(places) <= SMALL_ORDER:
         total, order = _small_tour(layout, places)
         return total, list(order)
-    total, (lo, inner, steps, state) = _sweep(layout, places, keep_steps=True)
+    lo, hi, inner, required = _arrange(layout, places)
+    total, steps, state = _sweep(layout, lo, hi, inner, required)
     edges = []
     for j, vback, hback in reversed(steps):
-        if j < steps[-1][0]:
+        if hback is not None:
             state, mults = hback[state]
             edges.extend(((j, c), (j + 1, c), r) for c, r in zip((0.0, length_m), mults, strict=True) if r)
         state, kind = vback[state]
