@@ -173,6 +173,19 @@ def test_a_retry_waits_until_not_before_and_keeps_the_reason(app, site):  # type
         assert job.attempts == 2
 
 
+def test_a_later_job_of_a_printer_waits_behind_an_older_one_in_backoff(app, site):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        first = _enqueue(site, key="k1")
+        second = _enqueue(site, key="k2")
+        other_printer = _enqueue(site, key="k3", zone_id=site["B"])
+        jobs.claim_jobs(site["wh"], "d1", max_jobs=1)
+        jobs.report(first, "d1", Outcome.RETRY, "PR-A", "paper out", retry_after_seconds=60)
+        # PR-A's second label may not come out before its first; PR-B's work is not held up
+        assert jobs.claim_jobs(site["wh"], "d1", max_jobs=10) == [other_printer]
+        first.not_before = utcnow() - dt.timedelta(seconds=1)
+        assert jobs.claim_jobs(site["wh"], "d1", max_jobs=10) == [first, second]
+
+
 def test_a_job_printed_by_the_backup_records_the_backup(app, site):  # type: ignore[no-untyped-def]
     with app.app_context():
         job = _enqueue(site)

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from sqlalchemy import and_, or_, select, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from wms.auth.models import User
 from wms.db import db, utcnow
@@ -199,13 +200,22 @@ def enqueue_job(*, warehouse_id: int, kind: DocumentKind, reference: str, payloa
 # --- the daemon's side: claim, lease, report -----------------------------------------------------------------
 
 def claimable_filter(warehouse_id: int, now: dt.datetime):  # type: ignore[no-untyped-def]
-    """Queued and due, or claimed by a daemon whose lease ran out."""
+    """Queued and due, or claimed by a daemon whose lease ran out; never ahead of an older job of the same
+    printer that waits for its retry (labels come out of a printer in the order they were queued)."""
+    earlier = aliased(PrintJob)
+    older_job_backing_off = (
+        select(earlier.id)
+        .where(earlier.printer_id == PrintJob.printer_id, earlier.id < PrintJob.id,
+               earlier.state == JobState.QUEUED, earlier.not_before > now)
+        .exists()
+    )
     return and_(
         PrintJob.warehouse_id == warehouse_id,
         or_(
             and_(PrintJob.state == JobState.QUEUED, or_(PrintJob.not_before.is_(None), PrintJob.not_before <= now)),
             and_(PrintJob.state == JobState.CLAIMED, PrintJob.lease_expires_at < now),
         ),
+        ~older_job_backing_off,
     )
 
 
@@ -311,6 +321,8 @@ def report(job: PrintJob, daemon_id: str, outcome: Outcome | str, printer_code: 
     if printer.id != job.printer_id:
         via = f"on backup printer {printer.code} instead of {job.printer.code}"
         note = f"{via}: {detail}" if detail else via
+    if outcome == Outcome.SENT and job.state == JobState.SENT:
+        return job  # the same news twice
     if outcome == Outcome.SENT:
         job.state = JobState.SENT
         job.lease_owner = None  # the schema keeps an owner only while claimed; _holder() finds the claimer
