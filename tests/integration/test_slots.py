@@ -16,7 +16,7 @@ from wms.auth.tokens import issue_token
 from wms.db import db
 from wms.dbcli import alembic_config
 from wms.enums import Face, ResourceKind, TokenPurpose, ZoneKind
-from wms.errors import SlotClash, ValidationFailed
+from wms.errors import LaneOnWrongFace, SlotClash, ValidationFailed
 from wms.layout import services as layout
 from wms.waves import slots
 from wms.waves.models import SlotKind, TimeSlot
@@ -67,13 +67,21 @@ def test_back_to_back_slots_on_one_resource_are_allowed(site) -> None:  # type: 
 
 
 def test_an_overlapping_booking_is_refused_naming_the_slot_that_holds_the_time(site) -> None:  # type: ignore[no-untyped-def]
-    holder = slots.book_slot(site["aisle"], _at(0), _at(30), SlotKind.REPLENISH, "refill A01")
+    holder = slots.book_slot(site["aisle"], _at(0), _at(30), SlotKind.OTHER, "cleaning A01")
     with pytest.raises(SlotClash) as err:
         slots.book_slot(site["aisle"], _at(29), _at(45), SlotKind.PICK, "OP-9")
-    assert "Aisle A/P1 is booked 10:00–10:30" in err.value.detail and "refill A01" in err.value.detail
+    assert "Aisle A/P1 is booked 10:00–10:30" in err.value.detail and "cleaning A01" in err.value.detail
     assert err.value.extra["clash_slot_id"] == holder.id
     # Another resource at the same time is free.
-    slots.book_slot(site["replenish"], _at(0), _at(30), SlotKind.REPLENISH, "refill A01 back")
+    slots.book_slot(site["replenish"], _at(0), _at(30), SlotKind.REPLENISH, "refill A01")
+
+
+def test_an_aisle_is_booked_only_for_the_work_of_its_face(site) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(LaneOnWrongFace):
+        slots.book_slot(site["aisle"], _at(0), _at(30), SlotKind.REPLENISH, "refill from the pick aisle")
+    with pytest.raises(LaneOnWrongFace):
+        slots.book_slot(site["replenish"], _at(0), _at(30), SlotKind.PICK, "pick from the back")
+    slots.book_slot(site["replenish"], _at(0), _at(30), SlotKind.RECEIVE, "put away")
 
 
 def test_the_database_refuses_an_overlap_the_service_did_not_check(site) -> None:  # type: ignore[no-untyped-def]
@@ -211,7 +219,7 @@ def test_two_concurrent_overlapping_bookings_exactly_one_wins_on_the_databases_w
     def book(token: str, label: str, start: str, end: str):  # type: ignore[no-untyped-def]
         client = busy_app.test_client()
         return client.post("/api/v1/warehouses/WH/slots", headers=_headers(token), json={
-            "resource": "A/P1", "starts_at": start, "ends_at": end, "kind": "replenish", "label": label})
+            "resource": "A/R0", "starts_at": start, "ends_at": end, "kind": "replenish", "label": label})
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = [pool.submit(book, tokens[0], "refill one", "2026-11-23T10:00:00Z", "2026-11-23T10:30:00Z"),
@@ -225,7 +233,7 @@ def test_two_concurrent_overlapping_bookings_exactly_one_wins_on_the_databases_w
     assert lost.mimetype == "application/problem+json" and lost.json["type"].endswith("/slot-clash")
     assert lost.json["constraint"] == "ex_time_slots_no_overlap"
     assert lost.json["clash_slot_id"] == won["id"] and won["label"] in lost.json["detail"]
-    assert "Aisle A/P1 is booked" in lost.json["detail"]
+    assert "Aisle A/R0 is booked" in lost.json["detail"]
     with busy_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(TimeSlot)) == 1
 

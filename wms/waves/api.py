@@ -57,8 +57,7 @@ def wave_summary_out(wave: Wave, warehouse_code: str) -> s.WaveSummaryOut:
     return s.WaveSummaryOut(
         id=wave.id, code=wave.code, warehouse=warehouse_code, status=wave.status.value, starts_at=wave.starts_at,
         created_at=wave.created_at, planned_at=wave.planned_at, released_at=wave.released_at,
-        cancelled_at=wave.cancelled_at, orders=sum(1 for wo in wave.orders if wo.active or
-                                                   wave.status == WaveStatus.CANCELLED),
+        cancelled_at=wave.cancelled_at, orders=len(wave.orders),
         pick_orders=len(wave.pick_orders), figures=_figures(wave))
 
 
@@ -157,7 +156,7 @@ def replan_wave(wave_id: int, body: s.PlanIn) -> s.WaveOut:
 
 
 @operation("/waves/<int:wave_id>/release", "POST", summary="Release a planned wave: pick tasks and OP print jobs",
-           tags=["waves"], response=s.WaveOut, roles=ROLES, idempotent=True, errors=(409,))
+           tags=["waves"], response=s.WaveOut, roles=ROLES, idempotent=True, errors=(409, 422))
 def release_wave(wave_id: int) -> s.WaveOut:
     """One transaction: a pick task per OP line and one print job per OP, sent to the printer at the head of its
     zone. If a zone has no printer, nothing is released (409 naming the zone)."""

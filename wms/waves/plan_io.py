@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from wms.catalog.models import Product
 from wms.db import db
@@ -167,7 +167,9 @@ def busy_bookings(wave: Wave, zones: Any, start: dt.datetime) -> tuple[planner.B
 
 def clear_plan(wave: Wave) -> None:
     """Remove the wave's pick orders (with their lines) and slots, so a new plan can take their place."""
-    db.session.execute(delete(TimeSlot).where(TimeSlot.wave_id == wave.id))
+    for slot in db.session.scalars(select(TimeSlot).where(TimeSlot.wave_id == wave.id)):
+        db.session.delete(slot)
+    db.session.flush()
     for op in list(wave.pick_orders):
         db.session.delete(op)
     db.session.flush()

@@ -14,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from wms.db import db
-from wms.errors import Conflict, NotFound, SlotClash, ValidationFailed, constraint_name
-from wms.layout.models import Resource, Warehouse
+from wms.enums import Face, ResourceKind
+from wms.errors import Conflict, LaneOnWrongFace, NotFound, SlotClash, ValidationFailed, constraint_name
+from wms.layout.models import Aisle, Resource, Warehouse
 from wms.waves.models import SLOT_EXCLUSION_NAME, PickOrder, SlotKind, TimeSlot, Wave, WaveStatus
 
 MAX_SLOT = dt.timedelta(days=31)
@@ -143,6 +144,7 @@ def book_slot(resource: Resource, starts_at: dt.datetime, ends_at: dt.datetime, 
     except ValueError:
         raise ValidationFailed(f"Unknown slot kind {kind!r}.", errors=[{"field": "kind", "message": "unknown"}]) \
             from None
+    _check_face(resource, kind)
     if len(label) > 120:
         raise ValidationFailed("A slot label is at most 120 characters.",
                                errors=[{"field": "label", "message": "too long"}])
@@ -155,6 +157,21 @@ def book_slot(resource: Resource, starts_at: dt.datetime, ends_at: dt.datetime, 
                     created_by_id=created_by_id)
     _flush_guarded(slot, resource.id, start, end, None)
     return slot
+
+
+# Who works an aisle follows its face: pickers in pick aisles, receivers (put-away, replenishment) in replenish
+# aisles. "other" (cleaning, inventory, maintenance) may book either.
+KINDS_BY_FACE = {Face.PICK: {SlotKind.PICK, SlotKind.OTHER},
+                 Face.REPLENISH: {SlotKind.REPLENISH, SlotKind.RECEIVE, SlotKind.OTHER}}
+
+
+def _check_face(resource: Resource, kind: SlotKind) -> None:
+    if resource.kind != ResourceKind.AISLE or resource.aisle_id is None:
+        return
+    aisle = db.session.get(Aisle, resource.aisle_id)
+    if aisle is not None and kind not in KINDS_BY_FACE[aisle.face]:
+        raise LaneOnWrongFace(f"Aisle {resource.code} is a {aisle.face.value} aisle: it cannot be booked for "
+                              f"{kind.value} work.", resource=resource.code)
 
 
 def _refuse_if_wave_closed(slot: TimeSlot, verb: str) -> None:
