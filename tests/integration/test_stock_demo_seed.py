@@ -62,6 +62,7 @@ def test_demo_stock_sits_in_pick_lanes_of_both_rack_zones_and_matches_the_ledger
     rows = db.session.execute(
         select(Zone.code, Zone.kind, Location.rack_id, Quant.product_id, Quant.location_id, Quant.on_hand)
         .join(Location, Location.id == Quant.location_id).join(Zone, Zone.id == Location.zone_id)
+        .where(Zone.kind != ZoneKind.RESERVE)
     ).all()
     assert Counter(r.code for r in rows) == Counter(p.zone for p in DEMO_PRODUCTS)
     assert all(r.kind == ZoneKind.RACK and r.rack_id is not None and r.on_hand > 0 for r in rows)
@@ -96,8 +97,32 @@ def test_second_seed_changes_nothing(app, runner, seeded):  # type: ignore[no-un
     assert again.exit_code == 0, again.output
     assert "users: 0 created, 5 already there" in again.output
     assert "stock: 0 pick lanes filled, 40 already stocked" in again.output
+    assert "reserve: 0 pallets stored, 5 already there" in again.output
+    assert "levels: 0 set, 7 already there" in again.output
     layout_counts = re.findall(r"created +(\d+) +updated +(\d+) +unchanged +(\d+) +removed +(\d+)", again.output)
     assert len(layout_counts) == 7
     assert all((c, u, r) == ("0", "0", "0") and int(same) > 0 for c, u, same, r in layout_counts)
     assert _row_counts() == before
     assert db.session.scalars(select(LedgerEntry.id).order_by(LedgerEntry.id)).all() == ledger_before
+
+
+def test_demo_reserve_and_levels_make_the_stock_dashboard_show_real_alerts(seeded):  # type: ignore[no-untyped-def]
+    from wms.replenishment.services import purchase_suggestions
+    from wms.stock.levels_services import below_minimum
+
+    assert "reserve: 5 pallets stored" in seeded and "levels: 7 set" in seeded
+    warehouse = db.session.scalar(select(Warehouse).where(Warehouse.code == "DEMO"))
+    reserve = db.session.execute(
+        select(Location.code, Quant.on_hand).join(Location, Location.id == Quant.location_id)
+        .join(Zone, Zone.id == Location.zone_id).where(Zone.kind == ZoneKind.RESERVE)).all()
+    assert sum(units for _code, units in reserve) == 96 + 36 + 10 + 20 + 48
+    actions = {(a.sku, a.scope): (a.action.kind, a.action.quantity, a.action.source, a.action.short)
+               for a in below_minimum(warehouse)}
+    assert actions == {
+        ("DEMO-001", "lane"): ("replenish", 72, "RES-01", 0),
+        ("DEMO-007", "lane"): ("replenish", 30, "RES-02", 0),
+        ("DEMO-017", "lane"): ("replenish", 20, "RES-03", 15),
+        ("DEMO-026", "lane"): ("buy", 8, None, 8),
+        ("DEMO-031", "warehouse"): ("buy", 24, None, 24),
+    }
+    assert [(s.sku, s.quantity) for s in purchase_suggestions(warehouse)] == [("DEMO-031", 24)]
