@@ -16,7 +16,7 @@ from printserver.journal import Journal, PendingReport, report_key
 from printserver.worker import Awaiting, Item, PrinterWorker
 
 log = logging.getLogger("printserver")
-REPORTER_SHARDS = 4  # parallel report senders; a job's reports always go through the same one, in order
+REPORTER_SHARDS = 8  # parallel report senders; a job's reports always go through the same one, in order
 
 
 class Daemon:
@@ -103,23 +103,36 @@ class Daemon:
 
     # -- claims --------------------------------------------------------------------------------------------
 
-    def accept(self, job: dict[str, Any], lease_seconds: int) -> None:
-        """Journal a claimed job and give it to its printer's worker."""
+    def accept(self, jobs: list[dict[str, Any]], lease_seconds: int) -> None:
+        """Journal claimed jobs (one commit) and give each to its printer's worker."""
+        readable = []
+        for job in jobs:
+            if isinstance(job, dict) and isinstance(job.get("id"), int) and isinstance(job.get("attempt"), int):
+                readable.append(job)
+            else:
+                log.error("a claimed job could not be read: %r", job)
+        for job, new in zip(readable, self.journal.record_claimed(readable), strict=True):
+            if new:
+                self._take(job, lease_seconds)
+            else:
+                log.warning("job %s attempt %s was claimed twice; ignoring the repeat", job["id"], job["attempt"])
+
+    def _take(self, job: dict[str, Any], lease_seconds: int) -> None:
         item = Item(job=job, lease_expires=time.monotonic() + lease_seconds,
                     possible_duplicate=bool(job.get("possible_duplicate")))
         printer = job.get("printer") or {}
         backup = job.get("backup") or None
-        if backup:
-            self._printer_seen(backup, None)
-        if not self.journal.record_claimed(job):
-            log.warning("job %s attempt %s was claimed twice; ignoring the repeat", item.id, item.attempt)
-            return
         with self._lock:
             self.held[item.key] = item
-        if not printer.get("code") or not printer.get("connection"):
-            self.finish(item, "failed", str(printer.get("code") or "?"), "the job names no printer")
+        if not isinstance(printer, dict) or not printer.get("code") or not printer.get("connection"):
+            self.finish(item, "failed", str(printer.get("code") or "?") if isinstance(printer, dict) else "?",
+                        "the job names no printer")
             return
-        self._printer_seen(printer, backup.get("code") if backup else self.printers.get(
+        if isinstance(backup, dict) and backup.get("code"):
+            self._printer_seen(backup, None)
+        else:
+            backup = None
+        self._printer_seen(printer, backup["code"] if backup else self.printers.get(
             printer["code"], {}).get("backup"))
         self.route(item, str(printer["code"]))
 
@@ -151,11 +164,7 @@ class Daemon:
             backoff = 0.0
             self._online()
             self.lease_seconds = lease
-            for job in jobs:
-                try:
-                    self.accept(job, lease)
-                except (KeyError, TypeError, ValueError) as exc:
-                    log.error("a claimed job could not be read (%s): %r", exc, job)
+            self.accept(jobs, lease)
             if self.stopping.is_set():
                 break
 

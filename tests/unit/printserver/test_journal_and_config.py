@@ -14,9 +14,8 @@ def _job(job_id: int, attempt: int = 1) -> dict:
 
 def test_states_and_undelivered_reports_survive_a_reopen(tmp_path):
     journal = Journal(tmp_path / "j.sqlite3")
-    assert journal.record_claimed(_job(1))
-    assert not journal.record_claimed(_job(1))
-    assert journal.record_claimed(_job(2))
+    assert journal.record_claimed([_job(1)]) == [True]
+    assert journal.record_claimed([_job(1), _job(2)]) == [False, True]
     journal.mark(1, 1, "sending", printer_code="P")
     key = report_key("d", 2, 1, "printed")
     journal.mark(2, 1, "done", printer_code="P", report=(key, {"outcome": "printed"}))
@@ -62,3 +61,31 @@ def test_configuration_from_a_file_with_the_environment_on_top(tmp_path):
 def test_a_bad_configuration_says_which_setting(env, message):
     with pytest.raises(ConfigError, match=message):
         load(None, env=env)
+
+
+def test_concurrent_writers_share_commits_and_a_failing_part_fails_alone(tmp_path):
+    import sqlite3
+    import threading
+
+    journal = Journal(tmp_path / "j.sqlite3")
+    journal.record_claimed([_job(n) for n in range(200)])
+    errors: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            journal.mark(n, 1, "done", printer_code="P", report=(report_key("d", n, 1, "printed"), {"n": n}))
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(200)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with pytest.raises(sqlite3.IntegrityError):
+        journal.mark(0, 1, "no-such-state")  # the CHECK refuses it; nothing else is affected
+    journal._db.close()
+    again = Journal(tmp_path / "j.sqlite3")
+    assert again.open_jobs() == []
+    assert len(again.pending_reports(limit=1000)) == 200
