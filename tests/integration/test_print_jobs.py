@@ -523,3 +523,45 @@ def test_the_demo_seed_routes_every_document_of_its_places_to_a_printer(app, run
                   (DocumentKind.LOCATION_LABEL, {"zone_id": zone["A"]}, "PR-RCV")]
         for kind, place, code in expect:
             assert jobs.resolve_printer(wh.id, kind, **place).code == code, (kind, place)
+
+
+def test_the_daemon_cycle_works_on_the_embedded_sqlite_database(tmp_path):  # type: ignore[no-untyped-def]
+    """No LISTEN there: the long-poll polls, and a job queued meanwhile is still handed out."""
+    from alembic import command
+
+    from wms import create_app
+    from wms.auth.tokens import issue_token
+    from wms.dbcli import alembic_config
+    from wms.enums import TokenPurpose
+
+    url = f"sqlite:///{tmp_path}/print.db"
+    command.upgrade(alembic_config(url), "head")
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "sqlite-print"})
+    try:
+        with app.app_context():
+            wh = layout.create_warehouse("S1", "SQLite site")
+            zone = layout.add_zone(wh, "A", ZoneKind.RACK, aisle_length_m=4)
+            layout.add_printer(wh, "PR-A", place=PrinterPlace.RACK_HEAD, zone=zone, connection="virtual://a")
+            _token, raw = issue_token(name="site", purpose=TokenPurpose.PRINT_SITE, warehouse_id=wh.id)
+            db.session.commit()
+            ids = {"wh": wh.id, "A": zone.id}
+        headers = {"Authorization": f"Bearer {raw}"}
+
+        def enqueue_later() -> None:
+            time.sleep(0.4)
+            with app.app_context():
+                _enqueue(ids, key="sqlite-1")
+                db.session.commit()
+
+        thread = threading.Thread(target=enqueue_later)
+        thread.start()
+        client = app.test_client()
+        resp = _post(client, "/api/v1/print/claim", headers, {"daemon_id": "d1", "wait_seconds": 10})
+        thread.join()
+        assert resp.status_code == 200, resp.json
+        (job,) = resp.json["jobs"]
+        done = _post(client, f"/api/v1/print/jobs/{job['id']}/report", headers,
+                     {"daemon_id": "d1", "outcome": "printed", "printer_code": "PR-A"})
+        assert done.status_code == 200 and done.json["state"] == "printed"
+    finally:
+        db.engine(app).dispose()
