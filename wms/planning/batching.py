@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from wms.planning.distance import Place, ZoneLengths
 
 # Largest number of orders batched together by the savings method; bigger windows are cut in arrival order.
-DEFAULT_WINDOW = 100
+DEFAULT_WINDOW = 200
 
 
 @dataclass(frozen=True)

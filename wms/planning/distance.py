@@ -54,14 +54,12 @@ class ZoneLengths:
 
     def order(self, zone: str, places: Iterable[Place]) -> tuple[float, list[Place]]:
         """Shortest tour length and the places in the order the tour reaches them."""
+        layout = self.layouts[zone]
+        if not layout.middle_cross_aisles_m:
+            return single_block_order(layout, places)
         places = list(dict.fromkeys(places))
         if not places:
             return 0.0, []
-        layout = self.layouts[zone]
-        if not layout.middle_cross_aisles_m:
-            length, order = single_block_order(layout, places)
-            self._cache[(zone, frozenset(places))] = length
-            return length, order
         index = {f"{i}": p for i, p in enumerate(places)}
         route = route_picks(layout, (Pick(a, y, key) for key, (a, y) in index.items()))
         order = [
