@@ -26,6 +26,7 @@ from wms.db import db
 from wms.enums import StockReason, ZoneKind
 from wms.errors import NotFound
 from wms.layout.models import Location, Warehouse, Zone
+from wms.orders.models import Order, OrderLine, OrderStatus
 from wms.stock.models import LedgerEntry, Quant
 from wms.stock.services import adjust_stock
 from wms.webhooks import outbox
@@ -46,6 +47,7 @@ class StockImporter:
         self._warehouses: dict[str, Warehouse | None] = {}
         self._changed: dict[int, set[int]] = defaultdict(set)  # warehouse id -> product ids
         self._arrived_in_pick_lane: set[tuple[int, int]] = set()  # (product id, warehouse id)
+        self._zone_kinds: dict[int, ZoneKind | None] = {}
 
     def _warehouse(self, code: str) -> Warehouse | None:
         if code not in self._warehouses:
@@ -104,15 +106,9 @@ class StockImporter:
         digest = hashlib.sha256(basis.encode()).hexdigest()[:16]
         return f"csv-receipt:{digest}:{v['warehouse']}/{v['location']}/{v['sku']}"
 
-    def apply(self, rows: list[Row], file_sha256: str) -> Counter[str]:
-        counts: Counter[str] = Counter()
+    def _resolve(self, rows: list[Row]) -> list[tuple[Row, Product, Location]]:
         products, locations = self._lookup(rows)
-        keys = {row.line: self._receipt_key(file_sha256, row.values) for row in rows} if self.mode == "receipt" \
-            else {}
-        done = set(db.session.scalars(select(LedgerEntry.idempotency_key).where(
-            LedgerEntry.product_id.in_([p.id for p in products.values()]),
-            LedgerEntry.idempotency_key.in_(keys.values())))) if keys else set()
-        reference = (self.reference or f"csv:{self.filename}")[:120]
+        resolved = []
         for row in rows:
             v = row.values
             warehouse = self._warehouse(v["warehouse"])
@@ -121,13 +117,32 @@ class StockImporter:
             if product is None or location is None:
                 raise NotFound(f"Line {row.line}: {self.format.describe_key(row.key)} was removed from the "
                                "catalog or the layout during the import.")
-            quant = db.session.scalar(select(Quant).where(Quant.product_id == product.id,
-                                                          Quant.location_id == location.id).with_for_update())
-            on_hand = quant.on_hand if quant else 0
+            resolved.append((row, product, location))
+        return resolved
+
+    def _locked_quants(self, pairs: list[tuple[int, int]]) -> dict[tuple[int, int], Quant]:
+        # One round trip locks the batch's quants, in id order so that two imports cannot deadlock;
+        # adjust_stock locks each again (already ours) before it changes it.
+        return {(q.product_id, q.location_id): q for q in db.session.scalars(
+            select(Quant).where(tuple_(Quant.product_id, Quant.location_id).in_(sorted(set(pairs))))
+            .order_by(Quant.id).with_for_update().execution_options(populate_existing=True))}
+
+    def apply(self, rows: list[Row], file_sha256: str) -> Counter[str]:
+        counts: Counter[str] = Counter()
+        resolved = self._resolve(rows)
+        quants = self._locked_quants([(p.id, loc.id) for _, p, loc in resolved])
+        keys = {row.line: self._receipt_key(file_sha256, row.values) for row in rows} if self.mode == "receipt" \
+            else {}
+        done = set(db.session.scalars(select(LedgerEntry.idempotency_key).where(
+            LedgerEntry.product_id.in_(sorted({p.id for _, p, _ in resolved})),
+            LedgerEntry.idempotency_key.in_(keys.values())))) if keys else set()
+        reference = (self.reference or f"csv:{self.filename}")[:120]
+        for row, product, location in resolved:
+            quant = quants.get((product.id, location.id))
             if self.mode == "count":
-                delta, reason, key = v["quantity"] - on_hand, StockReason.COUNT, None
+                delta, reason, key = row.values["quantity"] - (quant.on_hand if quant else 0), StockReason.COUNT, None
             else:
-                delta, reason, key = v["quantity"], StockReason.RECEIPT, keys[row.line]
+                delta, reason, key = row.values["quantity"], StockReason.RECEIPT, keys[row.line]
             if delta == 0 or key in done:
                 counts["unchanged"] += 1
                 continue
@@ -140,13 +155,23 @@ class StockImporter:
         return counts
 
     def _is_pick_lane(self, location: Location) -> bool:
-        zone = db.session.get(Zone, location.zone_id)
-        return zone is not None and zone.kind == ZoneKind.RACK
+        if location.zone_id not in self._zone_kinds:
+            self._zone_kinds[location.zone_id] = db.session.scalar(select(Zone.kind).where(Zone.id == location.zone_id))
+        return self._zone_kinds[location.zone_id] == ZoneKind.RACK
+
+    def _waiting(self) -> set[tuple[int, int]]:
+        """(product id, warehouse id) of backordered order lines, in one query rather than one per product."""
+        if not self._arrived_in_pick_lane:
+            return set()
+        return {(product_id, warehouse_id) for product_id, warehouse_id in db.session.execute(
+            select(OrderLine.product_id, Order.warehouse_id).join(Order, Order.id == OrderLine.order_id)
+            .where(Order.status == OrderStatus.BACKORDERED, OrderLine.allocated < OrderLine.quantity)
+            .distinct())}
 
     def finish(self) -> None:
         from wms.orders.services import allocate_backorders
 
-        for product_id, warehouse_id in sorted(self._arrived_in_pick_lane):
+        for product_id, warehouse_id in sorted(self._arrived_in_pick_lane & self._waiting()):
             allocate_backorders(product_id, warehouse_id)
         for warehouse_id, product_ids in sorted(self._changed.items()):
             outbox.stock_changed_many(sorted(product_ids), warehouse_id)
