@@ -460,3 +460,17 @@ def test_the_embedded_sqlite_database_imports_and_round_trips_too(tmp_path):  # 
         assert count(app, LedgerEntry) == 2
         _assert_ledger_balances(app)
     db.engine(app).dispose()
+
+
+def test_a_corrected_receipt_file_with_the_same_reference_adds_only_the_missing_rows(app, runner, tmp_path,  # type: ignore[no-untyped-def]
+                                                                                    catalog, warehouse):
+    bad = STOCK + "W1,A01-03-1,MUG-1,x\n"
+    first = wms(runner, "import", "stock", write(tmp_path, "d.csv", bad), "--mode", "receipt", "--reference", "DN-9",
+                "--skip-errors")
+    assert "created 3, updated 0, unchanged 0, refused 1" in first.stdout, first.output
+    fixed = wms(runner, "import", "stock", write(tmp_path, "d2.csv", STOCK + "W1,A01-03-1,MUG-1,2\n"),
+                "--mode", "receipt", "--reference", "DN-9")
+    assert "created 1, updated 0, unchanged 3, refused 0" in fixed.stdout, fixed.output
+    assert _quants(app) == {("A01-01-1", "BOT-750"): 12, ("A01-02-1", "MUG-1"): 4, ("RES-01", "BOT-750"): 100,
+                            ("A01-03-1", "MUG-1"): 2}
+    _assert_ledger_balances(app)

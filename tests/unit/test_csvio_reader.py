@@ -54,6 +54,7 @@ def test_the_delimiter_is_sniffed_outside_quotes():  # type: ignore[no-untyped-d
     (b"sku,name,sku\n", "sku", "appears twice"),
     (b"sku,name,\n", "#3", "no name"),
     (b"sku,n\xe9me\n", "", "not UTF-8"),
+    (b"sku,name\rA-1,Cup\r", "", "bare carriage return"),
 ])
 def test_header_problems_refuse_the_whole_file(data, column, reason):  # type: ignore[no-untyped-def]
     source, records, refused = read(data)

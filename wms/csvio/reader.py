@@ -120,6 +120,10 @@ class CsvFile:
         if 1 in self._pos.bad_lines:
             self.problems.append(Problem(1, "", "the header " + self._pos.bad_lines[1]))
             return
+        if "\r" in first.rstrip("\r\n"):
+            self.problems.append(Problem(1, "", "lines end with a bare carriage return (old Mac format); "
+                                                "save the file as CSV UTF-8"))
+            return
         delimiter = sniff_delimiter(first)
         if delimiter is None:
             self.problems.append(Problem(1, "", "the header has no ',' or ';' between column names"))
