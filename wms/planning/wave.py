@@ -187,8 +187,9 @@ def plan_wave(request: PlanRequest) -> WavePlan:
     if request.method == "fcfs":
         batches = fcfs
     else:
+        small = len(batch_orders) <= EXACT_MAX_ORDERS
         batches = batch_savings(
-            batch_orders, capacity, lengths, window, max_passes=_passes_for(len(batch_orders))
+            batch_orders, capacity, lengths, window, max_passes=10 if small else 0, exact_savings=small
         )
     batch_ids = tuple(tuple(plannable[i].id for i in batch) for batch in batches)
 
@@ -208,13 +209,10 @@ def plan_wave(request: PlanRequest) -> WavePlan:
     )
 
 
-# The local search on exact route lengths costs 0.3-0.8 s CPU for 100-200 orders and shortens the savings
-# construction by 1-2%; beyond this many orders it is skipped so that a large wave still plans in seconds.
-LOCAL_SEARCH_MAX_ORDERS = 200
-
-
-def _passes_for(order_count: int) -> int:
-    return 10 if order_count <= LOCAL_SEARCH_MAX_ORDERS else 0
+# Up to this many orders, savings come from exact route lengths and a local search follows (together about
+# 3 points better than the return-route estimate alone, 0.2-0.8 s CPU for 100-200 orders); beyond it the
+# estimate alone keeps a 10,000-order wave within seconds.
+EXACT_MAX_ORDERS = 200
 
 
 def prepare_order(order: PlanOrder, zones: Mapping[str, ZoneInfo]) -> tuple[BatchOrder, list[ZoneLine]]:
