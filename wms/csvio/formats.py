@@ -124,14 +124,11 @@ class Format:
     describe_key: Callable[[tuple[Any, ...]], str]
     key_column: str
     check: Callable[[dict[str, Any]], list[tuple[str, str]]] = lambda values: []
+    key_index: int = 0  # the part of the key that is `key_column`
 
     def key_value(self, key: tuple[Any, ...]) -> str:
         """The text of the key column in a duplicate key (what the user wrote in that column)."""
         return str(key[self.key_index])
-
-    @property
-    def key_index(self) -> int:
-        return {"products": 0, "barcodes": 0, "stock": 2}[self.kind]
 
     @property
     def names(self) -> list[str]:
@@ -240,6 +237,7 @@ def stock_format(mode: str) -> Format:
         key=lambda v: (v["warehouse"], v["location"], v["sku"]),
         describe_key=lambda k: f"SKU {k[2]} in {k[0]}/{k[1]}",
         key_column="sku",
+        key_index=2,
     )
 
 

@@ -84,8 +84,9 @@ def _repeated_key_problems(fmt: Format, repeats: dict[tuple[Any, ...], list[int]
     problems = []
     for key, lines in repeats.items():
         for line in lines:
-            others = ", ".join(str(n) for n in lines if n != line)
-            problems.append(Problem(line, fmt.key_column, f"{fmt.describe_key(key)} is also on line {others}; "
+            others = [str(n) for n in lines if n != line]
+            where = f"line {others[0]}" if len(others) == 1 else "lines " + ", ".join(others)
+            problems.append(Problem(line, fmt.key_column, f"{fmt.describe_key(key)} is also on {where}; "
                                                           "give each once", fmt.key_value(key)))
     return problems
 
