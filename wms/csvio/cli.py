@@ -140,7 +140,7 @@ def _run(file: Path, importer: Any, skip_errors: bool, dry_run: bool, report: Pa
 
 def _import_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("--progress", is_flag=True,
-                        help="Show progress bars on stderr even when it is not a terminal.")(func)
+                        help="Show progress on stderr (a line per tenth) even when it is not a terminal.")(func)
     func = click.option("--report", type=click.Path(dir_okay=False, writable=True, path_type=Path),
                         help="Write every refused row (line, column, reason, value) to this CSV file.")(func)
     func = click.option("--dry-run", is_flag=True, help="Check and apply, report, then roll back.")(func)
@@ -181,7 +181,7 @@ def import_barcodes(file: Path, skip_errors: bool, dry_run: bool, report: Path |
 @with_appcontext
 def import_stock(file: Path, skip_errors: bool, dry_run: bool, report: Path | None, progress: bool, mode: str,
                  reference: str | None, username: str | None) -> None:
-    """Count or receive stock per warehouse, location and SKU from a CSV FILE (ledger rows)."""
+    """Count or receive stock from a CSV FILE (one ledger row per change)."""
     from sqlalchemy import select
 
     from wms.auth.models import User
