@@ -398,6 +398,37 @@ def test_concurrent_completions_never_overdraw_the_reserve(busy_app, same_task):
             assert ledger_balance(mug, db.session.get(Location, q.location_id)) == (q.on_hand, q.reserved)
 
 
+def test_two_planners_at_once_create_each_task_once(busy_app):  # type: ignore[no-untyped-def]
+    with busy_app.app_context():
+        w = build_world(_make_user_in)
+        put(w.mug, w.reserve[0], 50)
+        for lane in w.lanes[:4]:
+            levels.set_level(w.warehouse, "MUG", min_qty=2, max_qty=6, lane_code=lane.code)
+        db.session.commit()
+        warehouse_id = w.warehouse.id
+    barrier = threading.Barrier(2)
+    created: list[int] = []
+
+    def plan() -> None:
+        from wms.layout.models import Warehouse
+
+        with busy_app.app_context():
+            warehouse = db.session.get(Warehouse, warehouse_id)
+            barrier.wait()
+            result = replenishment.plan_replenishment(warehouse)
+            db.session.commit()
+            created.append(len(result.created))
+
+    threads = [threading.Thread(target=plan) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(created) == [0, 4]
+    with busy_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Task)) == 4
+
+
 # --- supervisor pages -----------------------------------------------------------------------------------------------
 
 def test_the_dashboard_shows_alerts_with_a_bar_and_plans_tasks(client, sign_in, low_lanes):  # type: ignore[no-untyped-def]

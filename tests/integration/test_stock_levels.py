@@ -241,3 +241,10 @@ def test_a_picker_cannot_set_levels(client, world, make_token, commit):  # type:
     r = client.put("/api/v1/warehouses/WH/stock-levels", json={"sku": "MUG", "min_qty": 1, "max_qty": 2},
                    headers=headers)
     assert r.status_code == 403
+
+
+def test_a_product_no_longer_sold_raises_no_alert(session, world):  # type: ignore[no-untyped-def]
+    levels.set_level(world.warehouse, "MUG", min_qty=5, max_qty=10)
+    assert [a.sku for a in levels.below_minimum(world.warehouse)] == ["MUG"]
+    world.mug.active = False
+    assert levels.below_minimum(world.warehouse) == []

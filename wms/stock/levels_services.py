@@ -289,6 +289,8 @@ def below_minimum(warehouse: Warehouse) -> list[Alert]:
     zone_codes = dict(db.session.execute(select(Zone.id, Zone.code).where(Zone.warehouse_id == warehouse.id)).all())
     alerts = []
     for level, product, lane in levels:
+        if not product.active:  # no longer sold: nothing to refill or buy
+            continue
         if lane is not None:
             quant = in_lane.get((product.id, lane.id))
             on_hand, reserved = (quant.on_hand, quant.reserved) if quant else (0, 0)
