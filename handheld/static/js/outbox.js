@@ -1,0 +1,95 @@
+// Every mutating call goes through the outbox: stored first (IndexedDB, with its Idempotency-Key), then sent in
+// order. A network failure stops the round and leaves the rest queued; the online event and a timer retry. The
+// server applies each key once, so a call sent twice (answer lost) is answered from its first application.
+import { deviceId, t, uuid, $ } from "./device.js";
+import { outbox } from "./store.js";
+
+const listeners = new Set();
+let csrf = document.querySelector("meta[name=csrf-token]")?.content || "";
+let csrfFresh = false;
+let flushing = null;
+
+export function onResult(fn) { listeners.add(fn); }
+
+function setNet(online) {
+  const el = $("hh-net");
+  if (!el) { return; }
+  el.dataset.state = online ? "online" : "offline";
+  el.textContent = online ? t("online") : t("offline");
+}
+
+export async function refreshCsrf() {
+  const resp = await fetch("/hh/api/session", { headers: { Accept: "application/json" }, credentials: "same-origin" });
+  if (resp.ok) { csrf = (await resp.json()).csrf_token; csrfFresh = true; }
+  return resp.ok;
+}
+
+function post(item) {
+  return fetch(item.url, {
+    method: "POST", credentials: "same-origin",
+    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf,
+      "Idempotency-Key": item.key, "X-Device-Id": deviceId() },
+    body: JSON.stringify(item.body),
+  });
+}
+
+export async function pending() { return outbox.list(); }
+
+export async function showPending() {
+  const items = await outbox.list();
+  const button = $("hh-pending");
+  if (!button) { return items; }
+  button.hidden = items.length === 0;
+  button.textContent = String(items.length);
+  button.setAttribute("aria-label", `${items.length} ${t("pending")}`);
+  const list = document.querySelector("#hh-pending-list ol");
+  list.replaceChildren(...items.map((i) => {
+    const li = document.createElement("li");
+    li.textContent = `${i.label || i.body.step || i.body.kind} ${i.body.code ?? i.body.quantity ?? ""}`;
+    return li;
+  }));
+  return items;
+}
+
+// Queue a call and try to send it now. `local` travels with it (what the device predicted).
+export async function submit(url, body, extra = {}) {
+  const item = { url, body, key: uuid(), at: new Date().toISOString(), ...extra };
+  item.seq = await outbox.add(item);
+  await showPending();
+  flush();
+  return item;
+}
+
+async function sendOne(item) {
+  let resp = await post(item);
+  if (resp.status === 400 || resp.status === 403) {
+    const problem = await resp.clone().json().catch(() => ({}));
+    if (String(problem.type || "").includes("csrf")) { await refreshCsrf(); resp = await post(item); }
+  }
+  return resp;
+}
+
+async function round() {
+  if (!csrfFresh && !(await refreshCsrf().catch(() => false))) { setNet(false); return; }
+  for (const item of await outbox.list()) {
+    let resp;
+    try { resp = await sendOne(item); } catch (e) { setNet(false); return; }
+    if (resp.status >= 500 || resp.status === 429) { setNet(false); return; }
+    setNet(true);
+    const data = await resp.json().catch(() => ({}));
+    await outbox.remove(item.seq);
+    await showPending();
+    for (const fn of listeners) { await fn(item, resp.status, data); }
+  }
+}
+
+export function flush() {
+  flushing = flushing || round().finally(() => { flushing = null; });
+  return flushing;
+}
+
+export function idle() { return flushing || Promise.resolve(); }
+
+window.addEventListener("online", () => { setNet(true); flush(); });
+window.addEventListener("offline", () => setNet(false));
+setInterval(() => { flush(); }, 4000);

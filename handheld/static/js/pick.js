@@ -1,0 +1,123 @@
+// The pick screen: shows where to go (big), judges each scan at once for the sound, queues it for the server.
+import { $, t } from "./device.js";
+import { error, success } from "./feedback.js";
+import { flush, idle, onResult, pending, submit } from "./outbox.js";
+import { getValue, setValue } from "./store.js";
+import { scanField } from "./scanfield.js";
+import { cameraButton } from "./camera.js";
+import { judge, lineOf, matchesItem, predict } from "./pickflow.js";
+
+let sheet = null;
+let st = null;
+let counted = 0;
+let conflicts = 0;
+
+function say(text, kind) { const m = $("message"); m.textContent = text; m.className = `hh-message ${kind}`; }
+
+async function load() {
+  try {
+    const resp = await fetch("/hh/api/pick/current", { headers: { Accept: "application/json" }, credentials: "same-origin" });
+    if (resp.ok) { const fresh = (await resp.json()).sheet; sheet = fresh; await setValue("sheet", fresh); }
+    else { sheet = await getValue("sheet"); }
+  } catch (e) { sheet = await getValue("sheet"); }
+  await render();
+}
+
+async function render() {
+  const root = $("pick");
+  if (!sheet) { root.dataset.step = "none"; $("prompt").textContent = t("no_op"); $("big").textContent = ""; return; }
+  st = predict(sheet, await pending());
+  const line = lineOf(sheet, st);
+  root.dataset.step = st.step;
+  const done = sheet.lines.filter((l) => (st.picked[l.id] ?? 0) >= l.quantity || (l.closed && l.id !== st.lineId)).length;
+  $("op-code").textContent = sheet.op.code;
+  const n = line ? sheet.lines.indexOf(line) + 1 : sheet.lines.length;
+  $("progress").textContent = `${t("line")} ${n}/${sheet.lines.length}`;
+  $("progress").dataset.done = String(done);
+  const prompts = { location: "scan_location", item: "scan_item", tote: "scan_tote", quantity: "enter_quantity",
+    drop: "scan_drop", done: "done" };
+  $("prompt").textContent = t(prompts[st.step] || st.step);
+  if (line) {
+    $("big").textContent = st.step === "tote" ? line.tote || "" : line.location;
+    $("item").textContent = `${line.sku} · ${line.name}`;
+    const got = (st.picked[line.id] ?? 0) + (st.step === "quantity" ? counted : 0);
+    $("qty").textContent = `${got} / ${line.quantity}`;
+    $("tote").textContent = line.tote || "";
+  } else {
+    $("big").textContent = st.step === "done" ? t("done") : t("drop");
+    $("item").textContent = ""; $("qty").textContent = ""; $("tote").textContent = "";
+  }
+}
+
+function reasonText(reason, line) {
+  if (reason === "wrong_location") { return `${t("wrong_location")} ${line.location}`; }
+  if (reason === "wrong_item") { return `${t("wrong_item")} ${line.sku}`; }
+  if (reason === "wrong_tote") { return `${t("wrong_tote")} ${line.tote || sheet.op.totes.join(", ")}`; }
+  if (reason === "too_many") { return `${t("too_many")} ${line.quantity - (st.picked[line.id] ?? 0)}`; }
+  if (reason === "pick_face_only") { return t("pick_face_only"); }
+  return t(`scan_${reason}`) || reason;
+}
+
+async function send(scan, label) {
+  const line = lineOf(sheet, st);
+  const verdict = judge(sheet, st, scan);
+  const body = scan.kind
+    ? { kind: scan.kind, quantity: scan.quantity, line_id: line?.id, scanned_at: new Date().toISOString() }
+    : { step: scan.step, line_id: scan.step === "drop" ? undefined : line?.id, scanned_at: new Date().toISOString(),
+      ...(scan.step === "quantity" ? { quantity: scan.quantity } : { code: scan.code }) };
+  const url = `/hh/api/pick/${sheet.op.id}/${scan.kind ? "exception" : "scan"}`;
+  if (verdict.ok) { success(); say(label, "ok"); } else { error(); say(reasonText(verdict.reason, line), "error"); }
+  await submit(url, JSON.parse(JSON.stringify(body)), { opId: sheet.op.id, scan, predicted: verdict.ok, label });
+  if (!navigator.onLine) { say(`${verdict.ok ? label : reasonText(verdict.reason, line)} — ${t("queued")}`, verdict.ok ? "queued" : "error"); }
+  await render();
+}
+
+async function onScan(code) {
+  if (!sheet) { return; }
+  const line = lineOf(sheet, st);
+  if (st.step === "quantity" && line) {
+    if (matchesItem(line, code)) {
+      counted += 1;
+      const remaining = line.quantity - (st.picked[line.id] ?? 0);
+      if (counted < remaining) { success(); await render(); return; }
+      const qty = counted; counted = 0;
+      return send({ step: "quantity", quantity: qty }, `${qty} × ${line.sku}`);
+    }
+    if (/^\d{1,6}$/.test(code)) { counted = 0; return send({ step: "quantity", quantity: Number(code) }, `${code} × ${line.sku}`); }
+  }
+  counted = 0;
+  return send({ step: st.step, code }, code);
+}
+
+onResult(async (item, status, data) => {
+  if (!item.url.startsWith("/hh/api/pick/")) { return; }
+  const refused = status >= 400 || data.outcome === "refused";
+  if (refused && item.predicted) {
+    conflicts += 1;
+    error();
+    say(`${t("conflict")}: ${data.message || data.detail || status}`, "error");
+  }
+  if (data.outcome === "applied" && item.body.step === "drop") { success(); }
+});
+
+async function afterDrain() {
+  await idle();
+  if ((await pending()).length === 0) { await load(); }
+}
+
+let send_queue = Promise.resolve();
+scanField((code) => { send_queue = send_queue.then(() => onScan(code)); });
+cameraButton((code) => { send_queue = send_queue.then(() => onScan(code)); });
+$("exception-button").addEventListener("click", () => { $("exceptions").hidden = false; $("exc-qty").focus(); });
+$("exception-close").addEventListener("click", () => { $("exceptions").hidden = true; });
+for (const b of document.querySelectorAll("#exceptions [data-kind]")) {
+  b.addEventListener("click", () => {
+    $("exceptions").hidden = true;
+    const qty = Number($("exc-qty").value || 0);
+    send_queue = send_queue.then(() => send({ kind: b.dataset.kind, quantity: qty }, b.textContent));
+  });
+}
+window.addEventListener("online", () => { flush().then(afterDrain); });
+setInterval(() => { if (navigator.onLine) { afterDrain(); } }, 5000);
+window.hhPick = { get conflicts() { return conflicts; }, get step() { return st && st.step; } };
+load();
