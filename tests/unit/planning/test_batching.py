@@ -54,6 +54,7 @@ def test_no_cart_is_overfilled_and_every_order_is_in_exactly_one_batch(seed, urg
     bos, cap, lengths = _prepared(seed, urgent, heavy)
     _assert_valid(bos, batch_fcfs(bos, cap), cap)
     _assert_valid(bos, batch_savings(bos, cap, lengths), cap)
+    _assert_valid(bos, batch_savings(bos, cap, lengths, max_passes=0, exact_savings=False), cap)
 
 
 @settings(max_examples=60, deadline=None)
@@ -63,6 +64,8 @@ def test_savings_batches_are_never_longer_than_fcfs_on_the_same_orders(seed, urg
     fcfs = sum(batch_distance(bos, b, lengths) for b in batch_fcfs(bos, cap))
     savings = sum(batch_distance(bos, b, lengths) for b in batch_savings(bos, cap, lengths))
     assert savings <= fcfs + 1e-9
+    estimated = batch_savings(bos, cap, lengths, max_passes=0, exact_savings=False)
+    assert sum(batch_distance(bos, b, lengths) for b in estimated) <= fcfs + 1e-9
 
 
 def test_savings_beat_fcfs_clearly_on_average() -> None:
@@ -79,7 +82,8 @@ def test_savings_beat_fcfs_clearly_on_average() -> None:
 @given(seed=st.integers(0, 10_000))
 def test_a_more_urgent_order_is_never_in_a_later_batch_than_a_less_urgent_one(seed) -> None:
     bos, cap, lengths = _prepared(seed, urgent=True)
-    for batches in (batch_fcfs(bos, cap), batch_savings(bos, cap, lengths)):
+    estimated = batch_savings(bos, cap, lengths, max_passes=0, exact_savings=False)
+    for batches in (batch_fcfs(bos, cap), batch_savings(bos, cap, lengths), estimated):
         batch_of = {i: n for n, b in enumerate(batches) for i in b}
         for i, a in enumerate(bos):
             for j, b in enumerate(bos):

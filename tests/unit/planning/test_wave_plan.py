@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from tests.unit.planning.waves import at, request
 from wms.planning.routing import Pick, RackZoneLayout, route_picks
 from wms.planning.wave import (
+    EXACT_MAX_ORDERS,
     Busy,
     CartCapacity,
     PlanInputInvalid,
@@ -141,3 +142,14 @@ def test_batches_go_by_priority_then_cutoff() -> None:
 def test_the_plan_is_reproducible() -> None:
     req = request(5, 40, urgent=True, two_block=True)
     assert plan_wave(req) == plan_wave(req)
+
+
+def test_a_wave_beyond_the_exact_savings_size_is_planned_completely_and_within_the_cart() -> None:
+    req = request(11, EXACT_MAX_ORDERS + 50, urgent=True, capacity=CartCapacity(items=20, orders=6))
+    plan = plan_wave(req)
+    orders = {o.id: o for o in req.orders}
+    planned = sorted(pl.line_id for op in plan.pick_orders for pl in op.lines)
+    assert planned == sorted(line.id for o in req.orders for line in o.lines)
+    assert plan.distance_m <= plan.baseline_distance_m
+    for batch in plan.batches:
+        assert len(batch) <= 6 and sum(line.quantity for o in batch for line in orders[o].lines) <= 20
