@@ -21,7 +21,7 @@ from tests.factories import PASSWORD
 from tests.wave_data import NOW, build_site
 from wms.db import db
 from wms.printing.models import PrintJob
-from wms.waves.models import PickOrder, Wave, WaveStatus
+from wms.waves.models import PickOrder, TimeSlot, Wave, WaveStatus
 
 pytestmark = pytest.mark.slow
 
@@ -121,6 +121,19 @@ def test_a_supervisor_plans_and_releases_a_wave_and_the_timeline_shows_it(app, w
                 expect(page.locator(f'svg.timeline g.tl-slot[data-label="{code}"]')).to_have_count(1)
             expect(page.locator('svg.timeline g.tl-row[data-resource="A/P1"]')).to_have_count(1)
             expect(page.locator('svg.timeline g.tl-row[data-resource="DOOR-1"]')).to_have_count(1)
+
+            # Drag the first OP's bar to the right on a one-hour window: the script posts the slot's form.
+            page.goto(base + "/warehouses/WH/timeline?from=" + NOW.strftime("%Y-%m-%dT%H:%M") + "&hours=1")
+            box = page.locator(f'svg.timeline g.tl-slot[data-label="{codes[0]}"] rect').first.bounding_box()
+            assert box is not None
+            x, y = box["x"] + box["width"] * 0.3, box["y"] + box["height"] / 2
+            with page.expect_navigation():
+                page.mouse.move(x, y)
+                page.mouse.down()
+                page.mouse.move(x + 40, y, steps=4)
+                page.mouse.move(x + 80, y, steps=4)
+                page.mouse.up()
+            expect(page.locator(".flash.success")).to_contain_text(codes[0])
         finally:
             browser.close()
 
@@ -129,3 +142,5 @@ def test_a_supervisor_plans_and_releases_a_wave_and_the_timeline_shows_it(app, w
         assert wave.status == WaveStatus.RELEASED
         jobs = list(db.session.scalars(select(PrintJob)))
         assert sorted(j.reference for j in jobs) == sorted(codes)
+        moved = db.session.scalar(select(TimeSlot).where(TimeSlot.label == codes[0]))
+        assert moved.starts_at > NOW and (moved.starts_at - NOW).total_seconds() % 300 == 0

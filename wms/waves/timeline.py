@@ -105,15 +105,16 @@ def timeline_svg(rows: list[Row], bars: list[Bar], start: dt.datetime, end: dt.d
         inside = width > 7 * len(bar.label) + 8
         text = (f'<text x="{x0 + 4 if inside else x0 + width + 3:.1f}" y="{by + ROW_H / 2:.1f}" font-size="11" '
                 f'fill="{"#ffffff" if inside else "#1d2330"}" pointer-events="none">{_e(bar.label)}</text>')
+        # The resize handle (right edge) only on bars wide enough to be grabbed elsewhere too.
+        handle = (f'<rect class="tl-handle" x="{x0 + width - 5:.1f}" y="{by:.1f}" width="5" '
+                  f'height="{ROW_H - 8:.1f}" fill="#000000" fill-opacity="0.15"/>') if width >= 15 else ""
         bar_parts.append(
             f'<g class="tl-slot tl-{_e(bar.kind)}" data-slot-id="{bar.slot_id}" data-label="{_e(bar.label)}" '
             f'data-resource="{_e(bar.resource)}" data-start="{bar.start.isoformat()}" '
             f'data-end="{bar.end.isoformat()}" tabindex="0">'
             f'<title>{_e(bar.title or bar.label)}</title>'
             f'<rect x="{x0:.1f}" y="{by:.1f}" width="{width:.1f}" height="{ROW_H - 8:.1f}" rx="3" fill="{colour}"'
-            f'{stroke}/>{text}'
-            f'<rect class="tl-handle" x="{x0 + width - 5:.1f}" y="{by:.1f}" width="5" height="{ROW_H - 8:.1f}" '
-            f'fill="#000000" fill-opacity="0.15"/></g>')
+            f'{stroke}/>{text}{handle}</g>')
     if now is not None and start <= now <= end:
         nx = x(now)
         bar_parts.append(f'<g class="tl-now"><line x1="{nx:.1f}" y1="{HEAD_H - 6:.1f}" x2="{nx:.1f}" y2="{height:.1f}" '
