@@ -292,7 +292,9 @@ def _savings_construction(
     saving = (_exact_savings if exact else _estimated_savings)(orders, group, lengths)
     batch_of = {i: [i] for i in group}
     load = {i: (orders[i].items, orders[i].volume_cm3, orders[i].weight_g) for i in group}
-    for i, j in sorted(saving, key=saving.__getitem__, reverse=True):
+    stride = len(orders)
+    for key in sorted(saving, key=saving.__getitem__, reverse=True):
+        i, j = divmod(key, stride)
         bi, bj = batch_of[i], batch_of[j]
         if bi is bj:
             continue
@@ -319,7 +321,8 @@ def _exact_savings(orders: Sequence[BatchOrder], group: list[int], lengths: Zone
     for i in group:
         for zone in orders[i].places:
             by_zone.setdefault(zone, []).append(i)
-    saving: dict[tuple[int, int], float] = {}
+    stride = len(orders)
+    saving: dict[int, float] = {}
     for zone, members in by_zone.items():
         alone = {i: lengths.length(zone, orders[i].places[zone]) for i in members}
         for x, i in enumerate(members):
@@ -327,7 +330,7 @@ def _exact_savings(orders: Sequence[BatchOrder], group: list[int], lengths: Zone
             for j in members[x + 1 :]:
                 s = alone[i] + alone[j] - lengths.length(zone, mine | orders[j].places[zone])
                 if s > 1e-9:
-                    saving[(i, j)] = saving.get((i, j), 0.0) + s
+                    saving[i * stride + j] = saving.get(i * stride + j, 0.0) + s
     return saving
 
 
@@ -338,7 +341,9 @@ def _estimated_savings(orders: Sequence[BatchOrder], group: list[int], lengths: 
     pick and back: its saving takes a few operations per shared aisle, where the exact router costs about
     a hundred times more per pair.
     """
-    by_zone: dict[str, list[tuple[int, int, int, dict[int, float]]]] = {}
+    stride = len(orders)
+    heads: dict[str, list[tuple[int, int, int]]] = {}
+    dips: dict[tuple[str, int], list[tuple[int, float]]] = {}
     for i in group:
         for zone, places in orders[i].places.items():
             depot = lengths.layouts[zone].depot_aisle
@@ -346,27 +351,27 @@ def _estimated_savings(orders: Sequence[BatchOrder], group: list[int], lengths: 
             for aisle, y in places:
                 if y > deepest.get(aisle, -1.0):
                     deepest[aisle] = y
-            by_zone.setdefault(zone, []).append(
-                (i, min(depot, min(deepest)), max(depot, max(deepest)), deepest)
-            )
-    saving: dict[tuple[int, int], float] = {}
-    for zone, members in by_zone.items():
-        width = lengths.layouts[zone].aisle_width_m
-        for x, (i, lo_i, hi_i, deep_i) in enumerate(members):
-            for j, lo_j, hi_j, deep_j in members[x + 1 :]:
-                # Shared walk along the head: both spans minus their union; shared aisles: the shallower dip.
-                s = width * ((hi_i - lo_i) + (hi_j - lo_j) - (max(hi_i, hi_j) - min(lo_i, lo_j)))
-                if len(deep_i) <= len(deep_j):
-                    for aisle, y in deep_i.items():
-                        other = deep_j.get(aisle)
-                        if other is not None:
-                            s += y if y < other else other
-                else:
-                    for aisle, y in deep_j.items():
-                        other = deep_i.get(aisle)
-                        if other is not None:
-                            s += y if y < other else other
-                if s > 1e-9:
-                    key = (i, j)
-                    saving[key] = saving.get(key, 0.0) + 2 * s
+            heads.setdefault(zone, []).append((i, min(depot, min(deepest)), max(depot, max(deepest))))
+            for aisle, y in deepest.items():
+                dips.setdefault((zone, aisle), []).append((i, y))
+    # Keys are i * stride + j (i < j in group order): cheaper to hash than pairs.
+    saving: dict[int, float] = {}
+    get = saving.get
+    for zone, members in heads.items():
+        # Both spans hold the depot aisle, so the head walk they share is the overlap of their spans.
+        twice_width = 2 * lengths.layouts[zone].aisle_width_m
+        for x, (i, lo_i, hi_i) in enumerate(members):
+            base = i * stride
+            for j, lo_j, hi_j in members[x + 1 :]:
+                shared = (hi_i if hi_i < hi_j else hi_j) - (lo_i if lo_i > lo_j else lo_j)
+                if shared > 0:
+                    saving[base + j] = get(base + j, 0.0) + twice_width * shared
+    for members in dips.values():
+        # Both dip into this aisle: the shallower dip is walked once instead of twice.
+        for x, (i, y_i) in enumerate(members):
+            base = i * stride
+            for j, y_j in members[x + 1 :]:
+                shallower = y_i if y_i < y_j else y_j
+                if shallower > 0:
+                    saving[base + j] = get(base + j, 0.0) + 2 * shallower
     return saving
