@@ -89,8 +89,19 @@ async function onScan(code) {
   return send({ step: st.step, code }, code);
 }
 
+// The server's answer moves the kept sheet forward, so a reload (even offline) starts from what it knows.
+async function absorb(data) {
+  const line = data.line && sheet.lines.find((l) => l.id === data.line.id);
+  if (line) { line.picked = data.line.picked; }
+  sheet.state = data.state;
+  const current = sheet.lines.find((l) => l.id === data.state.line_id);
+  for (const l of sheet.lines) { l.closed = current ? l.seq < current.seq : true; }
+  await setValue("sheet", sheet);
+}
+
 onResult(async (item, status, data) => {
   if (!item.url.startsWith("/hh/api/pick/")) { return; }
+  if (sheet && item.opId === sheet.op.id && data.state) { await absorb(data); await render(); }
   const refused = status >= 400 || data.outcome === "refused";
   if (refused && item.predicted) {
     conflicts += 1;
