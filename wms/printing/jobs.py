@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import and_, case, or_, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
 from wms.auth.models import User
 from wms.db import db, utcnow
@@ -58,11 +58,19 @@ def _place_name(zone: Zone | None, resource: Resource | None) -> str:
 
 
 def _route(warehouse_id: int, kind: DocumentKind, zone_id: int | None, resource_id: int | None) -> PrintRoute | None:
-    return db.session.scalar(select(PrintRoute).where(
-        PrintRoute.warehouse_id == warehouse_id, PrintRoute.document_kind == kind,
-        PrintRoute.zone_id.is_(None) if zone_id is None else PrintRoute.zone_id == zone_id,
-        PrintRoute.resource_id.is_(None) if resource_id is None else PrintRoute.resource_id == resource_id,
-    ))
+    """The rule for the place if there is one, else the warehouse default rule for the kind (one query)."""
+    default = and_(PrintRoute.zone_id.is_(None), PrintRoute.resource_id.is_(None))
+    if zone_id is not None:
+        place = or_(PrintRoute.zone_id == zone_id, default)
+    elif resource_id is not None:
+        place = or_(PrintRoute.resource_id == resource_id, default)
+    else:
+        place = default
+    # the place's own rule sorts first: it has a zone or a resource
+    specific = case((default, 1), else_=0)
+    return db.session.scalar(select(PrintRoute).options(joinedload(PrintRoute.printer)).where(
+        PrintRoute.warehouse_id == warehouse_id, PrintRoute.document_kind == kind, place,
+    ).order_by(specific).limit(1))
 
 
 def _usable(printer: Printer, kind: DocumentKind, where: str) -> Printer:
@@ -92,10 +100,7 @@ def resolve_printer(warehouse_id: int, kind: DocumentKind, *, zone_id: int | Non
         if resource is None or resource.warehouse_id != warehouse_id:
             raise NotFound(f"No resource {resource_id} in this warehouse.")
     where = _place_name(zone, resource)
-    route = None
-    if zone is not None or resource is not None:
-        route = _route(warehouse_id, kind, zone_id, resource_id)
-    route = route or _route(warehouse_id, kind, None, None)
+    route = _route(warehouse_id, kind, zone_id, resource_id)
     if route is not None:
         return _usable(route.printer, kind, where)
     printer = None
