@@ -115,6 +115,59 @@ def baseline(zebras: list[FakeZebra], labels: list[bytes]) -> float:
     return len(labels) / (time.perf_counter() - t0)
 
 
+class SinkClient:
+    """Stands in for the WMS in the print-path figure only: claims nothing, takes every report at once."""
+
+    def __init__(self, printers: list[dict]) -> None:
+        self._printers = printers
+
+    def printers(self) -> list[dict]:
+        return self._printers
+
+    def claim(self, max_jobs: int, wait_seconds: float, key: str) -> tuple[int, list[dict]]:
+        time.sleep(min(wait_seconds, 0.5))
+        return 3600, []
+
+    def renew(self, job_id: int) -> dict:
+        return {}
+
+    def report(self, job_id: int, body: dict, key: str) -> dict:
+        return {"state": body["outcome"]}
+
+    def report_status(self, printers: list[dict], key: str) -> dict:
+        return {}
+
+    def close(self) -> None:
+        pass
+
+
+def print_path(zebras: list[FakeZebra], labels: list[bytes]) -> float:
+    """labels/s of the daemon's own work (journal with fsync, ~HS/~HQES before/after, send, outbox), no HTTP."""
+    import base64
+
+    from printserver.config import Settings
+    from printserver.daemon import Daemon
+
+    printers = [{"code": f"PR-{n:02d}", "name": "", "connection": f"socket://127.0.0.1:{z.port}",
+                 "language": "zpl", "enabled": True} for n, z in enumerate(zebras)]
+    state = Path(tempfile.mkdtemp(prefix="bench-printpath-"))
+    settings = Settings(wms_url="http://127.0.0.1:1", token="-", state_dir=state, daemon_id="bench-path",
+                        max_local_jobs=len(labels) + 1, status_interval_seconds=600)
+    daemon = Daemon(settings, client=SinkClient(printers))  # type: ignore[arg-type]
+    daemon.start()
+    jobs = [{"id": 10_000_000 + n, "attempt": 1, "reference": "bench", "content_type": "application/vnd.zebra.zpl",
+             "payload_b64": base64.b64encode(label).decode(), "copies": 1, "possible_duplicate": False,
+             "printer": printers[n % len(printers)], "backup": None} for n, label in enumerate(labels)]
+    before = received(zebras)
+    t0 = time.perf_counter()
+    for start in range(0, len(jobs), 100):
+        daemon.accept(jobs[start:start + 100], 3600)
+    wait_for(lambda: received(zebras) - before >= len(labels), 300, "print-path labels", every=0.01)
+    rate = len(labels) / (time.perf_counter() - t0)
+    daemon.stop()
+    return rate
+
+
 def enqueue(app, items: list[tuple[bytes, str, str]]) -> None:  # type: ignore[no-untyped-def]
     """(payload, printer code or None, zone code or None) → queued jobs, one transaction."""
     from sqlalchemy import select
@@ -179,6 +232,7 @@ def main() -> None:
         wait_for(lambda: _healthy(f"http://127.0.0.1:{port}/api/v1/health"), 60, "gunicorn", every=0.2)
         labels = [b"^XA^CI28^FO20,20^A0N,30,30^FH^FDBENCH LABEL %06d^FS^XZ" % n for n in range(args.labels)]
         base = baseline(zebras, labels)
+        path = print_path(zebras, labels)
 
         # The jobs are queued first, then the daemon starts: the figure is the daemon's, not the enqueue's.
         codes = [f"PR-{n:02d}" for n in range(args.printers)]
@@ -216,6 +270,8 @@ def main() -> None:
         print(f"print daemon bench: {args.labels} labels to {args.printers} fake Zebras on 127.0.0.1, "
               f"WMS on gunicorn ({args.workers} workers) + PostgreSQL")
         print(f"  baseline raw sendall (no WMS, no daemon): {base:8.0f} labels/s")
+        print(f"  printserver print path alone (journal fsync + ~HS/~HQES + send, reports to a local sink, "
+              f"no HTTP): {path:8.0f} labels/s ({path / base:.2f} x baseline)")
         print(f"  printserver, last byte at the printers:   {len(labels) / t_bytes:8.0f} labels/s "
               f"({len(labels) / t_bytes / base:.2f} x baseline; from the daemon's start, jobs queued before)")
         print(f"  printserver, all reported printed in WMS: {len(labels) / t_reported:8.0f} labels/s")

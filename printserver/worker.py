@@ -147,6 +147,8 @@ class PrinterWorker:
                 if item is not None:
                     if not item.dropped:
                         self.process(item)
+                    if self.backend is not None and not self.queued():
+                        self.backend.release()
                 elif not stopping.is_set():
                     self.idle()
             except Exception:  # a bug must not kill the printer's thread

@@ -63,6 +63,10 @@ class Backend(Protocol):
         """(True, detail) printed; (False, detail) lost, send again; (None, detail) not known yet."""
         ...
 
+    def release(self) -> None:
+        """No more jobs queued for now: let go of any open connection."""
+        ...
+
 
 def make_backend(code: str, connection: str, settings: Settings) -> Backend:
     """The backend for a printer's connection string: socket://host:port, cups://[host[:port]/]QUEUE, virtual://."""

@@ -149,3 +149,6 @@ class CupsBackend:
         except PrinterFault as fault:
             return None, fault.detail
         return self._job_state(conn, int(handle))
+
+    def release(self) -> None:
+        """Nothing held open between jobs."""

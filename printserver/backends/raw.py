@@ -19,6 +19,8 @@ from printserver.zebra_status import (
 
 _FRAME = re.compile(rb"\x02(.*?)\x03", re.DOTALL)
 STATUS_QUERY = b"~HS~HQES"
+# Between back-to-back jobs on one connection, the "ready" answered after a job stands for the next one's check.
+FRESH_STATUS_SECONDS = 0.5
 
 
 def status_word(status: PrinterStatus) -> str:
@@ -31,12 +33,28 @@ def status_word(status: PrinterStatus) -> str:
     return "error"
 
 
+def _still_open(sock: socket.socket) -> bool:
+    """False when the printer closed or reset the kept connection (nothing unread is expected on it)."""
+    timeout = sock.gettimeout()
+    sock.settimeout(0.0)  # a socket with a timeout would wait for data before answering
+    try:
+        return sock.recv(1, socket.MSG_PEEK) != b""
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        sock.settimeout(timeout)
+
+
 class RawBackend:
     def __init__(self, code: str, host: str, port: int, settings: Settings) -> None:
         self.code, self.host, self.port = code, host, port
         self.settings = settings
         # A printer that has answered once and then stays silent is faulty, not "a model without status".
         self.answered_before = False
+        self._sock: socket.socket | None = None
+        self._ready_at = 0.0
 
     @property
     def where(self) -> str:
@@ -97,6 +115,7 @@ class RawBackend:
         return PrinterFault("offline", f"{self.where} stopped answering status queries (~HS/~HQES)")
 
     def probe(self) -> Health:
+        self.release()
         try:
             with self._connect() as sock:
                 status = self._query(sock)
@@ -111,23 +130,49 @@ class RawBackend:
         idle = not status.formats_in_buffer
         return Health(status_word(status), None if status.ready else status.describe(), idle=idle)
 
+    def release(self) -> None:
+        """Close the connection kept open between back-to-back jobs (a Zebra serves one connection at a time)."""
+        sock, self._sock, self._ready_at = self._sock, None, 0.0
+        if sock is not None:
+            sock.close()
+
+    def _open(self) -> tuple[socket.socket, bool]:
+        if self._sock is not None:
+            return self._sock, True
+        self._sock = self._connect()
+        return self._sock, False
+
+    def _status_before(self) -> PrinterStatus | None:
+        sock, reused = self._open()
+        if reused and not _still_open(sock):
+            self.release()
+            sock, reused = self._open()
+        if reused and time.monotonic() - self._ready_at < FRESH_STATUS_SECONDS:
+            return PrinterStatus()  # it said "ready" at the end of the previous job, just now
+        try:
+            return self._query(sock)
+        except OSError as exc:
+            self.release()
+            if not reused:
+                raise PrinterFault("offline", f"{self.where} dropped the status query: {exc}") from exc
+        # The kept connection had gone stale (printer restarted, idle timeout): once more on a new one.
+        try:
+            return self._query(self._open()[0])
+        except OSError as exc:
+            self.release()
+            raise PrinterFault("offline", f"{self.where} dropped the status query: {exc}") from exc
+
     def deliver(self, *, job_id: int, attempt: int, title: str, payload: bytes, content_type: str,
                 copies: int, on_sending: Callable[[str | None], None]) -> Delivery:
         if content_type != ZPL:
             raise JobUnprintable(f"printer {self.code} takes ZPL over raw 9100, not {content_type}")
         try:
-            sock = self._connect()
-        except PrinterFault:
-            raise
-        with sock:
-            try:
-                before = self._query(sock)
-            except OSError as exc:
-                raise PrinterFault("offline", f"{self.where} dropped the status query: {exc}") from exc
+            before = self._status_before()
             if before is None and self.answered_before:
                 raise self._silent()
             if before is not None and not before.ready:
                 raise PrinterFault(status_word(before), f"{self.code}: {before.describe()}")
+            sock = self._open()[0]
             on_sending(None)
             try:
                 sock.settimeout(self.settings.write_timeout_seconds)
@@ -140,6 +185,13 @@ class RawBackend:
             except OSError as exc:
                 raise PrinterFault("offline", f"connection to {self.where} lost after sending: {exc}",
                                    may_have_printed=True) from exc
+        except BaseException:
+            self.release()
+            raise
+        if after is not None and after.ready:
+            self._ready_at = time.monotonic()
+        else:
+            self.release()
         if after is None:
             if before is None:
                 return Delivery(True, f"delivered to {self.where}; the printer does not answer status queries")

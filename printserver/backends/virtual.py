@@ -43,3 +43,6 @@ class VirtualBackend:
 
     def confirm(self, handle: str | None) -> tuple[bool | None, str]:
         return True, f"stored in {self.directory}"
+
+    def release(self) -> None:
+        """Nothing held open between jobs."""

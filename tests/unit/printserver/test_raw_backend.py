@@ -27,8 +27,11 @@ def zebra():
 
 def _deliver(backend: RawBackend, payload: bytes = LABEL, copies: int = 1):
     sending: list[object] = []
-    delivery = backend.deliver(job_id=1, attempt=1, title="t", payload=payload, content_type=ZPL, copies=copies,
-                               on_sending=sending.append)
+    try:
+        delivery = backend.deliver(job_id=1, attempt=1, title="t", payload=payload, content_type=ZPL,
+                                   copies=copies, on_sending=sending.append)
+    finally:
+        backend.release()
     return delivery, sending
 
 
@@ -128,3 +131,18 @@ def test_pdf_is_never_sent_to_a_raw_zpl_printer(tmp_path, zebra):
         backend.deliver(job_id=1, attempt=1, title="t", payload=b"%PDF-1.7", content_type="application/pdf",
                         copies=1, on_sending=lambda h: None)
     assert zebra.connections == []
+
+
+def test_back_to_back_jobs_share_one_connection_and_a_stale_one_is_replaced(tmp_path, zebra):
+    backend = RawBackend("P1", *zebra.address, _settings(tmp_path))
+    for n in range(3):
+        backend.deliver(job_id=n, attempt=1, title="t", payload=LABEL, content_type=ZPL, copies=1,
+                        on_sending=lambda h: None)
+    assert len(zebra.connections) == 1
+    assert zebra.connections[0].queries == [b"~HS", b"~HQES"] * 4  # before the first job, then after each
+    zebra.stop()  # the printer restarts: the kept connection is dead
+    with FakeZebra(port=zebra.port) as again:
+        backend.deliver(job_id=9, attempt=1, title="t", payload=LABEL, content_type=ZPL, copies=1,
+                        on_sending=lambda h: None)
+        backend.release()
+        assert again.printed == [LABEL]
