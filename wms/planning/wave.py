@@ -332,6 +332,8 @@ def _late_reason(
     order_id: str, cutoff: datetime, op: SplitPickOrder, slot: Slot, request: PlanRequest
 ) -> str:
     head = f"Order {order_id} cannot meet its {_hhmm(cutoff)} cutoff (UTC): "
+    if cutoff <= request.start:
+        return f"{head}the wave starts at {_hhmm(request.start)}, after the cutoff."
     ends = f"its pick order in zone {op.zone} would end at {_hhmm(slot.end)}"
     if slot.pushed_by is not None:
         b = slot.pushed_by
@@ -343,11 +345,9 @@ def _late_reason(
         return f"{head}zone {op.zone}'s {aisle} is booked until {_hhmm(b.end)}{what}; {ends}."
     if slot.queued_behind:
         return (
-            f"{head}zone {op.zone}'s pick aisle is taken by {slot.queued_behind} more urgent pick orders "
-            f"of this wave until {_hhmm(slot.start)}; {ends}."
+            f"{head}zone {op.zone}'s pick aisle is taken until {_hhmm(slot.start)} by {slot.queued_behind} "
+            f"pick orders of this wave that go first (higher priority, earlier cutoff or earlier arrival); {ends}."
         )
-    if cutoff <= request.start:
-        return f"{head}the wave starts at {_hhmm(request.start)}, after the cutoff."
     minutes = (slot.end - slot.start).total_seconds() / 60
     return f"{head}picking it in zone {op.zone} takes {minutes:.0f} min from {_hhmm(slot.start)}; {ends}."
 

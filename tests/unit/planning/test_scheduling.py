@@ -141,7 +141,7 @@ def test_a_cutoff_missed_behind_more_urgent_pick_orders_says_so() -> None:
     )
     plan = plan_wave(PlanRequest(orders, {"A": zone}, at(8)))
     (issue,) = plan.issues
-    assert issue.order_id == "SO-3" and "more urgent pick orders" in issue.message
+    assert issue.order_id == "SO-3" and "pick orders of this wave that go first" in issue.message
 
 
 def test_replenishment_is_kept_apart_from_picking_when_the_site_asks_for_it() -> None:
