@@ -45,7 +45,8 @@ export async function showPending() {
   const list = document.querySelector("#hh-pending-list ol");
   list.replaceChildren(...items.map((i) => {
     const li = document.createElement("li");
-    li.textContent = `${i.label || i.body.step || i.body.kind} ${i.body.code ?? i.body.quantity ?? ""}`;
+    const what = i.body.step ? t(i.body.step) : i.label || i.body.kind;
+    li.textContent = `${what}: ${i.body.code ?? i.body.quantity ?? ""}`;
     return li;
   }));
   return items;
