@@ -2,10 +2,12 @@
 
 1. Baseline: raw `sendall` of every label straight to the 50 fakes (one connection per label, one thread per
    printer, no WMS, no daemon) — what the printers and this machine can take.
-2. Daemon: the same labels enqueued as print jobs in one transaction; one `printserver` process claims them,
+2. Print path alone: the daemon's own work for the same labels (journal with fsync, ~HS/~HQES before and after,
+   send, outbox) fed straight to it in this process, its reports taken by a local sink instead of HTTP.
+3. Daemon: the same labels enqueued as print jobs in one transaction; one `printserver` process claims them,
    checks each printer with ~HS/~HQES before and after every job, sends, journals and reports to the WMS. Prints
    labels/s until the last byte is at the printers, and until the WMS has every job `printed`.
-3. Latency: 20 OPs (one per rack zone, each to the printer at its zone head) enqueued in one transaction via
+4. Latency: 20 OPs (one per rack zone, each to the printer at its zone head) enqueued in one transaction via
    `enqueue_job` — what a wave release does — to the last byte of the last OP at its printer; p50 / max over runs.
    (A full wave release also plans and books slots; that part belongs to the waves bench, not this one.)
 

@@ -223,7 +223,11 @@ class Daemon:
     # -- leases ------------------------------------------------------------------------------------------------
 
     def _lease_loop(self) -> None:
+        last_cleanup = time.monotonic()
         while not self.stopping.wait(1.0):
+            if time.monotonic() - last_cleanup > 3600:
+                last_cleanup = time.monotonic()
+                self.journal.forget_done(older_than_seconds=86400)  # the file stays small on a busy site
             margin = max(5.0, self.lease_seconds / 3)
             with self._lock:
                 due = [i for i in self.held.values() if not i.dropped and i.lease_expires - time.monotonic() < margin]
@@ -381,7 +385,7 @@ class Daemon:
         pending = self.journal.count_pending_reports()
         if pending:
             log.warning("%d report(s) stay in the journal for the next start", pending)
-        self.journal.forget_done(older_than_seconds=7 * 86400)
+        self.journal.forget_done(older_than_seconds=86400)
         self.journal.close()
         self.client.close()
         log.info("printserver stopped")
