@@ -121,6 +121,20 @@ def test_the_label_preview_is_drawn_from_the_jobs_bytes(client, supervisor, demo
     assert resp.data.startswith(b"\x89PNG")
 
 
+def test_a_pick_order_over_several_labels_previews_every_label(client, supervisor, demo, commit):  # type: ignore[no-untyped-def]
+    pytest.importorskip("zplkit")
+    job = jobs.enqueue_job(warehouse_id=demo.id, kind=DocumentKind.PICK_ORDER, reference="OP-LONG",
+                           payload=LABEL + LABEL.replace(b"OP-0001", b"OP-0001 2/2"), content_type=ZPL,
+                           idempotency_key="long", zone_id=_zone_id("A"))
+    commit()
+    sign_in_client(client.application, client, supervisor)
+    page = client.get(f"/print-jobs/{job.id}").get_data(as_text=True)
+    assert f'src="/print-jobs/{job.id}/preview.png"' in page and f'src="/print-jobs/{job.id}/preview.png?page=2"' in page
+    first, second = (client.get(f"/print-jobs/{job.id}/preview.png?page={n}") for n in (1, 2))
+    assert first.status_code == second.status_code == 200 and first.data != second.data
+    assert client.get(f"/print-jobs/{job.id}/preview.png?page=3").status_code == 409
+
+
 def test_reprint_from_the_page_needs_the_csrf_token_and_queues_a_new_job(app, database_url, supervisor, demo,  # type: ignore[no-untyped-def]
                                                                          commit):
     job = _job(demo)

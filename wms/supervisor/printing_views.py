@@ -22,6 +22,7 @@ from wms.supervisor import layout_svg as svg
 from wms.supervisor.views import bp, layout_data, supervisor_only, warehouse_in_scope
 
 JOBS_PER_PAGE = 50
+MAX_PREVIEW_PAGES = 12  # a long pick order runs over several labels; show the first ones
 
 
 def _stale_seconds() -> float:
@@ -140,7 +141,8 @@ def print_job(job_id: int):  # type: ignore[no-untyped-def]
     return render_template("supervisor/printing/job.html", job=job, warehouse=warehouse, printers=printers,
                            reprints=reprints, form=EmptyForm(),
                            can_cancel=job.state in (JobState.QUEUED, JobState.CLAIMED),
-                           previewable=job.content_type == jobs.ZPL)
+                           previewable=job.content_type == jobs.ZPL,
+                           label_pages=range(1, min(max(job.payload.count(b"^XA"), 1), MAX_PREVIEW_PAGES) + 1))
 
 
 @bp.get("/print-jobs/<int:job_id>/preview.png")
