@@ -18,13 +18,25 @@ from wms.planning.batching import (
 )
 from wms.planning.distance import ZoneLengths, snap_place
 from wms.planning.routing import RackZoneLayout
-from wms.planning.routing.layout import EPS
 from wms.planning.scheduling import Booking, Job, Slot, duration_seconds, schedule
+from wms.planning.validation import PlanInputInvalid, validate_request
 from wms.planning.zone_split import SplitPickOrder, ZoneLine, split_batch
 
-
-class PlanInputInvalid(ValueError):
-    """A plan request no plan can be made for (bad quantity, unknown zone, naive datetime...)."""
+__all__ = [
+    "Busy",
+    "CartCapacity",
+    "PlanInputInvalid",
+    "PlanIssue",
+    "PlanLine",
+    "PlanOrder",
+    "PlanRequest",
+    "PlannedLine",
+    "PlannedPickOrder",
+    "Timing",
+    "WavePlan",
+    "ZoneInfo",
+    "plan_wave",
+]
 
 
 @dataclass(frozen=True)
@@ -161,7 +173,7 @@ class WavePlan:
 
 def plan_wave(request: PlanRequest) -> WavePlan:
     """Batch, split per zone, route and schedule the request's orders."""
-    _validate(request)
+    validate_request(request)
     issues: list[PlanIssue] = []
     cap = request.capacity
     capacity = Capacity(cap.items, cap.orders, cap.volume_cm3, cap.weight_g)
@@ -187,7 +199,9 @@ def plan_wave(request: PlanRequest) -> WavePlan:
     if request.method == "fcfs":
         batches = fcfs
     else:
-        small = len(batch_orders) <= EXACT_MAX_ORDERS
+        used = {zone for bo in batch_orders for zone in bo.places}
+        single_blocks = all(not request.zones[zone].layout.middle_cross_aisles_m for zone in used)
+        small = len(batch_orders) <= EXACT_MAX_ORDERS and single_blocks
         batches = batch_savings(
             batch_orders, capacity, lengths, window, max_passes=10 if small else 0, exact_savings=small
         )
@@ -211,7 +225,8 @@ def plan_wave(request: PlanRequest) -> WavePlan:
 
 # Up to this many orders, savings come from exact route lengths and a local search follows (together about
 # 3 points better than the return-route estimate alone, 0.2-0.8 s CPU for 100-200 orders); beyond it the
-# estimate alone keeps a 10,000-order wave within seconds.
+# estimate alone keeps a 10,000-order wave within seconds. Zones with middle cross aisles route with the
+# general programme at a few ms per pick list, so a wave touching one always takes the estimate.
 EXACT_MAX_ORDERS = 200
 
 
@@ -350,80 +365,3 @@ def _late_reason(
         )
     minutes = (slot.end - slot.start).total_seconds() / 60
     return f"{head}picking it in zone {op.zone} takes {minutes:.0f} min from {_hhmm(slot.start)}; {ends}."
-
-
-def _aware(moment: datetime) -> bool:
-    return moment.tzinfo is not None and moment.tzinfo.utcoffset(moment) is not None
-
-
-def _finite_non_negative(value: float) -> bool:
-    return isinstance(value, int | float) and math.isfinite(value) and value >= 0
-
-
-def _validate(request: PlanRequest) -> None:
-    if request.method not in ("savings", "fcfs"):
-        raise PlanInputInvalid(f"unknown batching method {request.method!r} (savings or fcfs)")
-    if not _aware(request.start):
-        raise PlanInputInvalid("the wave start must be a time zone aware datetime")
-    cap, timing = request.capacity, request.timing
-    if cap.items < 1 or cap.orders < 1:
-        raise PlanInputInvalid("a cart must take at least one item and one order")
-    for name, limit in (("volume", cap.volume_cm3), ("weight", cap.weight_g)):
-        if limit is not None and not (_finite_non_negative(limit) and limit > 0):
-            raise PlanInputInvalid(f"the cart {name} limit must be a positive number")
-    if not (math.isfinite(timing.walk_speed_m_s) and timing.walk_speed_m_s > 0):
-        raise PlanInputInvalid("the walking speed must be a positive number")
-    for value in (timing.seconds_per_line, timing.seconds_per_unit, timing.setup_seconds):
-        if not _finite_non_negative(value):
-            raise PlanInputInvalid("handling times must be non-negative numbers of seconds")
-    for code, zone in request.zones.items():
-        if not isinstance(zone, ZoneInfo) or zone.code != code:
-            raise PlanInputInvalid(f"zone {code!r} is not described under its own code")
-        if not isinstance(zone.layout, RackZoneLayout):
-            raise PlanInputInvalid(f"zone {code} has no rack layout")
-        if not zone.pick_resource:
-            raise PlanInputInvalid(f"zone {code} has no pick aisle resource")
-    for b in request.busy:
-        if not (_aware(b.start) and _aware(b.end)):
-            raise PlanInputInvalid(f"booking {b.label or b.resource} must have time zone aware start and end")
-        if b.end < b.start:
-            raise PlanInputInvalid(f"booking {b.label or b.resource} ends before it starts")
-    order_ids: set[str] = set()
-    line_ids: set[str] = set()
-    for order in request.orders:
-        if order.id in order_ids:
-            raise PlanInputInvalid(f"order {order.id} appears twice")
-        order_ids.add(order.id)
-        if order.cutoff is not None and not _aware(order.cutoff):
-            raise PlanInputInvalid(f"order {order.id} has a cutoff without a time zone")
-        for line in order.lines:
-            _validate_line(order, line, request.zones)
-            if line.id in line_ids:
-                raise PlanInputInvalid(f"line {line.id} appears twice")
-            line_ids.add(line.id)
-
-
-def _validate_line(order: PlanOrder, line: PlanLine, zones: Mapping[str, ZoneInfo]) -> None:
-    where = f"line {line.id} of order {order.id}"
-    if line.order_id != order.id:
-        raise PlanInputInvalid(f"{where} says it belongs to order {line.order_id}")
-    if not isinstance(line.quantity, int) or isinstance(line.quantity, bool) or line.quantity < 1:
-        raise PlanInputInvalid(f"{where} has quantity {line.quantity!r}; it must be a positive whole number")
-    if not (_finite_non_negative(line.volume_cm3) and _finite_non_negative(line.weight_g)):
-        raise PlanInputInvalid(f"{where} has a negative or unknown volume or weight")
-    zone = zones.get(line.zone)
-    if zone is None:
-        raise PlanInputInvalid(f"{where} is in zone {line.zone!r}, which the plan does not know")
-    layout = zone.layout
-    if not (isinstance(line.aisle, int) and 0 <= line.aisle < layout.aisle_count):
-        raise PlanInputInvalid(
-            f"{where} is in aisle {line.aisle}, outside zone {line.zone}'s 0..{layout.aisle_count - 1}"
-        )
-    if not (
-        isinstance(line.y, int | float)
-        and math.isfinite(line.y)
-        and -EPS <= line.y <= layout.aisle_length_m + EPS
-    ):
-        raise PlanInputInvalid(
-            f"{where} is at {line.y} m, outside zone {line.zone}'s {layout.aisle_length_m} m aisles"
-        )
