@@ -51,6 +51,8 @@ def wait_for_claimable(warehouse_id: int, wait_seconds: float) -> bool:
     # Whatever the request did so far (the token's last use) is committed so no transaction stays open.
     db.session.commit()
     deadline = time.monotonic() + wait_seconds
+    if _claimable_now(warehouse_id):
+        return True  # work is there: no listener needed
     conn = _listener(current_app._get_current_object())  # type: ignore[attr-defined]
     wanted = str(warehouse_id)
     try:
