@@ -500,6 +500,17 @@ def test_the_levels_page_explains_bad_input_and_writes_nothing(client, sign_in, 
     assert _counts() == before
 
 
+def test_the_levels_page_shows_every_mistake_at_once(client, sign_in, world):  # type: ignore[no-untyped-def]
+    sign_in(client, world.supervisor)
+    r = client.post("/warehouses/WH/stock-levels", data={"sku": "NOPE", "lane": "RES-01", "min_qty": "3",
+                                                          "max_qty": "2"})
+    assert r.status_code == 422
+    for message in ("No product has the SKU NOPE.", "Location RES-01 is not a pick lane",
+                    "The minimum (3) is above the maximum (2)."):
+        assert message in r.text
+    assert 'value="NOPE"' in r.text  # what was typed stays in the form
+
+
 def test_the_pages_speak_french(client, sign_in, low_lanes):  # type: ignore[no-untyped-def]
     sign_in(client, low_lanes.supervisor)
     with client.session_transaction() as sess:

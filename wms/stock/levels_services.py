@@ -257,9 +257,11 @@ def reserve_sources(warehouse: Warehouse, product_ids: Iterable[int],
 # --- alerts -------------------------------------------------------------------------------------------------------
 
 def _lane_action(need: int, underway: int, sources: list[ReserveSource]) -> Action:
+    # One open task per lane at a time (the planner's rule): while one is underway, waiting is the action.
+    if underway:
+        return Action("underway", underway)
     if need <= 0:
-        # under its minimum yet nothing to bring: a replenishment is underway, or the lane is full of other units
-        return Action("underway", underway) if underway else Action("full", 0)
+        return Action("full", 0)  # under its minimum yet no space left: other products fill the lane
     best = choose_source(sources)
     if best is None:
         return Action("buy", need, short=need)

@@ -136,6 +136,19 @@ def _service_errors(err: DomainError, form: dict[str, str]) -> dict[str, str]:
     return {"form": err.detail}
 
 
+def _lookup_errors(wh: Warehouse, form: dict[str, str]) -> dict[str, str]:
+    """The product and the lane named in the form, checked together so every mistake shows at once."""
+    errors = {}
+    if form["sku"] and db.session.scalar(select(Product.id).where(Product.sku == form["sku"])) is None:
+        errors["sku"] = _("No product has the SKU %(sku)s.", sku=form["sku"])
+    if form["lane"]:
+        try:
+            levels.pick_lane(wh, form["lane"])
+        except DomainError as err:
+            errors.update(_service_errors(err, form))
+    return errors
+
+
 @bp.get("/warehouses/<code>/stock-levels")
 @supervisor_only
 def stock_levels(code: str):  # type: ignore[no-untyped-def]
@@ -149,7 +162,7 @@ def stock_levels(code: str):  # type: ignore[no-untyped-def]
 def stock_levels_set(code: str):  # type: ignore[no-untyped-def]
     wh = warehouse_in_scope(code)
     form = _read_form()
-    errors = _form_errors(form)
+    errors = {**_lookup_errors(wh, form), **_form_errors(form)}
     if errors:
         return _levels_page(wh, form=form, errors=errors, status=422)
     try:
