@@ -231,6 +231,17 @@ def test_cancel_stops_a_queued_job_and_refuses_a_printed_one(app, site, make_use
             jobs.cancel(done, user)
 
 
+def test_a_cancelled_job_that_printed_anyway_says_so_in_its_history(app, site, make_user):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        job = _enqueue(site)
+        jobs.claim_jobs(site["wh"], "d1", max_jobs=1)
+        jobs.cancel(job, make_user("sup", roles=("supervisor",)))
+        for _ in range(2):
+            jobs.report(job, "d1", Outcome.PRINTED, "PR-A")
+        assert job.state == JobState.CANCELLED and job.printed_by_id is None
+        assert [e.detail for e in job.events].count("the daemon reported it printed on PR-A after it was cancelled") == 1
+
+
 def test_a_status_report_updates_the_printer_and_when_it_changed(app, site):  # type: ignore[no-untyped-def]
     with app.app_context():
         (pr_a,) = jobs.record_printer_status(site["wh"], "d1", [PrinterStatusReport("PR-A", "paper_out", "~HS")])

@@ -310,6 +310,8 @@ def report(job: PrintJob, daemon_id: str, outcome: Outcome | str, printer_code: 
     outcome = Outcome(outcome)
     _check_daemon(daemon_id)
     if job.state in FINAL_STATES:
+        if job.state == JobState.CANCELLED and outcome in (Outcome.SENT, Outcome.PRINTED):
+            _late_report_on_cancelled(job, daemon_id, outcome, printer_code)
         return job
     _require_holder(job, daemon_id)
     printer = db.session.scalar(select(Printer).where(
@@ -353,6 +355,17 @@ def report(job: PrintJob, daemon_id: str, outcome: Outcome | str, printer_code: 
     _event(job, job.state, actor=daemon_id, detail=note, printer_id=printer.id)
     db.session.flush()
     return job
+
+
+def _late_report_on_cancelled(job: PrintJob, daemon_id: str, outcome: Outcome, printer_code: str) -> None:
+    """A cancelled job the daemon had already taken may still come out: say so in its history (once)."""
+    detail = f"the daemon reported it {outcome.value} on {printer_code[:32]} after it was cancelled"
+    if any(e.detail == detail for e in job.events):
+        return
+    printer = db.session.scalar(select(Printer).where(
+        Printer.warehouse_id == job.warehouse_id, Printer.code == printer_code))
+    _event(job, JobState.CANCELLED, actor=daemon_id, detail=detail, printer_id=printer.id if printer else None)
+    db.session.flush()
 
 
 def _release(job: PrintJob) -> None:
