@@ -1,9 +1,11 @@
 """Order batching under cart capacity: FCFS baseline, and Clarke-Wright savings improved by local search.
 
 A batch's distance is the sum over rack zones of the shortest pick route through the batch's places in
-that zone (each zone is picked as its own pick order). Orders are first cut into windows of equal
-urgency (priority, then cutoff); batches never mix windows, so a more urgent order is never in a later
-batch than a less urgent one.
+that zone (each zone is picked as its own pick order). Orders are first sorted by urgency (priority, then
+cutoff, then arrival) and cut into windows of one priority whose cutoffs lie within CUTOFF_BAND_S of
+each other; batches never mix windows and go in window order, so a higher-priority order, or one whose
+cutoff is more than the band earlier, is never in a later batch. Within a window the batch holding the
+most urgent order goes first.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from wms.planning.distance import Place, ZoneLengths
 
 # Largest number of orders batched together by the savings method; bigger windows are cut in arrival order.
 DEFAULT_WINDOW = 200
+# Orders of one priority whose cutoffs differ by at most this may share a cart: carrier cutoffs hours apart
+# never mix, while per-order promised times minutes apart still batch.
+CUTOFF_BAND_S = 1800.0
 
 
 @dataclass(frozen=True)
@@ -37,7 +42,7 @@ class BatchOrder:
     items: int
     volume_cm3: float = 0.0
     weight_g: float = 0.0
-    urgency: tuple = ()  # orders with a smaller urgency go into earlier batches
+    urgency: tuple[int, float] = (0, float("inf"))  # (-priority, cutoff as a timestamp, inf if none)
 
 
 def fits_alone(order: BatchOrder, cap: Capacity) -> bool:
@@ -54,14 +59,24 @@ def _fits(items, volume, weight, count, add_items, add_volume, add_weight, add_c
 
 
 def windows(orders: Sequence[BatchOrder], size: int = DEFAULT_WINDOW) -> list[list[int]]:
-    """Order indices sorted by urgency (stable), cut where urgency changes and every `size` orders."""
+    """Order indices sorted by urgency (stable), cut at a change of priority, when the cutoff passes the
+    window's first by more than CUTOFF_BAND_S, and every `size` orders."""
     ranked = sorted(range(len(orders)), key=lambda i: orders[i].urgency)
     out: list[list[int]] = []
+    first = (0, 0.0)
     for i in ranked:
-        if not out or orders[out[-1][-1]].urgency != orders[i].urgency or len(out[-1]) >= size:
+        priority, cutoff = orders[i].urgency
+        if not out or len(out[-1]) >= size or priority != first[0] or _past_band(first[1], cutoff):
             out.append([])
+            first = (priority, cutoff)
         out[-1].append(i)
     return out
+
+
+def _past_band(first: float, cutoff: float) -> bool:
+    if cutoff == first:
+        return False
+    return cutoff - first > CUTOFF_BAND_S
 
 
 def batch_fcfs(orders: Sequence[BatchOrder], cap: Capacity, window: int = DEFAULT_WINDOW) -> list[list[int]]:
@@ -276,8 +291,8 @@ def batch_savings(
         distance = sum(batch_distance(orders, b, lengths) for b in batches)
         if sum(batch_distance(orders, b, lengths) for b in fcfs) < distance - 1e-9:
             batches = fcfs
-        # Within a window urgency is equal: the batch holding the earliest arrival goes first, and
-        # inside a batch the orders keep their arrival order (their cart positions).
+        # The window is in urgency order: the batch holding its most urgent order goes first, and inside
+        # a batch the orders keep that order (their cart positions).
         position = {i: x for x, i in enumerate(group)}
         batches = [sorted(b, key=position.__getitem__) for b in batches]
         batches.sort(key=lambda m: position[m[0]])

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from tests.unit.planning.waves import request
 from wms.planning.batching import (
+    CUTOFF_BAND_S,
     BatchOrder,
     Capacity,
     batch_distance,
@@ -87,14 +88,28 @@ def test_a_more_urgent_order_is_never_in_a_later_batch_than_a_less_urgent_one(se
         batch_of = {i: n for n, b in enumerate(batches) for i in b}
         for i, a in enumerate(bos):
             for j, b in enumerate(bos):
-                if a.urgency < b.urgency:
+                higher_priority = a.urgency[0] < b.urgency[0]
+                due_well_before = a.urgency[0] == b.urgency[0] and a.urgency[1] + CUTOFF_BAND_S < b.urgency[1]
+                if higher_priority or due_well_before:
                     assert batch_of[i] < batch_of[j], (a.urgency, b.urgency)
 
 
-def test_windows_cut_at_every_change_of_urgency_and_at_the_window_size() -> None:
-    layout = {"A": frozenset({(0, 1.0)})}
-    bos = [BatchOrder(f"o{i}", layout, 1, urgency=(u,)) for i, u in enumerate([1, 0, 0, 0, 1, 0])]
-    assert windows(bos, size=2) == [[1, 2], [3, 5], [0, 4]]
+def test_windows_cut_at_a_priority_change_past_the_cutoff_band_and_at_the_window_size() -> None:
+    places = {"A": frozenset({(0, 1.0)})}
+    inf = float("inf")
+    urgencies = [(0, 0.0), (-1, inf), (0, 600.0), (0, 1800.0), (0, 1801.0), (0, inf), (0, inf), (0, inf)]
+    bos = [BatchOrder(f"o{i}", places, 1, urgency=u) for i, u in enumerate(urgencies)]
+    assert windows(bos, size=2) == [[1], [0, 2], [3, 4], [5, 6], [7]]
+
+
+def test_orders_due_minutes_apart_share_a_cart_but_not_orders_due_hours_apart() -> None:
+    lengths = ZoneLengths({"A": RackZoneLayout(3, 10.0, 2.0, 0)})
+    same_lane = {"A": frozenset({(2, 8.0)})}
+    cap = Capacity(items=10, orders=4)
+    close = [BatchOrder(f"o{i}", same_lane, 1, urgency=(0, 36000.0 + 300 * i)) for i in range(3)]
+    assert batch_savings(close, cap, lengths) == [[0, 1, 2]]
+    apart = [BatchOrder(f"o{i}", same_lane, 1, urgency=(0, 36000.0 + 7200 * i)) for i in range(3)]
+    assert batch_savings(apart, cap, lengths) == [[0], [1], [2]]
 
 
 def test_orders_in_the_same_aisle_are_batched_together_rather_than_in_arrival_order() -> None:
