@@ -139,3 +139,26 @@ def test_when_the_wms_is_unreachable_the_daemon_keeps_printing_and_re_syncs_when
     assert all(rows[i]["state"] == JobState.PRINTED and rows[i]["printed_by"] == "PR-B" for i in ids)
     assert not any(rows[i]["possible_duplicate"] for i in ids)
     assert zebra.received == labels  # nothing printed twice
+
+
+def test_sigterm_finishes_the_label_being_written_hands_back_the_rest_and_a_restart_prints_them(world):
+    site, zebras, _server, start_daemon = world
+    zebra = zebras["B"]
+    zebra.slow_delay = 0.05
+    zebra.set_mode(Mode.SLOW)
+    daemon = start_daemon()
+    labels = [b"^XA^FO20,20^FDSTOP %d^FS^XZ" % n for n in range(20)]
+    ids = site.enqueue_many([(label, "PR-B") for label in labels], reference="SIGTERM")
+    wait_until(lambda: 2 <= len(zebra.received) < len(labels), 30, "printing under way")
+    assert daemon.terminate(timeout=60) == 0
+    rows = site.jobs()
+    printed = [i for i in ids if rows[i]["state"] == JobState.PRINTED]
+    released = [i for i in ids if rows[i]["state"] == JobState.QUEUED]
+    assert printed and released and len(printed) + len(released) == len(ids)  # nothing left claimed
+    assert all("released" in (rows[i]["last_error"] or "") for i in released)
+    assert zebra.received == labels[:len(printed)]  # the label being written was finished, in order
+    zebra.set_mode(Mode.READY)
+    start_daemon()
+    wait_until(lambda: site.all_final(ids), 60, "the released jobs printed after the restart")
+    assert zebra.received == labels
+    assert not any(site.jobs()[i]["possible_duplicate"] for i in ids)

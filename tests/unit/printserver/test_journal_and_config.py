@@ -89,3 +89,13 @@ def test_concurrent_writers_share_commits_and_a_failing_part_fails_alone(tmp_pat
     again = Journal(tmp_path / "j.sqlite3")
     assert again.open_jobs() == []
     assert len(again.pending_reports(limit=1000)) == 200
+
+
+def test_the_command_refuses_to_start_without_a_configuration_and_says_why(monkeypatch, capsys):
+    from printserver.__main__ import main
+
+    for name in ("PRINTSERVER_WMS_URL", "PRINTSERVER_TOKEN", "PRINTSERVER_TOKEN_FILE", "PRINTSERVER_STATE_DIR",
+                 "PRINTSERVER_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    assert main([]) == 2
+    assert "wms_url is required" in capsys.readouterr().err
