@@ -193,18 +193,7 @@ def plan_wave(request: PlanRequest) -> WavePlan:
         batch_orders.append(bo)
         zone_lines[order.id] = lines
 
-    window = DEFAULT_WINDOW
-    fcfs = batch_fcfs(batch_orders, capacity, window)
-    baseline = sum(batch_distance(batch_orders, b, lengths) for b in fcfs)
-    if request.method == "fcfs":
-        batches = fcfs
-    else:
-        used = {zone for bo in batch_orders for zone in bo.places}
-        single_blocks = all(not request.zones[zone].layout.middle_cross_aisles_m for zone in used)
-        small = len(batch_orders) <= EXACT_MAX_ORDERS and single_blocks
-        batches = batch_savings(
-            batch_orders, capacity, lengths, window, max_passes=10 if small else 0, exact_savings=small
-        )
+    batches, baseline = _batch(request, batch_orders, capacity, lengths)
     batch_ids = tuple(tuple(plannable[i].id for i in batch) for batch in batches)
 
     split: list[SplitPickOrder] = []
@@ -221,6 +210,23 @@ def plan_wave(request: PlanRequest) -> WavePlan:
         distance_m=sum(op.route_length_m for op in pick_orders),
         baseline_distance_m=baseline,
     )
+
+
+def _batch(
+    request: PlanRequest, orders: list[BatchOrder], capacity: Capacity, lengths: ZoneLengths
+) -> tuple[list[list[int]], float]:
+    """Batches by the request's method, and the FCFS baseline distance on the same orders."""
+    fcfs = batch_fcfs(orders, capacity, DEFAULT_WINDOW)
+    baseline = sum(batch_distance(orders, b, lengths) for b in fcfs)
+    if request.method == "fcfs":
+        return fcfs, baseline
+    used = {zone for bo in orders for zone in bo.places}
+    single_blocks = all(not request.zones[zone].layout.middle_cross_aisles_m for zone in used)
+    small = len(orders) <= EXACT_MAX_ORDERS and single_blocks
+    batches = batch_savings(
+        orders, capacity, lengths, DEFAULT_WINDOW, max_passes=10 if small else 0, exact_savings=small
+    )
+    return batches, baseline
 
 
 # Up to this many orders, savings come from exact route lengths and a local search follows (together about
