@@ -177,10 +177,10 @@ class CsvFile:
                 self.problems.append(Problem(line, "", f"the file has more than {self.limits.max_rows} rows; "
                                                        "split it into smaller files"))
                 return
-            bad = [self._pos.bad_lines[n] for n in range(first_text_line, last_text_line + 1)
-                   if n in self._pos.bad_lines]
-            if bad:
-                on_row_problem(Problem(line, "", bad[0]))
+            bad_lines = self._pos.bad_lines
+            if bad_lines and any(n in bad_lines for n in range(first_text_line, last_text_line + 1)):
+                first_bad = next(n for n in range(first_text_line, last_text_line + 1) if n in bad_lines)
+                on_row_problem(Problem(line, "", bad_lines[first_bad]))
                 continue
             if not any(c.strip() for c in cells):
                 continue
@@ -188,9 +188,9 @@ class CsvFile:
                 on_row_problem(Problem(line, "", f"this row has {len(cells)} cells, the header has {width} "
                                                  f"columns (separator {self.delimiter!r})"))
                 continue
-            long = next((name for name, c in zip(self.header, cells, strict=True)
-                         if len(c) > self.limits.max_cell_chars), None)
-            if long is not None:
+            if max(map(len, cells)) > self.limits.max_cell_chars:
+                long = next(name for name, c in zip(self.header, cells, strict=True)
+                            if len(c) > self.limits.max_cell_chars)
                 on_row_problem(Problem(line, long, f"the cell is longer than {self.limits.max_cell_chars} "
                                                    "characters"))
                 continue
