@@ -260,3 +260,25 @@ def test_sqlite_triggers_refuse_overlaps_and_allow_back_to_back(tmp_path) -> Non
             assert db.session.scalar(select(func.count()).select_from(TimeSlot)) == 3
     finally:
         db.engine(app).dispose()
+
+
+def test_booking_many_slots_names_the_clash_and_books_none(site) -> None:  # type: ignore[no-untyped-def]
+    holder = slots.book_slot(site["door"], _at(60), _at(90), SlotKind.DOCK, "truck 1")
+    resources = {site["aisle"].id: site["aisle"], site["door"].id: site["door"]}
+
+    def new(resource, start, end, label):  # type: ignore[no-untyped-def]
+        return TimeSlot(warehouse_id=resource.warehouse_id, resource_id=resource.id, kind=SlotKind.PICK
+                        if resource is site["aisle"] else SlotKind.DOCK, starts_at=start, ends_at=end, label=label)
+
+    with pytest.raises(SlotClash) as err:
+        slots.book_many([new(site["aisle"], _at(0), _at(30), "OP-1"), new(site["door"], _at(80), _at(100), "OP-2")],
+                        resources)
+    assert err.value.extra["clash_slot_id"] == holder.id
+    with pytest.raises(SlotClash) as err:
+        slots.book_many([new(site["aisle"], _at(0), _at(30), "OP-1"), new(site["aisle"], _at(20), _at(40), "OP-2")],
+                        resources)
+    assert "OP-1 and OP-2 would overlap" in err.value.detail
+    assert db.session.scalar(select(func.count()).select_from(TimeSlot)) == 1
+    slots.book_many([new(site["aisle"], _at(0), _at(30), "OP-1"), new(site["aisle"], _at(30), _at(40), "OP-2")],
+                    resources)
+    assert db.session.scalar(select(func.count()).select_from(TimeSlot)) == 3

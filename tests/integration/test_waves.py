@@ -284,3 +284,10 @@ def test_a_supervisor_of_another_warehouse_cannot_see_or_touch_the_wave(app, cli
     assert client.get(f"/api/v1/waves/{wave.id}", headers=_h(token, key=False)).status_code == 404
     assert client.post(f"/api/v1/waves/{wave.id}/cancel", headers=_h(token)).status_code == 404
     assert client.get("/api/v1/warehouses/WH/waves", headers=_h(token, key=False)).status_code == 403
+
+
+def test_a_second_wave_is_planned_around_the_first_on_the_same_aisles(site) -> None:  # type: ignore[no-untyped-def]
+    first = services.create_and_plan(site.warehouse, site.orders[:3], starts_at=NOW)
+    second = services.create_and_plan(site.warehouse, site.orders[3:], starts_at=NOW)
+    assert _slots(first) and _slots(second)
+    assert _no_overlap(_slots(first) + _slots(second))

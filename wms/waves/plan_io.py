@@ -20,7 +20,7 @@ from wms.planning.routing import RackZoneLayout, RoutingInputInvalid
 from wms.stock.models import Quant
 from wms.waves.models import PickOrder, PickOrderLine, SlotKind, TimeSlot, Wave, WaveOrder
 from wms.waves.params import WaveParams
-from wms.waves.slots import book_slot
+from wms.waves.slots import book_many
 
 
 def zone_layout(zone: Zone, aisle_spacing_m: float = WaveParams.pick_aisle_spacing_m) -> RackZoneLayout:
@@ -179,6 +179,7 @@ def clear_plan(wave: Wave) -> None:
 def store_plan(wave: Wave, built: BuiltRequest, plan: planner.WavePlan, *, created_by_id: int | None) -> None:
     """Write the plan's pick orders, their lines in route order and their pick slots; figures into the summary."""
     ordered = sorted(plan.pick_orders, key=lambda p: (p.start, p.zone, p.batch_no))
+    ops = []
     for n, planned in enumerate(ordered, start=1):
         zr = built.zones[planned.zone]
         op = PickOrder(warehouse_id=wave.warehouse_id, wave_id=wave.id, zone_id=zr.zone.id,
@@ -191,10 +192,18 @@ def store_plan(wave: Wave, built: BuiltRequest, plan: planner.WavePlan, *, creat
                                           location_id=location_id, product_id=product_id, quantity=pl.quantity,
                                           tote=pl.tote))
         wave.pick_orders.append(op)
-        db.session.flush()
+        ops.append(op)
+    db.session.flush()
+    resources = {zr.pick.id: zr.pick for zr in built.zones.values()}
+    new_slots = []
+    for op, planned in zip(ops, ordered, strict=True):
+        zr = built.zones[planned.zone]
         resource = zr.pick if planned.resource == zr.pick.code else _resource_by_code(wave, planned.resource)
-        book_slot(resource, planned.start, planned.end, SlotKind.PICK, op.code, wave_id=wave.id,
-                  pick_order_id=op.id, created_by_id=created_by_id)
+        resources[resource.id] = resource
+        new_slots.append(TimeSlot(warehouse_id=wave.warehouse_id, resource_id=resource.id, kind=SlotKind.PICK,
+                                  starts_at=planned.start, ends_at=planned.end, label=op.code, wave_id=wave.id,
+                                  pick_order_id=op.id, created_by_id=created_by_id))
+    book_many(new_slots, resources)
     batch_of = {oid: no for no, batch in enumerate(plan.batches) for oid in batch}
     for wo in wave.orders:
         if wo.active:

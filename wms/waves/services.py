@@ -13,16 +13,16 @@ from typing import Any
 
 from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from wms.db import db, utcnow
-from wms.enums import TaskKind, TaskStatus
-from wms.errors import Conflict, NotFound, ValidationFailed
-from wms.layout.models import Warehouse, Zone
+from wms.enums import Face, TaskKind, TaskStatus
+from wms.errors import Conflict, LaneOnWrongFace, NotFound, ValidationFailed
+from wms.layout.models import LocationFace, Warehouse, Zone
 from wms.orders.models import Channel, Order, OrderLine, OrderStatus
 from wms.tasks.models import Task
-from wms.tasks.services import create_task
 from wms.waves import plan_io
-from wms.waves.models import PickOrder, PickOrderStatus, TimeSlot, Wave, WaveOrder, WaveStatus
+from wms.waves.models import PickOrder, PickOrderLine, PickOrderStatus, TimeSlot, Wave, WaveOrder, WaveStatus
 from wms.waves.params import WaveParams
 from wms.waves.slots import require_aware
 
@@ -216,7 +216,10 @@ def release_wave(wave: Wave, user_id: int | None) -> Wave:
     if wave.status != WaveStatus.PLANNED:
         raise WaveStateConflict(f"Wave {wave.code} is {wave.status.value}; only a planned wave can be released.",
                                 state=wave.status.value)
-    ops = list(wave.pick_orders)
+    ops = list(db.session.scalars(
+        select(PickOrder).where(PickOrder.wave_id == wave.id).order_by(PickOrder.seq)
+        .options(selectinload(PickOrder.lines).selectinload(PickOrderLine.location),
+                 selectinload(PickOrder.lines).selectinload(PickOrderLine.product))))
     if not ops:
         raise WaveStateConflict(f"Wave {wave.code} has no pick order to release; replan it.")
     printers, missing = {}, []
@@ -234,12 +237,12 @@ def release_wave(wave: Wave, user_id: int | None) -> Wave:
     move_to(wave, WaveStatus.RELEASED)
     wave.released_at = utcnow()
     wave.released_by_id = user_id
+    _create_pick_tasks(wave, ops)
+    slot_of = {sl.pick_order_id: sl for sl in db.session.scalars(select(TimeSlot).where(TimeSlot.wave_id == wave.id))}
+    zone_code = dict(db.session.execute(select(Zone.id, Zone.code).where(Zone.warehouse_id == wave.warehouse_id)).all())
     for op in ops:
-        for line in op.lines:
-            task = create_task(line.location, TaskKind.PICK, product_id=line.product_id, quantity=line.quantity)
-            line.task_id = task.id
         op.status = PickOrderStatus.RELEASED
-        document = pick_order_document(wave, op)
+        document = pick_order_document(wave, op, slot_of.get(op.id), zone_code.get(op.zone_id, str(op.zone_id)))
         enqueue_job(warehouse_id=wave.warehouse_id, kind=DocumentKind.PICK_ORDER, reference=op.code,
                     payload=document.to_zpl().encode("utf-8"), content_type="application/vnd.zebra.zpl",
                     idempotency_key=f"wave-{wave.id}-op-{op.id}", printer=printers[op.zone_id],
@@ -248,21 +251,41 @@ def release_wave(wave: Wave, user_id: int | None) -> Wave:
     return wave
 
 
-def pick_order_document(wave: Wave, op: PickOrder) -> Any:
+def _create_pick_tasks(wave: Wave, ops: list[PickOrder]) -> None:
+    """One open, unassigned pick task per OP line, on the lane's pick face through its pick aisle (one flush)."""
+    lines = [line for op in ops for line in op.lines]
+    pick_aisle = dict(db.session.execute(select(LocationFace.location_id, LocationFace.aisle_id).where(
+        LocationFace.location_id.in_({line.location_id for line in lines}), LocationFace.face == Face.PICK)).all())
+    made = []
+    for line in lines:
+        aisle_id = pick_aisle.get(line.location_id)
+        if aisle_id is None:
+            raise LaneOnWrongFace(f"Location {line.location.code} has no pick face; it cannot be picked.")
+        task = Task(warehouse_id=wave.warehouse_id, kind=TaskKind.PICK, location_id=line.location_id,
+                    face=Face.PICK, aisle_id=aisle_id, product_id=line.product_id, quantity=line.quantity)
+        made.append((line, task))
+    db.session.add_all(task for _line, task in made)
+    db.session.flush()
+    for line, task in made:
+        line.task_id = task.id
+
+
+def pick_order_document(wave: Wave, op: PickOrder, slot: TimeSlot | None = None, zone: str | None = None) -> Any:
     """The OP as the label document printed at the zone head."""
     from wms.labels.documents import PickLine, PickOrderDocument
 
-    slot = op_slot(op)
+    slot = slot or op_slot(op)
     start = slot.starts_at if slot else (wave.starts_at or utcnow())
     end = slot.ends_at if slot else start + dt.timedelta(seconds=op.estimated_seconds)
-    zone = db.session.get(Zone, op.zone_id)
+    if zone is None:
+        zone_row = db.session.get(Zone, op.zone_id)
+        zone = zone_row.code if zone_row else str(op.zone_id)
     lines = tuple(PickLine(seq=line.seq + 1, location=line.location.code, sku=line.product.sku,
                            description=line.product.name, quantity=line.quantity, tote=line.tote or "")
                   for line in op.lines)
     totes = list(op.totes or [])
-    return PickOrderDocument(op_number=op.code, zone=zone.code if zone else str(op.zone_id), wave=wave.code,
-                             slot_start=start, slot_end=end, lines=lines,
-                             tote=f"{len(totes)} totes" if len(totes) > 1 else (totes[0] if totes else ""))
+    return PickOrderDocument(op_number=op.code, zone=zone, wave=wave.code, slot_start=start, slot_end=end,
+                             lines=lines, tote=f"{len(totes)} totes" if len(totes) > 1 else (totes[0] if totes else ""))
 
 
 def _started(wave: Wave) -> bool:
