@@ -35,6 +35,7 @@ LANE_PITCH_M = 1.2  # flow-rack lane width along the aisle
 ZIPF_S = 1.0
 HOME_SHARE = 0.75  # share of an order's lines drawn from its 1-3 "home" product families (zones)
 START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
 
 
 @dataclass(frozen=True)
@@ -212,14 +213,18 @@ def plan_table() -> None:
         request = PlanRequest(
             tuple(orders), wh.zones, START, CartCapacity(items=45), busy=busy, method=method
         )
-        t0, c0 = time.perf_counter(), time.process_time()
-        plan = plan_wave(request)
-        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+        # Best of REPEAT runs: other work on the machine only ever adds time.
+        runs = []
+        for _ in range(REPEAT):
+            t0, c0 = time.perf_counter(), time.process_time()
+            plan = plan_wave(request)
+            runs.append((time.perf_counter() - t0, time.process_time() - c0))
+        elapsed, cpu = min(runs)
         results[method] = (plan, elapsed, cpu)
         cutoff_issues = sum(1 for i in plan.issues if i.kind == "cutoff")
         last_end = max(op.end for op in plan.pick_orders)
         print(
-            f"    {method:<8} {elapsed:6.2f} s wall ({cpu:5.2f} s CPU)  {len(plan.batches):>5} batches  {len(plan.pick_orders):>6} pick orders  "
+            f"    {method:<8} {elapsed:6.2f} s wall ({cpu:5.2f} s CPU, best of {REPEAT})  {len(plan.batches):>5} batches  {len(plan.pick_orders):>6} pick orders  "
             f"distance {plan.distance_m / 1000:8.1f} km  last slot ends {last_end:%H:%M}  cutoff issues {cutoff_issues}"
         )
     print(
