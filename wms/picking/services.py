@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload, selectinload
 
 from wms.auth.models import User
 from wms.catalog.barcodes import InvalidBarcode, parse
@@ -150,7 +151,11 @@ def _order_ids(op: PickOrder) -> list[int]:
 
 def lock_pick_order(op_id: int, user: User) -> PickOrder:
     """The OP row locked (its scans are applied one at a time), or 404 / 403 when it is not this picker's."""
+    # The lines come with their product, lane and task in one more query: a scan reads them all.
     op = db.session.scalar(select(PickOrder).where(PickOrder.id == op_id).with_for_update()
+                           .options(selectinload(PickOrder.lines).options(joinedload(PickOrderLine.product),
+                                                                           joinedload(PickOrderLine.location),
+                                                                           joinedload(PickOrderLine.task)))
                            .execution_options(populate_existing=True))
     if op is None or (user.warehouse_ids is not None and op.warehouse_id not in user.warehouse_ids):
         raise NotFound(_("No pick order %(id)s.", id=op_id))
@@ -163,10 +168,7 @@ def lock_pick_order(op_id: int, user: User) -> PickOrder:
 
 
 def _closed_tasks(op: PickOrder) -> set[int]:
-    ids = [line.task_id for line in op.lines if line.task_id is not None]
-    if not ids:
-        return set()
-    return set(db.session.scalars(select(Task.id).where(Task.id.in_(ids), Task.status.in_(CLOSED_TASK))))
+    return {line.task_id for line in op.lines if line.task is not None and line.task.status in CLOSED_TASK}
 
 
 def line_closed(line: PickOrderLine, closed_tasks: set[int]) -> bool:
@@ -184,13 +186,35 @@ def pick_state(op: PickOrder) -> PickState:
     if not open_lines:
         return PickState(None, "drop", done, len(lines))
     line = open_lines[0]
-    last = db.session.scalar(
+    last = _last_good_step(op, line)
+    return PickState(line, NEXT_STEP[last], done, len(lines))
+
+
+def _last_good_step(op: PickOrder, line: PickOrderLine) -> str | None:
+    return db.session.scalar(
         select(ScanEvent.step).where(ScanEvent.pick_order_id == op.id, ScanEvent.task_id == line.task_id,
                                      ScanEvent.flow == FLOW, ScanEvent.outcome.in_(GOOD),
                                      ScanEvent.step.in_((*STEPS, "exception")))
         .order_by(ScanEvent.id.desc()).limit(1)
     ) if line.task_id is not None else None
-    return PickState(line, NEXT_STEP[last], done, len(lines))
+
+
+def _state_after(op: PickOrder, before: PickState, step: str) -> PickState:
+    """The state once a good scan of `step` is applied, without asking the database again: lines after the
+    current one have no scans yet (only the current line is ever scanned), so a new current line starts at its
+    location."""
+    closed = _closed_tasks(op)
+    lines = list(op.lines)
+    open_lines = [ln for ln in lines if not line_closed(ln, closed)]
+    done = len(lines) - len(open_lines)
+    if op.status == PickOrderStatus.DONE:
+        return PickState(None, "done", done, len(lines))
+    if not open_lines:
+        return PickState(None, "drop", done, len(lines))
+    line = open_lines[0]
+    if before.line is not None and line.id == before.line.id:
+        return PickState(line, NEXT_STEP[step], done, len(lines))
+    return PickState(line, NEXT_STEP[None], done, len(lines))
 
 
 def _check_step(op: PickOrder, step: str, line_id: int | None) -> PickState:
@@ -220,13 +244,18 @@ def _step_name(step: str) -> str:
 
 
 def _run(op: PickOrder, ctx: ScanContext, step: str, code: str | None, line_id: int | None,
-         apply: Any) -> ScanResult:
-    """Check the step, then apply inside a savepoint: a refusal or a domain error leaves only the ScanEvent."""
+         apply: Any, *, savepoint: bool = False) -> ScanResult:
+    """Check the step, then apply: a refusal or a domain error leaves only the ScanEvent. Steps whose refusals
+    all come before their first write skip the savepoint; those that may fail half-way (exceptions, the drop)
+    take one."""
     line = None
     try:
         state = _check_step(op, step, line_id)
         line = state.line
-        with db.session.begin_nested():
+        if savepoint:
+            with db.session.begin_nested():
+                outcome, message, data = apply(state)
+        else:
             outcome, message, data = apply(state)
     except _Refusal as refusal:
         event = record(ctx, op.warehouse_id, FLOW, step, code, ScanOutcome.REFUSED, refusal.message,
@@ -242,7 +271,7 @@ def _run(op: PickOrder, ctx: ScanContext, step: str, code: str | None, line_id: 
     event = record(ctx, op.warehouse_id, FLOW, step, code, outcome, message, pick_order_id=op.id,
                    task_id=line.task_id if line else None,
                    data={**data, **({"line_id": line.id} if line else {})})
-    return ScanResult(outcome, message, event, pick_state(op), line)
+    return ScanResult(outcome, message, event, _state_after(op, state, step), line)
 
 
 # --- the scans ---------------------------------------------------------------------------------------------------
@@ -343,14 +372,16 @@ def confirm_quantity(op: PickOrder, quantity: int, ctx: ScanContext, *, line_id:
 
 
 def _locked_reservation(line: PickOrderLine) -> tuple[Reservation | None, Quant | None]:
+    # The quant first, then the reservation: the order the lane exceptions lock them in too.
     if line.reservation_id is None:
+        return None, None
+    quant = db.session.scalar(select(Quant).join(Reservation, Reservation.quant_id == Quant.id)
+                              .where(Reservation.id == line.reservation_id).with_for_update(of=Quant)
+                              .execution_options(populate_existing=True))
+    if quant is None:
         return None, None
     reservation = db.session.scalar(select(Reservation).where(Reservation.id == line.reservation_id)
                                     .with_for_update().execution_options(populate_existing=True))
-    if reservation is None:
-        return None, None
-    quant = db.session.scalar(select(Quant).where(Quant.id == reservation.quant_id).with_for_update()
-                              .execution_options(populate_existing=True))
     return reservation, quant
 
 
@@ -368,14 +399,13 @@ def _pick_units(op: PickOrder, line: PickOrderLine, units: int, ctx: ScanContext
         line.reservation_id = None
     else:
         reservation.quantity -= units
-    order_line = db.session.scalar(select(OrderLine).where(OrderLine.id == line.order_line_id).with_for_update())
-    assert order_line is not None
-    order_line.picked += units
+    db.session.execute(update(OrderLine).where(OrderLine.id == line.order_line_id)
+                       .values(picked=OrderLine.picked + units))
     line.picked_quantity += units
     db.session.add(LedgerEntry(product_id=line.product_id, location_id=line.location_id, delta_on_hand=-units,
                                delta_reserved=-units, reason=StockReason.PICK, actor_user_id=ctx.user.id,
                                idempotency_key=ctx.idempotency_key, reference=f"pick:{op.code}",
-                               note=f"order line {order_line.id}"))
+                               note=f"order line {line.order_line_id}"))
     db.session.flush()
 
 
@@ -428,7 +458,7 @@ def report_exception(op: PickOrder, kind: str, ctx: ScanContext, *, quantity: in
         return ScanOutcome.EXCEPTION, message, {"kind": kind, "found": found, "missing": remaining - found,
                                                 "released": released, "lane_holds": code, "note": note}
 
-    return _run(op, ctx, "exception", code or kind, line_id, apply)
+    return _run(op, ctx, "exception", code or kind, line_id, apply, savepoint=True)
 
 
 def _release(reservation: Reservation, quant: Quant, units: int, note: str) -> int:
@@ -542,7 +572,7 @@ def drop_at_sas(op: PickOrder, code: str, ctx: ScanContext) -> ScanResult:
         return ScanOutcome.APPLIED, _("Pick order %(op)s dropped at %(sas)s.", op=op.code, sas=place.code), {
             "sas": place.code}
 
-    return _run(op, ctx, "drop", code, None, apply)
+    return _run(op, ctx, "drop", code, None, apply, savepoint=True)
 
 
 def _finish_orders(op: PickOrder) -> None:
