@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from wms.planning.distance import Place, ZoneLengths
 
 # Largest number of orders batched together by the savings method; bigger windows are cut in arrival order.
-DEFAULT_WINDOW = 200
+DEFAULT_WINDOW = 300
 # Orders of one priority whose cutoffs differ by at most this may share a cart: carrier cutoffs hours apart
 # never mix, while per-order promised times minutes apart still batch.
 CUTOFF_BAND_S = 1800.0
