@@ -134,6 +134,7 @@ def test_a_supervisor_plans_and_releases_a_wave_and_the_timeline_shows_it(app, w
                 page.mouse.move(x + 80, y, steps=4)
                 page.mouse.up()
             expect(page.locator(".flash.success")).to_contain_text(codes[0])
+            page.screenshot(path=str(tmp_path / "timeline.png"), full_page=True)
         finally:
             browser.close()
 

@@ -46,16 +46,18 @@ def _e(text: object) -> str:
 
 
 def _ticks(start: dt.datetime, end: dt.datetime, tz: dt.tzinfo) -> list[dt.datetime]:
-    """Tick marks on whole hours (or every 2, 3, 6, 12, 24 h for long windows) in the warehouse's zone."""
-    hours = (end - start).total_seconds() / 3600
-    step = next((s for s in (1, 2, 3, 6, 12, 24) if hours / s <= 14), 48)
-    local = start.astimezone(tz).replace(minute=0, second=0, microsecond=0)
+    """Tick marks on round times of the warehouse's zone: every 15 or 30 minutes on short windows, every 1, 2, 3,
+    6, 12 or 24 hours on longer ones (at most about 14 ticks)."""
+    minutes = (end - start).total_seconds() / 60
+    step = next((m for m in (15, 30, 60, 120, 180, 360, 720, 1440) if minutes / m <= 14), 2880)
+    local = start.astimezone(tz).replace(second=0, microsecond=0)
+    moment = local.replace(minute=(local.minute // 15) * 15).astimezone(dt.UTC)
     ticks = []
-    moment = local
-    while moment.astimezone(dt.UTC) <= end:
-        if moment.astimezone(dt.UTC) >= start and moment.hour % min(step, 24) == 0:
-            ticks.append(moment)
-        moment = (moment.astimezone(dt.UTC) + dt.timedelta(hours=1)).astimezone(tz)
+    while moment <= end:
+        wall = moment.astimezone(tz)
+        if moment >= start and (wall.hour * 60 + wall.minute) % min(step, 1440) == 0:
+            ticks.append(wall)
+        moment += dt.timedelta(minutes=15)
     return ticks
 
 
@@ -87,11 +89,12 @@ def timeline_svg(rows: list[Row], bars: list[Bar], start: dt.datetime, end: dt.d
         y += ROW_H
     height = y + 8
     head: list[str] = []
+    tick_format = "%d/%m %H:%M" if span > 86400 else "%H:%M"
     for tick in _ticks(start, end, tz):
         tx = x(tick.astimezone(dt.UTC))
         head.append(f'<line x1="{tx:.1f}" y1="{HEAD_H - 6:.1f}" x2="{tx:.1f}" y2="{height:.1f}" stroke="#d5dae2"/>'
                     f'<text x="{tx + 3:.1f}" y="{HEAD_H - 12:.1f}" font-size="11" fill="#5b6372">'
-                    f'{tick:%H:%M}</text>')
+                    f'{tick.strftime(tick_format)}</text>')
     bar_parts: list[str] = []
     for bar in bars:
         if bar.resource not in y_of or bar.end <= start or bar.start >= end:
@@ -120,7 +123,7 @@ def timeline_svg(rows: list[Row], bars: list[Bar], start: dt.datetime, end: dt.d
         bar_parts.append(f'<g class="tl-now"><line x1="{nx:.1f}" y1="{HEAD_H - 6:.1f}" x2="{nx:.1f}" y2="{height:.1f}" '
                      f'stroke="#c9372c" stroke-width="2"/><text x="{nx + 3:.1f}" y="{HEAD_H - 1:.1f}" '
                      f'font-size="10" fill="#c9372c">{_e(now_label)}</text></g>')
-    total_w = LABEL_W + PLOT_W + 10
+    total_w = LABEL_W + PLOT_W + 40
     return (f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" role="img" width="{total_w:.0f}" '
             f'height="{height:.0f}" viewBox="0 0 {total_w:.0f} {height:.0f}" data-start="{start.isoformat()}" '
             f'data-end="{end.isoformat()}" data-left="{LABEL_W}" data-width="{PLOT_W}">'
