@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import random
+import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from printserver.backends import Health, JobUnprintable
@@ -136,6 +138,20 @@ class Daemon:
             printer["code"], {}).get("backup"))
         self.route(item, str(printer["code"]))
 
+    def _guarded(self, name: str, loop: Callable[[], None]) -> Callable[[], None]:
+        """Run a loop again after an unexpected error (logged) until the daemon stops."""
+
+        def run() -> None:
+            while not self.stopping.is_set():
+                try:
+                    loop()
+                    return
+                except Exception:
+                    log.exception("%s: unexpected error; restarting it", name)
+                    self.stopping.wait(1.0)
+
+        return run
+
     def _claim_loop(self) -> None:
         settings, backoff = self.settings, 0.0
         retry: tuple[str, int] | None = None  # a claim whose answer was lost: asked again identically
@@ -202,10 +218,15 @@ class Daemon:
             except WmsUnreachable as exc:
                 if self._flushed.is_set() and time.monotonic() > (self._stop_deadline or 0):
                     return
+                (log.warning if self.wms_online else log.debug)("reports wait for the WMS: %s", exc)
                 self.wms_online = False
                 backoff = min(self.settings.wms_backoff_max_seconds, max(0.5, backoff * 2))
-                log.warning("reports wait for the WMS (%d pending): %s", len(pending), exc)
                 time.sleep(backoff * random.uniform(0.8, 1.2))
+            except sqlite3.ProgrammingError:
+                return  # the journal was closed: the stop ran out of time, the rest waits for the next start
+            except Exception:  # a bug must not stop the reports for good
+                log.exception("report sender %d: unexpected error", shard)
+                time.sleep(1.0)
 
     def _deliver(self, report: PendingReport) -> None:
         try:
@@ -344,8 +365,8 @@ class Daemon:
         self.recover()
         threads = [threading.Thread(target=self._reporter_loop, args=(i,), name=f"reporter-{i}", daemon=True)
                    for i in range(REPORTER_SHARDS)]
-        threads += [threading.Thread(target=self._lease_loop, name="leases", daemon=True),
-                    threading.Thread(target=self._status_loop, name="status", daemon=True)]
+        threads += [threading.Thread(target=self._guarded("leases", self._lease_loop), name="leases", daemon=True),
+                    threading.Thread(target=self._guarded("status", self._status_loop), name="status", daemon=True)]
         self._threads = threads
         with self._lock:
             workers = list(self.workers.values())
@@ -353,7 +374,8 @@ class Daemon:
             worker.thread.start()
         for thread in threads:
             thread.start()
-        self._claimer = threading.Thread(target=self._claim_loop, name="claimer", daemon=True)
+        self._claimer = threading.Thread(target=self._guarded("claims", self._claim_loop), name="claimer",
+                                         daemon=True)
         self._claimer.start()
         log.info("printserver %s started: %d printer(s), WMS %s", self.settings.daemon_id, len(workers),
                  self.settings.wms_url)
