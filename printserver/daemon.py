@@ -157,6 +157,8 @@ class Daemon:
         retry: tuple[str, int] | None = None  # a claim whose answer was lost: asked again identically
         while not self.stopping.is_set():
             with self._lock:
+                # A job counts until the WMS has its report: fewer jobs in flight when a crash comes (each one
+                # re-offered as a possible duplicate) and no lease renewals for a long report backlog.
                 room = settings.max_local_jobs - len(self.held)
             if room <= 0 and retry is None:
                 self.stopping.wait(0.05)
@@ -251,7 +253,9 @@ class Daemon:
                 self.journal.forget_done(older_than_seconds=86400)  # the file stays small on a busy site
             margin = max(5.0, self.lease_seconds / 3)
             with self._lock:
-                due = [i for i in self.held.values() if not i.dropped and i.lease_expires - time.monotonic() < margin]
+                due = sorted((i for i in self.held.values()
+                              if not i.dropped and i.lease_expires - time.monotonic() < margin),
+                             key=lambda i: i.lease_expires)
             for item in due:
                 if self.stopping.is_set():
                     return
