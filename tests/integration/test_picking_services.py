@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from typing import Any
 
@@ -428,3 +429,65 @@ def test_the_pages_render_in_french_with_the_pwa_manifest_and_service_worker(app
     for path in ("/hh/static/js/pick.js", "/hh/static/vendor/zxing/LICENSE", "/hh/static/hh.css"):
         with device.client.get(path) as r:
             assert r.status_code == 200, path
+
+
+def _ready_for_quantity(app, client, world, sign_in):  # type: ignore[no-untyped-def]
+    sign_in(client, world.picker)
+    device = Device(client)
+    sheet = device.post("/pick/take", {"zone_id": world.site.zones["A"].id}).json["sheet"]
+    op_id, line = sheet["op"]["id"], sheet["lines"][0]
+    for body in ({"step": "location", "code": line["location"]}, {"step": "item", "code": line["barcodes"][0]},
+                 {"step": "tote", "code": line["tote"]}):
+        assert device.post(f"/pick/{op_id}/scan", {**body, "line_id": line["id"]}).json["outcome"] == "accepted"
+    return op_id, line
+
+
+def _at_once(app, world, sign_in, calls):  # type: ignore[no-untyped-def]
+    """Each call (path, body, key) from its own signed-in client, released together."""
+    clients = [app.test_client() for _ in calls]
+    for c in clients:
+        sign_in(c, world.picker)
+    barrier = threading.Barrier(len(calls))
+    answers: list[Any] = [None] * len(calls)
+
+    def run(i: int) -> None:
+        path, body, key = calls[i]
+        barrier.wait()
+        r = clients[i].post("/hh/api" + path, json=body, headers={"Idempotency-Key": key})
+        answers[i] = (r.status_code, r.json)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return answers
+
+
+def test_the_same_scan_sent_twice_at_once_is_applied_once(app, client, world, sign_in) -> None:  # type: ignore[no-untyped-def]
+    op_id, line = _ready_for_quantity(app, client, world, sign_in)
+    g.pop("_login_user", None)
+    body = {"step": "quantity", "quantity": line["quantity"], "line_id": line["id"]}
+    answers = _at_once(app, world, sign_in, [(f"/pick/{op_id}/scan", body, "same-key")] * 2)
+    assert [a[0] for a in answers] == [200, 200] and answers[0][1] == answers[1][1]
+    assert answers[0][1]["outcome"] == "applied"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(LedgerEntry).where(
+            LedgerEntry.reason == StockReason.PICK)) == 1
+        assert db.session.get(PickOrderLine, line["id"]).picked_quantity == line["quantity"]
+
+
+def test_two_devices_confirming_the_same_line_at_once_pick_it_once(app, client, world, sign_in) -> None:  # type: ignore[no-untyped-def]
+    op_id, line = _ready_for_quantity(app, client, world, sign_in)
+    g.pop("_login_user", None)
+    body = {"step": "quantity", "quantity": line["quantity"], "line_id": line["id"]}
+    answers = _at_once(app, world, sign_in, [(f"/pick/{op_id}/scan", body, "key-a"), (f"/pick/{op_id}/scan", body,
+                                                                                          "key-b")])
+    outcomes = sorted(a[1]["outcome"] for a in answers)
+    assert outcomes == ["applied", "refused"]
+    refused = next(a[1] for a in answers if a[1]["outcome"] == "refused")
+    assert "already done" in refused["message"]
+    with app.app_context():
+        picks = db.session.scalars(select(LedgerEntry).where(LedgerEntry.reason == StockReason.PICK)).all()
+        assert [-e.delta_on_hand for e in picks] == [line["quantity"]]
+        ledger_matches_quants()
