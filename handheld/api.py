@@ -110,7 +110,7 @@ def state_out(state: ps.PickState) -> dict[str, Any]:
 
 def sheet(op: PickOrder) -> dict[str, Any]:
     """The whole OP as the device needs it to keep scanning offline."""
-    closed = ps._closed_tasks(op)
+    closed = ps.closed_tasks(op)
     lines = list(op.lines)
     codes = _barcodes({ln.product_id for ln in lines})
     zone = db.session.get(Zone, op.zone_id)

@@ -3,7 +3,7 @@
 // never cached here: the app keeps its own data and its queue of scans in IndexedDB.
 const CACHE = "hh-shell-v1";
 const SHELL = ["/hh/", "/hh/pick", "/hh/replenish", "/hh/manifest.webmanifest", "/hh/static/hh.css",
-  "/hh/static/icon.svg", "/hh/static/js/app.js", "/hh/static/js/device.js", "/hh/static/js/feedback.js",
+  "/hh/static/icon.svg", "/hh/static/icon-192.png", "/hh/static/js/app.js", "/hh/static/js/device.js", "/hh/static/js/feedback.js",
   "/hh/static/js/store.js", "/hh/static/js/outbox.js", "/hh/static/js/scanfield.js", "/hh/static/js/camera.js",
   "/hh/static/js/home.js", "/hh/static/js/pick.js", "/hh/static/js/pickflow.js", "/hh/static/js/replenish.js",
   "/hh/static/vendor/zxing/zxing-library-0.21.3.min.js"];

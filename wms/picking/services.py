@@ -131,8 +131,7 @@ def _start(op: PickOrder, user: User) -> None:
     task_ids = [line.task_id for line in op.lines if line.task_id is not None]
     if task_ids:
         db.session.execute(update(Task).where(Task.id.in_(task_ids), Task.status == TaskStatus.OPEN)
-                           .values(assignee_id=user.id, assignee_role=Role.PICKER, status=TaskStatus.ASSIGNED)
-                           .execution_options(synchronize_session=False))
+                           .values(assignee_id=user.id, assignee_role=Role.PICKER, status=TaskStatus.ASSIGNED))
     wave = db.session.get(Wave, op.wave_id)
     if wave is not None and wave.status == WaveStatus.RELEASED:
         wave.status = WaveStatus.PICKING
@@ -167,17 +166,19 @@ def lock_pick_order(op_id: int, user: User) -> PickOrder:
 # --- where the picker is -----------------------------------------------------------------------------------------
 
 
-def _closed_tasks(op: PickOrder) -> set[int]:
+def closed_tasks(op: PickOrder) -> set[int]:
+    """Ids of the OP's tasks that are done or cancelled (read from the lines' loaded tasks)."""
     return {line.task_id for line in op.lines if line.task is not None and line.task.status in CLOSED_TASK}
 
 
-def line_closed(line: PickOrderLine, closed_tasks: set[int]) -> bool:
-    return line.picked_quantity >= line.quantity or (line.task_id is not None and line.task_id in closed_tasks)
+def line_closed(line: PickOrderLine, closed: set[int]) -> bool:
+    """Fully picked, or its task closed by an exception."""
+    return line.picked_quantity >= line.quantity or (line.task_id is not None and line.task_id in closed)
 
 
 def pick_state(op: PickOrder) -> PickState:
     """The current line (first open one in route order) and the step expected on it."""
-    closed = _closed_tasks(op)
+    closed = closed_tasks(op)
     lines = list(op.lines)
     open_lines = [ln for ln in lines if not line_closed(ln, closed)]
     done = len(lines) - len(open_lines)
@@ -203,7 +204,7 @@ def _state_after(op: PickOrder, before: PickState, step: str) -> PickState:
     """The state once a good scan of `step` is applied, without asking the database again: lines after the
     current one have no scans yet (only the current line is ever scanned), so a new current line starts at its
     location."""
-    closed = _closed_tasks(op)
+    closed = closed_tasks(op)
     lines = list(op.lines)
     open_lines = [ln for ln in lines if not line_closed(ln, closed)]
     done = len(lines) - len(open_lines)
