@@ -76,6 +76,8 @@ async function round() {
     let resp;
     try { resp = await sendOne(item); } catch (e) { setNet(false); return; }
     if (resp.status >= 500 || resp.status === 429) { setNet(false); return; }
+    // Signed out (session expired while offline): keep every scan until the person signs in again.
+    if (resp.status === 401) { setNet(true); return; }
     setNet(true);
     const data = await resp.json().catch(() => ({}));
     await outbox.remove(item.seq);
