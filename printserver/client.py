@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import uuid
 from typing import Any
@@ -22,6 +23,11 @@ class WmsRejected(Exception):
         self.status, self.problem = status, problem or {}
         detail = self.problem.get("detail") or self.problem.get("title") or text[:200]
         super().__init__(f"WMS answered {status}: {detail}")
+
+
+def _item_key(key: str) -> str:
+    """A report key as the batch endpoint takes it (at most 180 characters; long ones are hashed, stably)."""
+    return key if len(key) <= 180 else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
 class WmsClient:
@@ -86,6 +92,25 @@ class WmsClient:
 
     def report(self, job_id: int, body: dict[str, Any], key: str) -> dict[str, Any]:
         return self._call("POST", f"/print/jobs/{job_id}/report", body=body, key=key)
+
+    def report_many(self, reports: list[tuple[int, str, dict[str, Any]]]) -> list[dict[str, Any]]:
+        """Deliver many reports, (job id, report key, report body), in one call, in order.
+
+        Returns one result per report: {"status": 200, "state": ...} or {"status": 404/409, "detail": ...}.
+        Each report keeps its own key, so a report that reaches the WMS twice (in a batch, a retried batch or a
+        single call) is applied once."""
+        items = []
+        for job_id, key, body in reports:
+            items.append({"job_id": job_id, "key": _item_key(key),
+                          **{k: v for k, v in body.items() if k != "daemon_id"}})
+        batch_key = "printserver-batch:" + hashlib.sha256(
+            "\n".join(i["key"] for i in items).encode()).hexdigest()
+        data = self._call("POST", "/print/reports", body={"daemon_id": self.daemon_id, "reports": items},
+                          key=batch_key)
+        results = data.get("results")
+        if not isinstance(results, list) or len(results) != len(items):
+            raise WmsUnreachable("POST /print/reports: the answer does not match the reports sent")
+        return results
 
     def report_status(self, printers: list[dict[str, Any]], key: str) -> dict[str, Any]:
         return self._call("POST", "/print/printers/status",

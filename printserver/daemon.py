@@ -39,6 +39,7 @@ class Daemon:
         self._claimer: threading.Thread | None = None
         self._last_printers_fetch = 0.0
         self._flushed = threading.Event()  # stop(): nothing more will be queued, reporters may end when empty
+        self._batch_reports = True  # cleared when the WMS answers 404 to /print/reports (an older WMS)
         self._stop_deadline: float | None = None
 
     # -- printers and workers ----------------------------------------------------------------------------
@@ -206,7 +207,10 @@ class Daemon:
     def _reporter_loop(self, shard: int) -> None:
         backoff = 0.0
         while True:
-            pending = self.journal.pending_reports(200, shard, REPORTER_SHARDS)
+            try:
+                pending = self.journal.pending_reports(200, shard, REPORTER_SHARDS)
+            except sqlite3.ProgrammingError:
+                return  # the journal was closed: the stop ran out of time, the rest waits for the next start
             if not pending:
                 if self._flushed.is_set():
                     return
@@ -214,8 +218,7 @@ class Daemon:
                     self.journal.changed.wait(timeout=0.5)
                 continue
             try:
-                for report in _latest_per_attempt(pending, self.journal):
-                    self._deliver(report)
+                self._deliver_many(_latest_per_attempt(pending, self.journal))
                 backoff = 0.0
             except WmsUnreachable as exc:
                 if self._flushed.is_set() and time.monotonic() > (self._stop_deadline or 0):
@@ -229,6 +232,36 @@ class Daemon:
             except Exception:  # a bug must not stop the reports for good
                 log.exception("report sender %d: unexpected error", shard)
                 time.sleep(1.0)
+
+    def _deliver_many(self, reports: list[PendingReport]) -> None:
+        """One call for up to 200 reports; a WMS without the batch endpoint gets them one by one."""
+        if not reports:
+            return
+        if len(reports) == 1 or not self._batch_reports:
+            for report in reports:
+                self._deliver(report)
+            return
+        try:
+            results = self.client.report_many([(r.job_id, r.key, r.body) for r in reports])
+        except WmsRejected as exc:
+            if exc.status in (404, 405):
+                log.info("the WMS has no batch report endpoint; reporting job by job")
+                self._batch_reports = False
+            else:
+                log.warning("a batch of %d reports was refused (%s); reporting job by job", len(reports), exc)
+            for report in reports:
+                self._deliver(report)
+            return
+        for report, result in zip(reports, results, strict=True):
+            status = result.get("status")
+            if status == 200:
+                self.journal.delivered(report.seq, f"200 {result.get('state', '')}")
+            else:
+                # 409: the lease is not ours any more; 404: the job is gone. Resending cannot succeed.
+                log.warning("report %s refused: %s %s", report.key, status, result.get("detail"))
+                self.journal.delivered(report.seq, f"{status} {result.get('detail', '')}")
+            with self._lock:
+                self.held.pop((report.job_id, report.attempt), None)
 
     def _deliver(self, report: PendingReport) -> None:
         try:

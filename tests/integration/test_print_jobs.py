@@ -576,3 +576,60 @@ def test_the_daemon_cycle_works_on_the_embedded_sqlite_database(tmp_path):  # ty
         assert done.status_code == 200 and done.json["state"] == "printed"
     finally:
         db.engine(app).dispose()
+
+
+def test_a_batch_of_reports_applies_each_item_once_and_refuses_items_one_by_one(app, client, site, make_token):  # type: ignore[no-untyped-def]
+    headers = _site_headers(app, make_token, site["wh"])
+    first, second, third = (_queue_committed(app, site, key=f"b{i}") for i in range(3))
+    claimed = _post(client, "/api/v1/print/claim", headers, {"daemon_id": "d1", "max_jobs": 3})
+    assert [j["id"] for j in claimed.json["jobs"]] == [first, second, third]
+    retry = {"job_id": second, "key": "d1:second:1:retry", "outcome": "retry", "printer_code": "PR-A",
+             "detail": "paper out", "retry_after_seconds": 30}
+    body = {"daemon_id": "d1", "reports": [
+        {"job_id": first, "key": "d1:first:1:sent", "outcome": "sent", "printer_code": "PR-A"},
+        {"job_id": first, "key": "d1:first:1:printed", "outcome": "printed", "printer_code": "PR-A"},
+        retry,
+        {"job_id": 10**6, "key": "d1:ghost", "outcome": "printed", "printer_code": "PR-A"},
+    ]}
+    resp = _post(client, "/api/v1/print/reports", headers, body)
+    assert resp.status_code == 200, resp.json
+    results = resp.json["results"]
+    assert [(r["job_id"], r["status"], r["state"]) for r in results] == [
+        (first, 200, "sent"), (first, 200, "printed"), (second, 200, "queued"), (10**6, 404, None)]
+    assert "No print job" in results[3]["detail"]
+
+    # The second job is claimed again (attempt 2); the old retry report comes back in a new batch with a
+    # report the third job's lease no longer allows: the replayed item changes nothing, the other is a 409.
+    again = _post(client, "/api/v1/print/claim", headers, {"daemon_id": "d1"})
+    assert again.status_code == 200
+    with app.app_context():
+        job = db.session.get(PrintJob, second)
+        job.not_before = None
+        db.session.commit()
+    again = _post(client, "/api/v1/print/claim", headers, {"daemon_id": "d1"})
+    assert [j["id"] for j in again.json["jobs"]] == [second]
+    resp = _post(client, "/api/v1/print/reports", headers, {"daemon_id": "d2", "reports": [
+        retry, {"job_id": third, "key": "d2:third:1:printed", "outcome": "printed", "printer_code": "PR-A"}]})
+    assert resp.status_code == 200
+    replayed, refused = resp.json["results"]
+    assert replayed["replayed"] is True and replayed["state"] == "queued"
+    assert refused["status"] == 409 and refused["state"] is None
+    with app.app_context():
+        assert db.session.get(PrintJob, second).state == JobState.CLAIMED  # the replay did not requeue attempt 2
+        assert db.session.get(PrintJob, third).state == JobState.CLAIMED
+        assert db.session.get(PrintJob, first).state == JobState.PRINTED
+
+
+def test_a_batch_report_item_key_reused_for_another_report_is_refused_without_effect(app, client, site, make_token):  # type: ignore[no-untyped-def]
+    headers = _site_headers(app, make_token, site["wh"])
+    job_id = _queue_committed(app, site)
+    _post(client, "/api/v1/print/claim", headers, {"daemon_id": "d1"})
+    item = {"job_id": job_id, "key": "same", "outcome": "sent", "printer_code": "PR-A"}
+    assert _post(client, "/api/v1/print/reports", headers, {"daemon_id": "d1", "reports": [item]}).status_code == 200
+    other = {**item, "outcome": "failed", "detail": "x"}
+    resp = _post(client, "/api/v1/print/reports", headers, {"daemon_id": "d1", "reports": [other]})
+    assert resp.json["results"][0]["status"] == 409
+    with app.app_context():
+        assert db.session.get(PrintJob, job_id).state == JobState.SENT
+    empty = _post(client, "/api/v1/print/reports", headers, {"daemon_id": "d1", "reports": []})
+    assert empty.status_code == 422

@@ -161,6 +161,17 @@ def report_print_job(job_id: int, body: s.ReportIn) -> s.JobOut:
     return job_out(job)
 
 
+@operation("/print/reports", "POST", summary="Report what happened to many jobs in one call", tags=["print site"],
+           body=s.BatchReportIn, response=s.BatchReportOut, purposes=SITE, idempotent=True)
+def report_print_jobs(body: s.BatchReportIn) -> s.BatchReportOut:
+    """The same as one `/print/jobs/<id>/report` per item, applied in the given order, each item once per its
+    own `key` (a replayed item answers what it answered the first time and changes nothing). Items are applied
+    or refused one by one: a refused item (404 unknown job, 409 lease not held) does not undo the others."""
+    from wms.printing.batch_reports import apply_reports
+
+    return s.BatchReportOut(results=apply_reports(_site_warehouse_id(), _principal().scope_key, body))
+
+
 @operation("/print/printers/status", "POST", summary="Report the status of the site's printers",
            tags=["print site"], body=s.StatusIn, response=s.SitePrintersOut, purposes=SITE, idempotent=True)
 def report_printer_status(body: s.StatusIn) -> s.SitePrintersOut:

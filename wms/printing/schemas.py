@@ -83,6 +83,35 @@ class ReportIn(Strict):
     possible_duplicate: bool = False
 
 
+class BatchReportItem(Strict):
+    job_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    key: Annotated[str, StringConstraints(min_length=1, max_length=180, pattern=r"\S")] = Field(
+        description="this report's own idempotency key (the same key is applied once, in this call or any other)")
+    outcome: Literal["sent", "printed", "retry", "failed"]
+    printer_code: Code = Field(description="the printer actually used (maybe the backup)")
+    detail: Detail | None = None
+    retry_after_seconds: Annotated[float, Field(ge=0, le=86400)] | None = None
+    possible_duplicate: bool = False
+
+
+class BatchReportIn(Strict):
+    daemon_id: DaemonId
+    reports: Annotated[list[BatchReportItem], Field(min_length=1, max_length=500)]
+
+
+class BatchReportResult(BaseModel):
+    job_id: int
+    key: str
+    status: int = Field(description="what a single report would have answered: 200, 404 or 409 (lease not held)")
+    state: str | None = Field(default=None, description="the job's state after the report (status 200)")
+    detail: str | None = Field(default=None, description="why the report was refused (status 4xx)")
+    replayed: bool = Field(default=False, description="this key was already applied; nothing changed now")
+
+
+class BatchReportOut(BaseModel):
+    results: list[BatchReportResult]
+
+
 class PrinterStatusIn(Strict):
     code: Code
     status: PrinterStatusName
