@@ -93,7 +93,8 @@ def test_run_command_prints_the_addresses_and_the_demo_sign_ins(demo_server: Dem
         if user.badge:
             assert f"badge {user.badge} PIN {user.pin}" in banner
     assert "Secure cookies" in banner
-    assert "No print daemon runs" in banner
+    assert "print daemon runs with virtual printers" in banner
+    assert f"{base}/warehouses/DEMO/printers" in banner
 
 
 def test_demo_supervisor_signs_in_enrols_totp_and_reaches_home(demo_server: DemoServer) -> None:

@@ -61,7 +61,8 @@ def banner(base_url: str) -> None:
         lines.append(f"  {user.role.value:<11}{user.username:<12}{user.password:<22}{badge}{totp}")
     lines += [
         "",
-        "No print daemon runs in this demo (it is being built); printers are listed but nothing is printed.",
+        "The site print daemon runs with virtual printers: each label becomes a file under instance/printserver/labels/",
+        f"  (printer fleet: {base}/warehouses/DEMO/printers). The webhook worker delivers channel events.",
         "Stop with Ctrl-C.",
         "",
     ]
