@@ -166,6 +166,10 @@ def explain_constraint(name: str, error: type[DomainError], detail: str) -> None
 
 
 explain_constraint(
+    "uq_tasks_open_replenish", Conflict,
+    "A replenishment task for this lane and product is already open; finish or cancel it first.",
+)
+explain_constraint(
     "ex_time_slots_no_overlap", SlotClash, "The resource is already booked for part of that time (the database refused it)."
 )
 

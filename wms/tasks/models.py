@@ -60,6 +60,10 @@ class Task(Base):
         sa.CheckConstraint("(assignee_id IS NULL) = (assignee_role IS NULL)", name="assignee_has_role"),
         sa.CheckConstraint("quantity IS NULL OR quantity > 0", name="quantity_positive"),
         sa.CheckConstraint("done_quantity IS NULL OR done_quantity >= 0", name="done_quantity_not_negative"),
+        # One open replenishment per lane and product: two planners at once cannot both refill the same lane.
+        sa.Index("uq_tasks_open_replenish", "location_id", "product_id", unique=True,
+                 postgresql_where=sa.text("kind = 'replenish' AND status IN ('open', 'assigned')"),
+                 sqlite_where=sa.text("kind = 'replenish' AND status IN ('open', 'assigned')")),
         sa.CheckConstraint(
             "source_location_id IS NULL OR (kind = 'replenish' AND source_location_id <> location_id)",
             name="source_only_for_replenish",
