@@ -173,6 +173,25 @@ def test_release_creates_pick_tasks_and_one_print_job_per_op_in_one_transaction(
     assert again.status_code == 409 and again.json["type"].endswith("/wave-state")
 
 
+def test_release_sends_a_pdf_of_the_op_to_a_document_printer_at_the_zone_head(app, site) -> None:  # type: ignore[no-untyped-def]
+    from wms.enums import PrinterLanguage
+    from wms.printing.models import Printer
+
+    # the printer at the head of the last zone becomes an office printer reached through CUPS
+    zone_b_printer = db.session.scalar(select(Printer).where(Printer.zone_id.is_not(None))
+                                       .order_by(Printer.code.desc()).limit(1))
+    zone_b_printer.language = PrinterLanguage.PDF
+    wave = services.create_and_plan(site.warehouse, site.orders, starts_at=NOW)
+    services.release_wave(wave, None)
+    db.session.flush()
+    jobs = list(db.session.scalars(select(PrintJob).where(PrintJob.wave_id == wave.id)))
+    by_printer = {j.printer_id: j for j in jobs}
+    pdf_job = by_printer[zone_b_printer.id]
+    assert pdf_job.content_type == "application/pdf" and pdf_job.payload.startswith(b"%PDF")
+    others = [j for j in jobs if j.printer_id != zone_b_printer.id]
+    assert others and all(j.content_type == "application/vnd.zebra.zpl" for j in others)
+
+
 def test_release_without_a_printer_in_one_zone_is_refused_and_writes_nothing(app, client) -> None:  # type: ignore[no-untyped-def]
     with app.app_context():
         site = build_site(printers=("A",))

@@ -210,6 +210,7 @@ def release_wave(wave: Wave, user_id: int | None) -> Wave:
     """In one transaction: planned → released, a pick task per OP line, one print job per OP at its zone head.
 
     Printers are resolved for every OP first: if any zone has none, nothing is written (409 naming the zones)."""
+    from wms.labels.pdf import render_for
     from wms.printing.jobs import enqueue_job, resolve_printer
     from wms.printing.models import DocumentKind
 
@@ -243,8 +244,10 @@ def release_wave(wave: Wave, user_id: int | None) -> Wave:
     for op in ops:
         op.status = PickOrderStatus.RELEASED
         document = pick_order_document(wave, op, slot_of.get(op.id), zone_code.get(op.zone_id, str(op.zone_id)))
+        # ZPL for a label printer, the same labels as PDF for a document printer (CUPS) at the zone head
+        payload, content_type = render_for(document, printers[op.zone_id].language.value)
         enqueue_job(warehouse_id=wave.warehouse_id, kind=DocumentKind.PICK_ORDER, reference=op.code,
-                    payload=document.to_zpl().encode("utf-8"), content_type="application/vnd.zebra.zpl",
+                    payload=payload, content_type=content_type,
                     idempotency_key=f"wave-{wave.id}-op-{op.id}", printer=printers[op.zone_id],
                     zone_id=op.zone_id, wave_id=wave.id, pick_order_id=op.id, created_by_id=user_id)
     db.session.flush()
