@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,3 +176,20 @@ def wait_sent(page: Any, timeout: float = 20_000) -> None:
 def wait_for_shell_cached(page: Any) -> None:
     page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=20_000)
     page.wait_for_function("caches.match('/hh/pick').then(r => !!r)", timeout=20_000)
+
+
+def wait_until(check: Any, what: str, timeout: float = 30.0) -> None:
+    """Poll `check()` (e.g. the database) until true: the device sends its queue in the background."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.1)
+
+
+def op_done(app: Flask, op_id: int) -> bool:
+    from wms.waves.models import PickOrderStatus
+
+    with app.app_context():
+        op = db.session.get(PickOrder, op_id)
+        done = op is not None and op.status == PickOrderStatus.DONE
+        return done

@@ -4,6 +4,7 @@ scan is applied exactly once, in order, and the stock matches."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -16,19 +17,26 @@ from tests.e2e.handheld_support import (
     ean_for,
     live_app,  # noqa: F401  (fixtures)
     live_server,  # noqa: F401
+    op_done,
     phone,  # noqa: F401
     shot,
     wait_for_shell_cached,
     wait_sent,
+    wait_until,
     wedge,
 )
 from wms.db import db
 from wms.enums import StockReason
 from wms.picking.models import ScanEvent, ScanOutcome
 from wms.stock.models import LedgerEntry, Quant
-from wms.waves.models import PickOrder, PickOrderLine
+from wms.waves.models import PickOrderLine
 
 pytestmark = pytest.mark.slow
+
+
+def scan_events(app: Any) -> int:
+    with app.app_context():
+        return db.session.query(ScanEvent).count()
 
 
 def step_is(page: Any, step: str) -> None:
@@ -66,8 +74,12 @@ def test_scans_made_offline_are_applied_once_in_order_after_a_reload_and_the_ret
     online_first, offline_ten = all_scans[:2], all_scans[2:12]
     for code in online_first:
         wedge(page, code)
+    step_is(page, "tote")  # judged on the device; now wait until the server has both scans too
+    deadline = time.monotonic() + 20
+    while scan_events(live_app) < 3:  # take + the two scans
+        assert time.monotonic() < deadline, "the two online scans never reached the server"
+        time.sleep(0.1)
     wait_sent(page)
-    step_is(page, "tote")
 
     phone.set_offline(True)
     live_server.stop()  # not only the browser's emulation: nothing answers on the port any more
@@ -87,8 +99,7 @@ def test_scans_made_offline_are_applied_once_in_order_after_a_reload_and_the_ret
     expect(page.locator("#hh-pending-list li")).to_have_count(10)
     shot(page, "offline-2-reloaded")
     page.click("#hh-pending")
-    with live_app.app_context():
-        assert db.session.query(ScanEvent).count() == 3  # take + the two online scans
+    assert scan_events(live_app) == 3  # nothing more reached the server
 
     live_server.start()
     phone.set_offline(False)
@@ -120,8 +131,8 @@ def test_scans_made_offline_are_applied_once_in_order_after_a_reload_and_the_ret
             wedge(page, code)
     step_is(page, "drop")
     wedge(page, "SAS-01")
-    wait_sent(page)
     step_is(page, "done")
     with live_app.app_context():
-        assert db.session.scalar(select(PickOrder).where(PickOrder.id == db.session.get(
-            PickOrderLine, lines[0]["id"]).pick_order_id)).status.value == "done"
+        op_id = db.session.get(PickOrderLine, lines[0]["id"]).pick_order_id
+    wait_until(lambda: op_done(live_app, op_id), "the server has the OP dropped at the sas")
+    wait_sent(page)

@@ -16,9 +16,11 @@ from tests.e2e.handheld_support import (
     ean_for,
     live_app,  # noqa: F401  (fixtures)
     live_server,  # noqa: F401
+    op_done,
     phone,  # noqa: F401
     shot,
     wait_sent,
+    wait_until,
     wedge,
 )
 from wms.db import db
@@ -49,7 +51,7 @@ def wave(live_app):  # type: ignore[no-untyped-def]  # noqa: F811
     return plan, stock
 
 
-def pick_zone(page: Any, zone: str, lines: list[dict[str, Any]], screenshots: bool) -> None:
+def pick_zone(page: Any, app: Any, zone: str, op_id: int, lines: list[dict[str, Any]], screenshots: bool) -> None:
     page.locator(".take-zone", has_text=f"Zone {zone}").click()
     page.wait_for_url("**/hh/pick")
     for n, line in enumerate(lines, start=1):
@@ -79,8 +81,9 @@ def pick_zone(page: Any, zone: str, lines: list[dict[str, Any]], screenshots: bo
         page.click("#exception-close")
         shot(page, "pick-7-sas-drop")
     wedge(page, "SAS-01")
-    wait_sent(page)
     page.wait_for_function("document.getElementById('pick').dataset.step === 'done'", timeout=20_000)
+    wait_until(lambda: op_done(app, op_id), f"the server has OP {op_id} dropped at the sas")
+    wait_sent(page)
     if screenshots:
         shot(page, "pick-8-done")
 
@@ -94,7 +97,8 @@ def test_a_picker_picks_a_released_wave_by_wedge_scans_on_a_phone(live_app, live
     shot(page, "home")
     assert page.locator(".take-zone").count() == 2
     for zone in ("A", "B"):
-        pick_zone(page, zone, plan["zones"][zone]["lines"], screenshots=zone == "A")
+        pick_zone(page, live_app, zone, plan["zones"][zone]["op_id"], plan["zones"][zone]["lines"],
+                  screenshots=zone == "A")
         page.goto("/hh/")
     assert page.locator(".take-zone").count() == 0
     with live_app.app_context():

@@ -15,6 +15,7 @@ from tests.e2e.handheld_support import (
     phone,  # noqa: F401
     shot,
     wait_sent,
+    wait_until,
     wedge,
 )
 from wms.db import db
@@ -69,8 +70,15 @@ def test_a_receiver_is_refused_the_pick_face_and_fills_the_lane_from_the_repleni
     wedge(page, "R:" + task["lane"])
     expect(page.locator("#replenish")).to_have_attribute("data-step", "quantity")
     wedge(page, "8")
-    wait_sent(page)
     expect(page.locator("#replenish")).to_have_attribute("data-step", "done")
+
+    def task_done() -> bool:
+        with live_app.app_context():
+            status = db.session.get(Task, task["id"]).status
+            return status == TaskStatus.DONE
+
+    wait_until(task_done, "the server has the task done")
+    wait_sent(page)
     shot(page, "replenish-4-done")
     with live_app.app_context():
         done = db.session.get(Task, task["id"])

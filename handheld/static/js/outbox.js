@@ -11,6 +11,14 @@ let flushing = null;
 
 export function onResult(fn) { listeners.add(fn); }
 
+// One at a time: the screen's reads of (kept state + queue) and the outbox's updates of them.
+let turn = Promise.resolve();
+export function exclusive(fn) {
+  const run = turn.then(fn, fn);
+  turn = run.catch(() => {});
+  return run;
+}
+
 function setNet(online) {
   const el = $("hh-net");
   if (!el) { return; }
@@ -80,9 +88,13 @@ async function round() {
     if (resp.status === 401) { setNet(true); return; }
     setNet(true);
     const data = await resp.json().catch(() => ({}));
-    await outbox.remove(item.seq);
+    // Leaving the queue and being absorbed by the screen happen as one step: a render never sees the scan gone
+    // from the queue but not yet in the kept state (it would briefly count it zero times).
+    await exclusive(async () => {
+      await outbox.remove(item.seq);
+      for (const fn of listeners) { await fn(item, resp.status, data); }
+    });
     await showPending();
-    for (const fn of listeners) { await fn(item, resp.status, data); }
   }
 }
 

@@ -1,7 +1,7 @@
 // The pick screen: shows where to go (big), judges each scan at once for the sound, queues it for the server.
 import { $, t } from "./device.js";
 import { error, success } from "./feedback.js";
-import { flush, idle, onResult, pending, submit } from "./outbox.js";
+import { exclusive, flush, idle, onResult, pending, submit } from "./outbox.js";
 import { getValue, setValue } from "./store.js";
 import { scanField } from "./scanfield.js";
 import { cameraButton } from "./camera.js";
@@ -14,16 +14,29 @@ let conflicts = 0;
 
 function say(text, kind) { const m = $("message"); m.textContent = text; m.className = `hh-message ${kind}`; }
 
+let absorbed = 0;  // answers taken into the sheet; a fetched sheet older than one of them is dropped
+
 async function load() {
+  const seen = absorbed;
+  let fresh;
   try {
     const resp = await fetch("/hh/api/pick/current", { headers: { Accept: "application/json" }, credentials: "same-origin" });
-    if (resp.ok) { const fresh = (await resp.json()).sheet; sheet = fresh; await setValue("sheet", fresh); }
-    else { sheet = await getValue("sheet"); }
-  } catch (e) { sheet = await getValue("sheet"); }
-  await render();
+    fresh = resp.ok ? (await resp.json()).sheet : undefined;
+  } catch (e) { fresh = undefined; }
+  await exclusive(async () => {
+    if (fresh !== undefined && absorbed === seen && (await pending()).length === 0) {
+      sheet = fresh;
+      await setValue("sheet", fresh);
+    } else if (!sheet) {
+      sheet = await getValue("sheet");
+    }
+    await draw();
+  });
 }
 
-async function render() {
+function render() { return exclusive(draw); }
+
+async function draw() {
   const root = $("pick");
   if (!sheet) { root.dataset.step = "none"; $("prompt").textContent = t("no_op"); $("big").textContent = ""; return; }
   st = predict(sheet, await pending());
@@ -94,6 +107,7 @@ async function absorb(data) {
   const line = data.line && sheet.lines.find((l) => l.id === data.line.id);
   if (line) { line.picked = data.line.picked; }
   sheet.state = data.state;
+  absorbed += 1;
   const current = sheet.lines.find((l) => l.id === data.state.line_id);
   for (const l of sheet.lines) { l.closed = current ? l.seq < current.seq : true; }
   await setValue("sheet", sheet);
@@ -101,7 +115,7 @@ async function absorb(data) {
 
 onResult(async (item, status, data) => {
   if (!item.url.startsWith("/hh/api/pick/")) { return; }
-  if (sheet && item.opId === sheet.op.id && data.state) { await absorb(data); await render(); }
+  if (sheet && item.opId === sheet.op.id && data.state) { await absorb(data); await draw(); }
   const refused = status >= 400 || data.outcome === "refused";
   if (refused && item.predicted) {
     conflicts += 1;
