@@ -208,6 +208,6 @@ def locations():  # type: ignore[no-untyped-def]
 
 
 # Page modules of other areas add their routes to this blueprint.
+import wms.supervisor.printing_views  # noqa: E402, F401
 import wms.supervisor.stock_views  # noqa: E402, F401
-from wms.supervisor import printing_views  # noqa: E402, F401
-from wms.supervisor import wave_views  # noqa: E402, F401
+import wms.supervisor.wave_views  # noqa: E402, F401
