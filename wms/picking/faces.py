@@ -2,8 +2,8 @@
 
 The pick-face label carries the bare location code (the code the OP prints for the picker to scan). The
 replenish-face label carries ``R:`` + the location code, so a receiver who scans the pick-face label from the wrong
-aisle is refused. ``wms.labels.documents.location_label_pair`` must print ``replenish_face_code(code)`` on the
-replenish label for this to work in the aisle (see the final report of the handheld work).
+aisle is refused. ``wms.labels.documents.LocationLabel`` prints ``replenish_face_code(code)`` on the replenish
+label, so the two printed faces scan differently.
 """
 
 from __future__ import annotations

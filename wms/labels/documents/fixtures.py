@@ -77,7 +77,13 @@ class LocationLabel(LabelDocument):
 
     @property
     def barcode_value(self) -> str:
-        return self.barcode if self.barcode is not None else self.location_code
+        """The pick face scans as the bare code; the replenish face as ``R:`` + code (wms.picking.faces), so a
+        handheld knows which side of the rack the person stands on and refuses the wrong one."""
+        if self.barcode is not None:
+            return self.barcode
+        from wms.picking.faces import replenish_face_code
+
+        return replenish_face_code(self.location_code) if self.face is Face.REPLENISH else self.location_code
 
     @property
     def face_name(self) -> str:
