@@ -136,6 +136,9 @@ class SinkClient:
     def report(self, job_id: int, body: dict, key: str) -> dict:
         return {"state": body["outcome"]}
 
+    def report_many(self, reports: list[tuple[int, str, dict]]) -> list[dict]:
+        return [{"status": 200, "state": body["outcome"]} for _job_id, _key, body in reports]
+
     def report_status(self, printers: list[dict], key: str) -> dict:
         return {}
 
