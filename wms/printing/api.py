@@ -132,11 +132,13 @@ def claim_print_jobs(body: s.ClaimIn) -> s.ClaimOut:
     warehouse_id = _site_warehouse_id()
     lease = lease_seconds()
     claimed = jobs.claim_jobs(warehouse_id, body.daemon_id, body.max_jobs, lease)
-    if claimed:
-        # The site's printers in one query: each job's printer and backup then come from the identity map,
-        # not one query per printer.
-        list(db.session.scalars(select(Printer).where(Printer.warehouse_id == warehouse_id)))
-    return s.ClaimOut(lease_seconds=lease, jobs=[job_out(j) for j in claimed])
+    # The site's printers in one query, held while the answer is built: each job's printer and backup then come
+    # from the identity map (weakly referenced: a discarded list would be forgotten) instead of one query each.
+    site_printers = list(db.session.scalars(select(Printer).where(Printer.warehouse_id == warehouse_id))) \
+        if claimed else []
+    answer = s.ClaimOut(lease_seconds=lease, jobs=[job_out(j) for j in claimed])
+    del site_printers
+    return answer
 
 
 def _site_job(job_id: int) -> PrintJob:
