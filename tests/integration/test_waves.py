@@ -310,3 +310,16 @@ def test_a_second_wave_is_planned_around_the_first_on_the_same_aisles(site) -> N
     second = services.create_and_plan(site.warehouse, site.orders[3:], starts_at=NOW)
     assert _slots(first) and _slots(second)
     assert _no_overlap(_slots(first) + _slots(second))
+
+
+def test_an_order_planned_in_an_active_wave_cannot_be_cancelled_until_the_wave_lets_go(app, site) -> None:  # type: ignore[no-untyped-def]
+    from wms.orders.services import OrderNotCancellable, cancel_order
+
+    wave = services.create_and_plan(site.warehouse, site.orders, starts_at=NOW)
+    order = site.orders[0]
+    with pytest.raises(OrderNotCancellable) as refused:
+        cancel_order(order)
+    assert wave.code in refused.value.detail
+    assert order.status != "cancelled"
+    services.cancel_wave(wave, None)
+    assert cancel_order(order).status == "cancelled"

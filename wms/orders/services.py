@@ -229,6 +229,14 @@ def cancel_order(order: Order) -> Order:
         return order
     if order.status not in OPEN_ORDER_STATUSES:
         raise OrderNotCancellable(f"Order {order.external_id} is {order.status.value}; it can no longer be cancelled.")
+    from wms.waves.models import Wave, WaveOrder
+
+    wave_code = db.session.scalar(select(Wave.code).join(WaveOrder, WaveOrder.wave_id == Wave.id)
+                                  .where(WaveOrder.order_id == order.id, WaveOrder.active.is_(True)))
+    if wave_code is not None:
+        # Its lines are in pick orders (maybe printed, maybe being picked): the wave must let go of it first.
+        raise OrderNotCancellable(f"Order {order.external_id} is planned in wave {wave_code}; cancel that wave "
+                                  "(or re-plan it without this order) before cancelling the order.", wave=wave_code)
     products = {ln.product_id for ln in order.lines if ln.allocated}
     release_reservations(order)
     order.status = OrderStatus.CANCELLED
