@@ -17,7 +17,8 @@ from wms.orders.services import LineRequest, OrderRequest, create_order
 from wms.stock.services import adjust_stock
 
 # The planner never starts in the past: tests plan from the next full hour.
-NOW = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+# At least an hour ahead of the whole test session (the planner never plans in the past).
+NOW = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
 
 
 @dataclass

@@ -11,7 +11,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from wms.db import db
 from wms.enums import Face, ResourceKind
@@ -113,25 +113,38 @@ def find_clash(resource_id: int, starts_at: dt.datetime, ends_at: dt.datetime,
     return db.session.scalar(stmt)
 
 
+def _deadlocked(exc: OperationalError) -> bool:
+    """PostgreSQL reports two transactions inserting overlapping slots at once as a deadlock, not always as an
+    exclusion violation: each inserted its row, then waits on the other's to check the constraint."""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) == "40P01"
+
+
 def _flush_guarded(slot: TimeSlot, resource_id: int, starts_at: dt.datetime, ends_at: dt.datetime,
                    exclude_id: int | None) -> None:
     """Write the slot's new times inside a SAVEPOINT; a refusal by the exclusion constraint becomes a SlotClash
     naming the holder, and the slot keeps its old times. (begin_nested flushes what is pending first, so the
-    times are set inside it.)"""
-    try:
-        with db.session.begin_nested():
-            slot.starts_at, slot.ends_at = starts_at, ends_at
-            db.session.add(slot)
-            db.session.flush()
-    except IntegrityError as exc:
-        name = constraint_name(exc) or ""
-        if SLOT_EXCLUSION_NAME not in name:
+    times are set inside it.) A deadlock with a concurrent booking is tried once more: the retry waits for the
+    other transaction, then either succeeds (it rolled back) or is refused naming its slot (it committed)."""
+    for attempt in range(2):
+        try:
+            with db.session.begin_nested():
+                slot.starts_at, slot.ends_at = starts_at, ends_at
+                db.session.add(slot)
+                db.session.flush()
+            return
+        except OperationalError as exc:
+            if attempt == 0 and _deadlocked(exc):
+                continue
             raise
-        holder = find_clash(resource_id, starts_at, ends_at, exclude_id)
-        if holder is None:  # the holder was freed again in between: still the database's refusal
-            raise SlotClash("The resource was booked for part of that time by another request; try again.",
-                            constraint=SLOT_EXCLUSION_NAME) from None
-        raise clash_error(holder, by_database=True) from None
+        except IntegrityError as exc:
+            name = constraint_name(exc) or ""
+            if SLOT_EXCLUSION_NAME not in name:
+                raise
+            holder = find_clash(resource_id, starts_at, ends_at, exclude_id)
+            if holder is None:  # the holder was freed again in between: still the database's refusal
+                raise SlotClash("The resource was booked for part of that time by another request; try again.",
+                                constraint=SLOT_EXCLUSION_NAME) from None
+            raise clash_error(holder, by_database=True) from None
 
 
 def book_slot(resource: Resource, starts_at: dt.datetime, ends_at: dt.datetime, kind: SlotKind | str,
@@ -182,19 +195,30 @@ def book_many(new: list[TimeSlot], resources: dict[int, Resource]) -> None:
         for slot in by_resource[held.resource_id]:
             if held.starts_at < slot.ends_at and held.ends_at > slot.starts_at:
                 raise clash_error(held)
-    try:
-        with db.session.begin_nested():
-            db.session.add_all(new)
-            db.session.flush()
-    except IntegrityError as exc:
-        if SLOT_EXCLUSION_NAME not in (constraint_name(exc) or ""):
+    for attempt in range(2):
+        try:
+            with db.session.begin_nested():
+                db.session.add_all(new)
+                db.session.flush()
+            break
+        except OperationalError as exc:
+            if attempt == 0 and _deadlocked(exc):
+                continue  # see _flush_guarded: the retry waits for the other booking, then knows
             raise
-        for slot in new:
-            holder = find_clash(slot.resource_id, slot.starts_at, slot.ends_at)
-            if holder is not None:
-                raise clash_error(holder, by_database=True) from None
-        raise SlotClash("The resources were booked for part of that time by another request; try again.",
-                        constraint=SLOT_EXCLUSION_NAME) from None
+        except IntegrityError as exc:
+            if SLOT_EXCLUSION_NAME not in (constraint_name(exc) or ""):
+                raise
+            _raise_batch_clash(new)
+
+
+def _raise_batch_clash(new: list[TimeSlot]) -> None:
+    """The database refused a batch of slots: name the slot that holds the time of the first one refused."""
+    for slot in new:
+        holder = find_clash(slot.resource_id, slot.starts_at, slot.ends_at)
+        if holder is not None:
+            raise clash_error(holder, by_database=True) from None
+    raise SlotClash("The resources were booked for part of that time by another request; try again.",
+                    constraint=SLOT_EXCLUSION_NAME) from None
 
 
 # Who works an aisle follows its face: pickers in pick aisles, receivers (put-away, replenishment) in replenish
