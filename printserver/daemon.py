@@ -383,8 +383,9 @@ class Daemon:
                 log.info("job %s: not ours any more after the restart (%s)", item.id, exc)
                 self.journal.mark(item.id, item.attempt, "done")
                 continue
-            except WmsUnreachable:
-                pass  # print anyway: no job waits for the WMS
+            except WmsUnreachable as exc:
+                # Kept and printed anyway: no job waits for the WMS; its report goes out when the WMS is back.
+                log.info("job %s: lease not renewed after the restart (%s); printing it anyway", item.id, exc)
             with self._lock:
                 self.held[item.key] = item
             if worker is None:
