@@ -102,6 +102,8 @@ class StockReason(StrEnum):
     TRANSFER = "transfer"
     SALE = "sale"
     RESERVATION = "reservation"
+    QUARANTINE = "quarantine"  # moved into or out of a quality hold
+    SCRAP = "scrap"            # destroyed: damaged on receipt or on return
 
 
 def enum_column(enum: type[StrEnum], name: str) -> sa.Enum:

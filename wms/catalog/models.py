@@ -24,6 +24,10 @@ class Product(Base):
     width_mm: Mapped[int | None]
     height_mm: Mapped[int | None]
     active: Mapped[bool] = mapped_column(default=True)
+    lot_tracked: Mapped[bool] = mapped_column(default=False, server_default=sa.false(),
+                                              comment="receiving asks for the lot code")
+    expiry_tracked: Mapped[bool] = mapped_column(default=False, server_default=sa.false(),
+                                                 comment="receiving asks for the best-before date")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     barcodes: Mapped[list[Barcode]] = relationship(

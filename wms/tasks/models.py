@@ -28,6 +28,9 @@ class Task(Base):
     source_location_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("locations.id", ondelete="RESTRICT"), comment="replenishment: the reserve location to take from"
     )
+    receipt_line_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("receipt_lines.id", ondelete="RESTRICT"), index=True,
+        comment="put-away: the received units this task stores")
     done_quantity: Mapped[int | None]
     note: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -59,13 +62,14 @@ class Task(Base):
         ),
         sa.CheckConstraint("(assignee_id IS NULL) = (assignee_role IS NULL)", name="assignee_has_role"),
         sa.CheckConstraint("quantity IS NULL OR quantity > 0", name="quantity_positive"),
+        sa.CheckConstraint("receipt_line_id IS NULL OR kind = 'putaway'", name="receipt_line_only_for_putaway"),
         sa.CheckConstraint("done_quantity IS NULL OR done_quantity >= 0", name="done_quantity_not_negative"),
         # One open replenishment per lane and product: two planners at once cannot both refill the same lane.
         sa.Index("uq_tasks_open_replenish", "location_id", "product_id", unique=True,
                  postgresql_where=sa.text("kind = 'replenish' AND status IN ('open', 'assigned')"),
                  sqlite_where=sa.text("kind = 'replenish' AND status IN ('open', 'assigned')")),
         sa.CheckConstraint(
-            "source_location_id IS NULL OR (kind = 'replenish' AND source_location_id <> location_id)",
-            name="source_only_for_replenish",
+            "source_location_id IS NULL OR (kind IN ('replenish', 'putaway') AND source_location_id <> location_id)",
+            name="source_only_for_moves",
         ),
     )
