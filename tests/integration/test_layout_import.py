@@ -57,10 +57,10 @@ def row_counts() -> dict[str, int]:
 
 def test_demo_file_imports_every_lane_and_printer(session):  # type: ignore[no-untyped-def]
     report = import_layout_file(DEMO)
-    assert report.counts["zones"]["created"] == 8
+    assert report.counts["zones"]["created"] == 9
     assert report.counts["racks"]["created"] == 7
     lanes = 4 * 6 * 3 + 2 * 3 * 4 + 6 * 4
-    floor = 2 + 3 + 1 + 1 + 4  # receiving, sas, shipping, quarantine, reserve
+    floor = 2 + 3 + 1 + 1 + 2 + 4  # receiving, sas, shipping, quarantine, returns, reserve
     assert report.counts["locations"]["created"] == lanes + floor
     assert session.scalar(select(func.count()).select_from(Location)) == lanes + floor
     lane = session.scalar(select(Location).where(Location.code == "B02-02-3"))

@@ -26,8 +26,8 @@ def test_demo_layout_imports_and_exports_on_sqlite(tmp_path):  # type: ignore[no
     with app.app_context():
         report = import_layout_file(DEMO)
         db.session.commit()
-        assert report.counts["zones"]["created"] == 8
-        assert db.session.scalar(select(func.count()).select_from(Location)) == 72 + 24 + 24 + 7 + 4
+        assert report.counts["zones"]["created"] == 9
+        assert db.session.scalar(select(func.count()).select_from(Location)) == 72 + 24 + 24 + 7 + 2 + 4
         exported = yaml.safe_load(dump_yaml(export_layout(get_warehouse("DEMO"))))
         again = import_layout_file(DEMO)
         assert not again.changed

@@ -8,13 +8,14 @@ from wms.layout.models import Warehouse
 from wms.printing import services
 
 # Pick orders and tote labels need no rule: they go to the printer at the head of their rack zone,
-# carrier labels at pack station PS-1 to the printer standing there (PR-PS1).
+# carrier labels at pack station PS-1 to the printer standing there (PR-PS1); manifests print at the shipping
+# dock (PR-SHIP).
 DEMO_PRINT_ROUTES = (
     services.RouteSpec("receipt_label", "RCV", None, "PR-RCV"),
     services.RouteSpec("product_label", "RCV", None, "PR-RCV"),
     services.RouteSpec("location_label", None, None, "PR-RCV"),
     services.RouteSpec("carrier_label", None, None, "PR-PS1"),
-    services.RouteSpec("manifest", None, None, "PR-PS1"),
+    services.RouteSpec("manifest", None, None, "PR-SHIP"),
 )
 
 
