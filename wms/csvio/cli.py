@@ -273,3 +273,13 @@ def export_stock(output: Path | None, delimiter: str, bom: bool, code: str | Non
             click.echo(exc.detail, err=True)
             sys.exit(2)
     _export(stock_rows(warehouse), output, delimiter, bom)
+
+
+def _register_area_commands() -> None:
+    """Importers that live with their area (purchase orders in wms/inbound)."""
+    from wms.inbound.csvio import import_purchase_orders_cmd
+
+    import_cli.add_command(import_purchase_orders_cmd)
+
+
+_register_area_commands()

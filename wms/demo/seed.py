@@ -12,6 +12,7 @@ from wms.auth.services import create_user
 from wms.catalog import barcodes
 from wms.catalog.models import Barcode, Product
 from wms.db import db
+from wms.demo.inbound import seed_inbound
 from wms.demo.levels import seed_levels, seed_reserve
 from wms.demo.printing import seed_print_routes
 from wms.demo.products import DEMO_PRODUCTS, DemoProduct
@@ -42,6 +43,7 @@ def seed_demo(echo: Echo = print) -> Warehouse:
     seed_stock(warehouse, products, echo)
     seed_reserve(warehouse, products, echo)
     seed_levels(warehouse, products, echo)
+    seed_inbound(warehouse, echo)
     return warehouse
 
 
