@@ -15,6 +15,7 @@ from wms.db import db
 from wms.demo.inbound import seed_inbound
 from wms.demo.levels import seed_levels, seed_reserve
 from wms.demo.printing import seed_print_routes
+from wms.demo.returns import seed_returns
 from wms.demo.products import DEMO_PRODUCTS, DemoProduct
 from wms.demo.users import DEMO_USERS
 from wms.enums import StockReason, ZoneKind
@@ -44,6 +45,7 @@ def seed_demo(echo: Echo = print) -> Warehouse:
     seed_reserve(warehouse, products, echo)
     seed_levels(warehouse, products, echo)
     seed_inbound(warehouse, echo)
+    seed_returns(warehouse, echo)
     return warehouse
 
 
