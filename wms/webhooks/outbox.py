@@ -29,8 +29,30 @@ def order_status_changed(order: Order) -> None:
     channel = order.channel or db.session.get(Channel, order.channel_id)
     lines = [{"line_no": ln.line_no, "sku": ln.product.sku if ln.product else None, "quantity": ln.quantity,
               "allocated": ln.allocated, "picked": ln.picked} for ln in order.lines]
-    emit(channel, "order.status_changed", f"order:{order.id}",
-         {"order_id": order.external_id, "status": order.status.value, "lines": lines})
+    payload: dict[str, Any] = {"order_id": order.external_id, "status": order.status.value, "lines": lines}
+    if order.status.value in TRACKED_ORDER_STATUSES:
+        shipment = live_shipment_out(order)
+        if shipment is not None:
+            payload["shipment"] = shipment
+    emit(channel, "order.status_changed", f"order:{order.id}", payload)
+
+
+TRACKED_ORDER_STATUSES = ("packed", "shipped", "delivered")
+
+
+def live_shipment_out(order: Order) -> dict[str, Any] | None:
+    """The carrier and tracking numbers of the order's shipment that is not cancelled, once it has them."""
+    from wms.outbound.models import Shipment, ShipmentStatus
+
+    shipment = db.session.scalar(select(Shipment).where(
+        Shipment.order_id == order.id, Shipment.status != ShipmentStatus.CANCELLED,
+        Shipment.tracking_number.is_not(None)).order_by(Shipment.id.desc()).limit(1))
+    if shipment is None:
+        return None
+    return {"carrier": shipment.carrier_code, "status": shipment.status.value,
+            "tracking_number": shipment.tracking_number,
+            "parcels": [{"seq": p.seq, "tracking_number": p.tracking_number, "sscc": p.sscc}
+                        for p in shipment.parcels]}
 
 
 def stock_changed(product_id: int, warehouse_id: int) -> None:

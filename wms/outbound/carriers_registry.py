@@ -1,0 +1,141 @@
+"""The carriers this warehouse ships with, built from configuration, and the counters behind their numbers.
+
+Built in and offline: `own-fleet` (our delivery rounds) and `gs1` (a GS1 logistic label; the SSCC is the
+tracking number). `shipengine` is offered only when `SHIPENGINE_BASE_URL` is configured. SSCC serials and
+own-fleet serials come from `NumberSequence` rows taken under a row lock, so no number is issued twice.
+
+Configuration (Flask config; `WMS_<NAME>` in the environment):
+- `GS1_COMPANY_PREFIX` (default "0614141", GS1's example prefix), `GS1_EXTENSION_DIGIT` (default 0);
+- `OWN_FLEET_PREFIX` (default "RZ"), `OWN_FLEET_ROUTES`: a list of {code, driver, postal_prefixes, country}
+  or a string `CODE:Driver:75,92;CODE2:Driver 2:69` (country FR); default: Paris rounds and a national one;
+- `SHIPENGINE_BASE_URL`, `SHIPENGINE_API_KEY`, `SHIPENGINE_SERVICE_CODE` (default ups_ground);
+- `DEFAULT_CARRIER` (default "own-fleet"): for orders that name no carrier we know.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from flask import current_app, has_app_context
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from wms.db import db
+from wms.errors import NotFound, ValidationFailed
+from wms.outbound.models import NumberSequence
+from wms.shipping.carriers import Carrier, Gs1LabelCarrier, OwnFleetCarrier, Route
+from wms.shipping.sscc import SsccIssuer
+
+OWN_FLEET = "own-fleet"
+GS1 = "gs1"
+SHIPENGINE = "shipengine"
+
+DEFAULT_GS1_COMPANY_PREFIX = "0614141"
+DEFAULT_OWN_FLEET_PREFIX = "RZ"
+DEFAULT_ROUTES: tuple[Route, ...] = (
+    Route("PARIS-N", "Karim B.", ("75017", "75018", "75019", "92", "93", "95")),
+    Route("PARIS-S", "Sophie L.", ("7501", "75020", "91", "94", "77", "78")),
+    Route("PARIS", "Karim B.", ("75",)),
+    Route("FRANCE", "Relais national", tuple("0123456789")),
+)
+
+
+class UnknownCarrier(NotFound):
+    slug = "unknown-carrier"
+    title = "Unknown carrier"
+
+
+def _config() -> Mapping[str, Any]:
+    return current_app.config if has_app_context() else {}
+
+
+def carrier_codes() -> list[str]:
+    """The codes of the carriers configured here: own-fleet, gs1 and shipengine when its URL is set."""
+    codes = [OWN_FLEET, GS1]
+    if _config().get("SHIPENGINE_BASE_URL"):
+        codes.append(SHIPENGINE)
+    return codes
+
+
+def default_carrier_code() -> str:
+    """The carrier used for an order that names none (or one not configured here)."""
+    code = str(_config().get("DEFAULT_CARRIER") or OWN_FLEET)
+    return code if code in carrier_codes() else OWN_FLEET
+
+
+def carrier_for(code: str, warehouse: Any = None) -> Carrier:
+    """The carrier with this code, ready to use its database counters; UnknownCarrier if not configured."""
+    config = _config()
+    site = getattr(warehouse, "name", "") or ""
+    if code == OWN_FLEET:
+        return OwnFleetCarrier(
+            prefix=str(config.get("OWN_FLEET_PREFIX") or DEFAULT_OWN_FLEET_PREFIX),
+            next_serial=lambda: next_value("own-fleet-serial"),
+            sscc_issuer=sscc_issuer(),
+            routes=own_fleet_routes(config.get("OWN_FLEET_ROUTES")),
+            code=OWN_FLEET,
+            name="Own fleet",
+            site=site,
+        )
+    if code == GS1:
+        return Gs1LabelCarrier(sscc_issuer=sscc_issuer(), code=GS1, name="GS1 logistic label", site=site)
+    if code == SHIPENGINE and config.get("SHIPENGINE_BASE_URL"):
+        from wms.shipping.shipengine import ShipEngineCarrier
+
+        return ShipEngineCarrier.from_config(
+            config, service_code=str(config.get("SHIPENGINE_SERVICE_CODE") or "ups_ground"), code=SHIPENGINE)
+    raise UnknownCarrier(f"No carrier {code!r} here; the carriers are {', '.join(carrier_codes())}")
+
+
+def sscc_issuer() -> SsccIssuer:
+    """SSCCs from the configured GS1 company prefix, serials from the `sscc-serial` counter."""
+    config = _config()
+    prefix = str(config.get("GS1_COMPANY_PREFIX") or DEFAULT_GS1_COMPANY_PREFIX)
+    extension = int(config.get("GS1_EXTENSION_DIGIT") or 0)
+    return SsccIssuer(prefix, extension, lambda: next_value(f"sscc-serial-{extension}{prefix}"))
+
+
+def own_fleet_routes(value: Any) -> tuple[Route, ...]:
+    """Routes from configuration: a list of mappings, a `CODE:Driver:75,92;...` string, or the defaults."""
+    if not value:
+        return DEFAULT_ROUTES
+    if isinstance(value, str):
+        routes = []
+        for part in filter(None, (p.strip() for p in value.split(";"))):
+            fields = part.split(":")
+            if len(fields) not in (3, 4):
+                raise ValidationFailed(f"OWN_FLEET_ROUTES: {part!r} is not CODE:Driver:prefix,prefix[:COUNTRY]")
+            prefixes = tuple(p.strip() for p in fields[2].split(",") if p.strip())
+            routes.append(Route(fields[0].strip(), fields[1].strip(), prefixes,
+                                fields[3].strip() if len(fields) == 4 else "FR"))
+        return tuple(routes)
+    items: Sequence[Mapping[str, Any]] = value
+    return tuple(
+        Route(str(r["code"]), str(r.get("driver", "")), tuple(r["postal_prefixes"]), str(r.get("country", "FR")))
+        for r in items
+    )
+
+
+def next_value(name: str) -> int:
+    """Take the next value of a counter under a row lock (the row is created at 1 on first use)."""
+    session = db.session
+    # populate_existing: sessions keep objects after commit, so a row read earlier would otherwise be stale
+    row = session.scalars(
+        select(NumberSequence).where(NumberSequence.name == name)
+        .with_for_update().execution_options(populate_existing=True)
+    ).one_or_none()
+    if row is None:
+        try:
+            with session.begin_nested():
+                session.add(NumberSequence(name=name, next_value=1))
+        except IntegrityError:
+            pass  # another transaction created it first; take it under the lock as usual
+        row = session.scalars(
+            select(NumberSequence).where(NumberSequence.name == name)
+            .with_for_update().execution_options(populate_existing=True)
+        ).one()
+    value = row.next_value
+    row.next_value = value + 1
+    session.flush()
+    return value
