@@ -8,7 +8,9 @@ Seed: PICKERS pickers, each with a signed session (badge sign-in skipped: the co
 as Flask would) and a released OP of one line of 10^6 units in its own lane, taken and scanned up to the quantity
 step. Every confirm is `POST /hh/api/pick/<op>/scan {"step": "quantity", "quantity": 1}` with CSRF header,
 Idempotency-Key and device id: the full path (session, CSRF, idempotency record, OP row lock, reservation and
-quant row locks, PICK ledger row, order line, scan event, commit).
+quant row locks, PICK ledger row, order line, scan event, commit). On PostgreSQL that is the hot path of
+``wms.picking.services.confirm_quantity_fast``: 3 user-loading statements (Flask-Login), 2 for the idempotency
+key, 3 for the pick, then the commit.
 
 Measures:
 1. saturation: CLIENTS closed-loop clients for SECONDS/2 each, confirm vs minimal, each client on its own lane:

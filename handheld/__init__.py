@@ -24,9 +24,10 @@ HANDHELD_ROLES = ("picker", "receiver", "packer", "supervisor")
 @bp.get("/")
 @page_requires(HANDHELD_ROLES)
 def home():  # type: ignore[no-untyped-def]
-    """The person's open lane work, in the order it was given, with the face it is done from, and the flows their
-    roles open (picking, replenishment)."""
-    from wms.picking.services import current_pick_order, zones_with_work
+    """The person's open lane work, in the order it was given, with the face it is done from, the pick orders a
+    supervisor gave them with their slot times, and the flows their roles open (picking, replenishment,
+    receiving, packing)."""
+    from wms.picking.services import assigned_pick_orders, current_pick_order, zones_with_work
 
     rows = db.session.execute(
         select(Task, Location.code)
@@ -37,8 +38,10 @@ def home():  # type: ignore[no-untyped-def]
     is_picker = Role.PICKER in current_user.roles
     return render_template("handheld/home.html", tasks=rows, is_picker=is_picker,
                            is_receiver=Role.RECEIVER in current_user.roles,
+                           is_packer=Role.PACKER in current_user.roles,
                            current_op=current_pick_order(current_user) if is_picker else None,
-                           zones=zones_with_work(current_user) if is_picker else [])
+                           zones=zones_with_work(current_user) if is_picker else [],
+                           assigned=assigned_pick_orders(current_user) if is_picker else [])
 
 
 @bp.get("/pick")
@@ -69,4 +72,6 @@ def service_worker():  # type: ignore[no-untyped-def]
     return Response(body, mimetype="text/javascript", headers={"Cache-Control": "no-cache"})
 
 
-from handheld import api  # noqa: E402,F401  (declares the /hh/api calls on this blueprint)
+# Each module declares its pages and /hh/api calls on this blueprint: picking and replenishment (api), packing
+# (pack), receiving and put-away (receive), staging parcels into the shipping sas (stage).
+from handheld import api, pack, receive, stage  # noqa: E402,F401

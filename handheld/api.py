@@ -11,22 +11,24 @@ from typing import Any
 from flask import Response, g, jsonify, request
 from flask_wtf.csrf import generate_csrf
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import select, text
 
+from wms import idempotency as idem
 from wms.api.framework import parse_json_body, refuse_nul_characters, refuse_oversize_body
 from wms.auth.models import User
 from wms.auth.principal import current_principal
 from wms.catalog.models import Barcode, Product
-from wms.db import db
+from wms.db import db, utcnow
 from wms.enums import Role
 from wms.errors import AuthenticationRequired, Forbidden, NotFound, ValidationFailed
 from wms.idempotency import run_idempotent
+from wms.idempotency_models import IdempotencyRecord
 from wms.layout.models import Location, Zone
 from wms.picking import replenish as rs
 from wms.picking import services as ps
 from wms.picking.context import ScanContext
 from wms.tasks.models import Task
-from wms.waves.models import PickOrder
+from wms.waves.models import PickOrder, TimeSlot
 
 from . import schemas as s
 
@@ -64,6 +66,34 @@ def _context(user: User, scanned_at: Any = None) -> ScanContext:
     return ScanContext(user=user, device_id=device, idempotency_key=key, scanned_at=scanned_at)
 
 
+_CLAIM_KEY = text("INSERT INTO idempotency_keys (scope, key, request_hash, status_code, response_body, created_at) "
+                  "VALUES (:scope, :key, :hash, 0, '', :now) ON CONFLICT (scope, key) DO NOTHING RETURNING id")
+_STORE_ANSWER = text("UPDATE idempotency_keys SET status_code = :status, response_body = :body WHERE id = :id")
+
+
+def _idempotent(apply: Callable[[], Response]) -> Response:
+    """``wms.idempotency.run_idempotent`` in two statements on PostgreSQL (every scan pays for it): the key row is
+    inserted first with ON CONFLICT DO NOTHING, so a twin in flight makes us wait for its commit, then we answer
+    as it was answered (same replay, same refusal of a key reused for another request); elsewhere the shared
+    helper. The answer is stored in the same transaction as what it applied."""
+    principal = current_principal()
+    if principal is None or db.session.get_bind().dialect.name != "postgresql":
+        return run_idempotent(principal, apply)
+    key = idem.request_key()
+    scope = principal.scope_key
+    digest = idem._request_hash()
+    record_id = db.session.execute(_CLAIM_KEY, {"scope": scope, "key": key, "hash": digest, "now": utcnow()}).scalar()
+    if record_id is None:
+        existing = db.session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.scope == scope,
+                                                                     IdempotencyRecord.key == key))
+        assert existing is not None  # the conflicting row is committed: ON CONFLICT waited for its transaction
+        return idem._replay(existing, digest)
+    response = apply()
+    db.session.execute(_STORE_ANSWER, {"id": record_id, "status": response.status_code,
+                                       "body": response.get_data(as_text=True)})
+    return response
+
+
 def hh_api(rule: str, method: str, *, roles: Iterable[Role] = (), body: type[BaseModel] | None = None,
            ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a handheld call; the view gets the signed-in user, path args and the parsed body."""
@@ -82,7 +112,7 @@ def hh_api(rule: str, method: str, *, roles: Iterable[Role] = (), body: type[Bas
             if body is not None:
                 kwargs["body"] = parse_json_body(body)
             if mutating:
-                return run_idempotent(current_principal(), lambda: _json(view(user, **kwargs)))
+                return _idempotent(lambda: _json(view(user, **kwargs)))
             return _json(view(user, **kwargs))
 
         bp.add_url_rule("/api" + rule, endpoint="api_" + view.__name__, view_func=wrapper, methods=[method.upper()])
@@ -116,7 +146,7 @@ def sheet(op: PickOrder) -> dict[str, Any]:
     zone = db.session.get(Zone, op.zone_id)
     return {
         "op": {"id": op.id, "code": op.code, "zone": zone.code if zone else None, "status": op.status.value,
-               "totes": list(op.totes or [])},
+               "totes": list(op.totes or []), "slots": [slot_out(slot) for slot in ps.slot_times(op)]},
         "lines": [{"id": ln.id, "seq": ln.seq, "location": ln.location.code, "sku": ln.product.sku,
                    "name": ln.product.name, "barcodes": codes.get(ln.product_id, []), "quantity": ln.quantity,
                    "picked": ln.picked_quantity, "tote": ln.tote, "closed": ps.line_closed(ln, closed)}
@@ -125,11 +155,23 @@ def sheet(op: PickOrder) -> dict[str, Any]:
     }
 
 
+def slot_out(slot: TimeSlot) -> dict[str, Any]:
+    return {"label": slot.label, "starts_at": slot.starts_at.isoformat(), "ends_at": slot.ends_at.isoformat()}
+
+
 def result_out(result: ps.ScanResult) -> dict[str, Any]:
     line = result.line
     return {"outcome": result.outcome.value, "message": result.message, "event_id": result.event.id,
             "state": state_out(result.state) if result.state else None,
             "line": {"id": line.id, "picked": line.picked_quantity} if line is not None else None}
+
+
+def quick_out(quick: ps.QuickConfirm) -> dict[str, Any]:
+    """A confirm applied by the hot path, in the shape of ``result_out``."""
+    return {"outcome": ps.ScanOutcome.APPLIED.value, "message": quick.message, "event_id": quick.event_id,
+            "state": {"step": quick.step, "line_id": quick.current_line_id, "done_lines": quick.done_lines,
+                      "total_lines": quick.total_lines},
+            "line": {"id": quick.line_id, "picked": quick.picked}}
 
 
 def task_out(task: Task) -> dict[str, Any]:
@@ -180,13 +222,17 @@ def pick_take(user: User, body: s.TakeIn) -> Any:
 @hh_api("/pick/<int:op_id>/scan", "POST", roles=PICKERS, body=s.PickScanIn)
 def pick_scan(user: User, op_id: int, body: s.PickScanIn) -> Any:
     """One scan of the pick flow: location, item, tote, quantity, or the sas drop point."""
-    op = ps.lock_pick_order(op_id, user)
     ctx = _context(user, body.scanned_at)
     if body.step == "quantity":
         if body.quantity is None:
             raise ValidationFailed("A quantity step carries `quantity`.",
                                    errors=[{"field": "quantity", "message": "required"}])
-        return result_out(ps.confirm_quantity(op, body.quantity, ctx, line_id=body.line_id))
+        quick = ps.confirm_quantity_fast(op_id, user, body.quantity, ctx, line_id=body.line_id)
+        if quick is not None:
+            return quick_out(quick)
+        return result_out(ps.confirm_quantity(ps.lock_pick_order(op_id, user), body.quantity, ctx,
+                                              line_id=body.line_id))
+    op = ps.lock_pick_order(op_id, user)
     if body.code is None:
         raise ValidationFailed("A scan carries the scanned `code`.", errors=[{"field": "code", "message": "required"}])
     if body.step == "drop":

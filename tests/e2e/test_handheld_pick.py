@@ -121,3 +121,36 @@ def test_a_picker_picks_a_released_wave_by_wedge_scans_on_a_phone(live_app, live
         steps = sum(1 for e in events if e.step in ("location", "item", "tote", "quantity")
                     and e.outcome != ScanOutcome.REFUSED)
         assert steps == 4 * sum(len(z["lines"]) for z in plan["zones"].values())
+
+
+def test_a_picker_given_an_op_by_the_supervisor_sees_it_with_its_slot_and_takes_only_it(live_app, live_server,  # type: ignore[no-untyped-def]  # noqa: F811
+                                                                                      phone) -> None:  # noqa: F811
+    from wms.auth.models import User
+    from wms.picking import services as ps
+    from wms.waves.models import TimeSlot
+
+    with live_app.app_context():
+        world = build_world(orders=2)
+        given = next(op for op in world.ops() if op.zone.code == "B")
+        ps.assign_pick_order(given, world.picker)
+        has_slot = db.session.scalar(select(func.count()).select_from(TimeSlot)
+                                     .where(TimeSlot.pick_order_id == given.id)) > 0
+        code, picker_id = given.code, world.picker.id
+        db.session.commit()
+    page = phone.new_page()
+    badge_sign_in(page, "B-PIA")
+    expect(page.locator("#assigned-ops")).to_contain_text(code)
+    assert page.locator(".take-zone").count() == 1  # zone A's OPs are not hers while she has one given
+    expect(page.locator(".take-zone")).to_contain_text("Zone B")
+    shot(page, "home-assigned")
+    page.locator(".take-zone").click()
+    page.wait_for_url("**/hh/pick")
+    page.wait_for_function("document.getElementById('pick').dataset.step === 'location'")
+    assert page.locator("#op-code").inner_text() == code
+    if has_slot:
+        expect(page.locator("#op-slot")).to_contain_text("–")
+    shot(page, "pick-0-assigned-slot")
+    with live_app.app_context():
+        op = db.session.scalar(select(PickOrder).where(PickOrder.code == code))
+        assert op.status == PickOrderStatus.PICKING and op.picker_id == picker_id
+        assert db.session.get(User, picker_id) is not None

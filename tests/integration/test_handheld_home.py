@@ -46,3 +46,22 @@ def test_a_packer_without_work_is_told_so_and_a_stranger_is_sent_to_sign_in(app,
     sign_in(client, packer)
     page = client.get("/hh/", headers={"Accept-Language": "en"})
     assert "No work is assigned to you right now." in page.get_data(as_text=True)
+
+
+def test_the_home_page_opens_the_flows_of_my_roles_and_the_app_shell_keeps_them(app, client, make_user,  # type: ignore[no-untyped-def]
+                                                                                  sign_in) -> None:
+    with app.app_context():
+        receiver, packer, picker = (make_user(roles=(r,)) for r in ("receiver", "packer", "picker"))
+        db.session.commit()
+    seen = {}
+    for user in (receiver, packer, picker):
+        sign_in(client, user)
+        seen[user.roles] = client.get("/hh/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    receiving, packing, picking = seen.values()
+    assert 'href="/hh/receive"' in receiving and 'href="/hh/replenish"' in receiving and "/hh/pack" not in receiving
+    assert 'href="/hh/pack"' in packing and "/hh/receive" not in packing
+    assert "/hh/pack" not in picking and "/hh/receive" not in picking
+    sw = client.get("/hh/sw.js").get_data(as_text=True)
+    for path in ("/hh/receive", "/hh/pack", "/hh/static/js/receive.js", "/hh/static/js/pack.js"):
+        assert f'"{path}"' in sw
+    assert 'const CACHE = "hh-shell-v3"' in sw and ".catch(() => null)" in sw  # a missing file never fails install

@@ -491,3 +491,77 @@ def test_two_devices_confirming_the_same_line_at_once_pick_it_once(app, client, 
         picks = db.session.scalars(select(LedgerEntry).where(LedgerEntry.reason == StockReason.PICK)).all()
         assert [-e.delta_on_hand for e in picks] == [line["quantity"]]
         ledger_matches_quants()
+
+
+def test_an_api_confirm_writes_what_the_full_path_writes(app, client, world, sign_in) -> None:  # type: ignore[no-untyped-def]
+    op_id, line = _ready_for_quantity(app, client, world, sign_in)
+    device = Device(client)
+    assert line["quantity"] >= 2, "the world's first line takes at least two units"
+    part = device.post(f"/pick/{op_id}/scan", {"step": "quantity", "quantity": 1, "line_id": line["id"]}, key="q-1")
+    assert part.json["outcome"] == "applied" and part.json["line"] == {"id": line["id"], "picked": 1}
+    assert part.json["state"]["step"] == "quantity" and part.json["state"]["line_id"] == line["id"]
+    over = device.post(f"/pick/{op_id}/scan", {"step": "quantity", "quantity": line["quantity"], "line_id": line["id"]})
+    assert over.json["outcome"] == "refused" and "between 1 and" in over.json["message"]
+    rest = line["quantity"] - 1
+    full = device.post(f"/pick/{op_id}/scan", {"step": "quantity", "quantity": rest, "line_id": line["id"]}, key="q-2")
+    assert full.json["outcome"] == "applied" and full.json["line"]["picked"] == line["quantity"]
+    assert full.json["state"] == device.client.get("/hh/api/pick/current").json["sheet"]["state"]
+    assert full.json["state"]["step"] == "location" and full.json["state"]["done_lines"] == 1
+    with app.app_context():
+        pol = db.session.get(PickOrderLine, line["id"])
+        task = db.session.get(Task, pol.task_id)
+        assert pol.picked_quantity == line["quantity"] and pol.reservation_id is None
+        assert task.status == TaskStatus.DONE and task.done_quantity == line["quantity"] and task.finished_at
+        assert db.session.get(OrderLine, pol.order_line_id).picked == line["quantity"]
+        picks = db.session.scalars(select(LedgerEntry).where(LedgerEntry.reason == StockReason.PICK)
+                                   .order_by(LedgerEntry.id)).all()
+        assert [(e.delta_on_hand, e.delta_reserved, e.idempotency_key, e.actor_user_id) for e in picks] == [
+            (-1, -1, "q-1", world.picker.id), (-rest, -rest, "q-2", world.picker.id)]
+        events = db.session.scalars(select(ScanEvent).where(ScanEvent.step == "quantity",
+                                                            ScanEvent.outcome == ScanOutcome.APPLIED)
+                                    .order_by(ScanEvent.id)).all()
+        assert [(e.code, e.data, e.device_id, e.task_id) for e in events] == [
+            ("1", {"quantity": 1, "line_id": line["id"]}, "dev-api", pol.task_id),
+            (str(rest), {"quantity": rest, "line_id": line["id"]}, "dev-api", pol.task_id)]
+        ledger_matches_quants()
+
+
+def test_an_api_confirm_of_stock_taken_meanwhile_is_refused_and_changes_nothing(app, client, world, sign_in) -> None:  # type: ignore[no-untyped-def]
+    op_id, line = _ready_for_quantity(app, client, world, sign_in)
+    with app.app_context():
+        pol = db.session.get(PickOrderLine, line["id"])
+        reservation = db.session.get(Reservation, pol.reservation_id)
+        reservation.quantity = 1  # someone's correction left one unit held for this line
+        q = db.session.get(Quant, reservation.quant_id)
+        q.reserved -= line["quantity"] - 1
+        db.session.commit()
+        before = quant(pol)
+    r = Device(client).post(f"/pick/{op_id}/scan", {"step": "quantity", "quantity": line["quantity"],
+                                                    "line_id": line["id"]})
+    assert r.json["outcome"] == "refused" and "stock was taken meanwhile" in r.json["message"]
+    with app.app_context():
+        assert quant(db.session.get(PickOrderLine, line["id"])) == before
+        assert db.session.scalar(select(func.count()).select_from(LedgerEntry).where(
+            LedgerEntry.reason == StockReason.PICK)) == 0
+
+
+def test_a_confirm_costs_few_statements(app, client, world, sign_in) -> None:  # type: ignore[no-untyped-def]
+    """The hot path of a shift: user, idempotency key (2), OP and lines, quant and reservation, the writes."""
+    from sqlalchemy import event
+
+    op_id, line = _ready_for_quantity(app, client, world, sign_in)
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = db.engine(app)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        r = Device(client).post(f"/pick/{op_id}/scan", {"step": "quantity", "quantity": 1, "line_id": line["id"]})
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert r.json["outcome"] == "applied"
+    pick_statements = [s for s in statements if "idempotency_keys" not in s and "user" not in s.split("FROM")[-1]]
+    assert len(pick_statements) <= 3, "\n".join(" ".join(s.split())[:150] for s in statements)
+    assert len([s for s in statements if "idempotency_keys" in s]) <= 2, statements

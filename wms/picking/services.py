@@ -11,10 +11,11 @@ sas drop point, which finishes the OP.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from wms.auth.models import User
@@ -81,14 +82,73 @@ def current_pick_order(user: User) -> PickOrder | None:
                              .order_by(PickOrder.id).limit(1))
 
 
+def has_assigned_work(user: User) -> bool:
+    """A supervisor gave this picker released OPs: then those are the only ones they may take."""
+    return db.session.scalar(select(PickOrder.id).where(PickOrder.picker_id == user.id,
+                                                        PickOrder.status == PickOrderStatus.RELEASED)
+                             .limit(1)) is not None
+
+
+def _takeable(user: User, assigned: bool) -> Any:
+    """The released OPs this picker may take: those assigned to them if any, else those nobody was given."""
+    if assigned:
+        return PickOrder.picker_id == user.id
+    return PickOrder.picker_id.is_(None)
+
+
 def zones_with_work(user: User) -> list[tuple[Zone, int]]:
-    """Rack zones of the picker's warehouses with released OPs nobody took, and how many."""
+    """Rack zones of the picker's warehouses with released OPs this picker may take, and how many: when a
+    supervisor assigned OPs to them, only the zones of those."""
     stmt = (select(Zone, func.count(PickOrder.id)).join(PickOrder, PickOrder.zone_id == Zone.id)
-            .where(PickOrder.status == PickOrderStatus.RELEASED, PickOrder.picker_id.is_(None))
+            .where(PickOrder.status == PickOrderStatus.RELEASED, _takeable(user, has_assigned_work(user)))
             .group_by(Zone.id).order_by(Zone.warehouse_id, Zone.seq, Zone.code))
     if user.warehouse_ids is not None:
         stmt = stmt.where(Zone.warehouse_id.in_(user.warehouse_ids))
     return [(zone, count) for zone, count in db.session.execute(stmt).all()]
+
+
+@dataclass(frozen=True)
+class AssignedOp:
+    op: PickOrder
+    zone: str
+    starts_at: Any
+    ends_at: Any
+
+
+def assigned_pick_orders(user: User) -> list[AssignedOp]:
+    """Released OPs a supervisor gave this picker, earliest slot first, with their slot times."""
+    slot = (select(TimeSlot.pick_order_id, func.min(TimeSlot.starts_at).label("starts_at"),
+                   func.max(TimeSlot.ends_at).label("ends_at")).group_by(TimeSlot.pick_order_id).subquery())
+    rows = db.session.execute(
+        select(PickOrder, Zone.code, slot.c.starts_at, slot.c.ends_at).join(Zone, Zone.id == PickOrder.zone_id)
+        .outerjoin(slot, slot.c.pick_order_id == PickOrder.id)
+        .where(PickOrder.picker_id == user.id, PickOrder.status == PickOrderStatus.RELEASED)
+        .order_by(slot.c.starts_at.asc().nulls_last(), PickOrder.id)).all()
+    return [AssignedOp(op, zone, starts, ends) for op, zone, starts, ends in rows]
+
+
+def slot_times(op: PickOrder) -> list[TimeSlot]:
+    """The OP's booked time slots (aisles, sas), in time order."""
+    return list(db.session.scalars(select(TimeSlot).where(TimeSlot.pick_order_id == op.id)
+                                   .order_by(TimeSlot.starts_at, TimeSlot.id)))
+
+
+def assign_pick_order(op: PickOrder, picker: User | None) -> None:
+    """A supervisor gives a released OP to one picker (only they may take it), or frees it (`picker` None)."""
+    from wms.errors import Conflict, ValidationFailed
+
+    if op.status != PickOrderStatus.RELEASED:
+        raise Conflict(_("Pick order %(op)s is %(status)s: only a released pick order nobody started can be "
+                         "assigned.", op=op.code, status=op.status.value))
+    if picker is not None:
+        if Role.PICKER not in picker.roles or not picker.active:
+            raise ValidationFailed(_("%(name)s is not an active picker.", name=picker.display_name),
+                                   errors=[{"field": "picker_id", "message": "not a picker"}])
+        if picker.warehouse_ids is not None and op.warehouse_id not in picker.warehouse_ids:
+            raise ValidationFailed(_("%(name)s does not work in this warehouse.", name=picker.display_name),
+                                   errors=[{"field": "picker_id", "message": "other warehouse"}])
+    op.picker_id = picker.id if picker is not None else None
+    db.session.flush()
 
 
 def _require_picker(user: User) -> None:
@@ -108,15 +168,17 @@ def take_next_pick_order(user: User, zone: Zone, ctx: ScanContext) -> tuple[Pick
         return op, event
     slot_start = (select(func.min(TimeSlot.starts_at)).where(TimeSlot.pick_order_id == PickOrder.id)
                   .correlate(PickOrder).scalar_subquery())
+    assigned = has_assigned_work(user)
     op = db.session.scalar(
         select(PickOrder).where(PickOrder.zone_id == zone.id, PickOrder.status == PickOrderStatus.RELEASED,
-                                (PickOrder.picker_id.is_(None)) | (PickOrder.picker_id == user.id))
+                                _takeable(user, assigned))
         .order_by(slot_start.asc().nulls_last(), PickOrder.id).limit(1)
         .with_for_update(skip_locked=True, of=PickOrder)
     )
     if op is None:
-        event = record(ctx, zone.warehouse_id, FLOW, "take", zone.code, ScanOutcome.REFUSED,
-                       _("No pick order is waiting in zone %(zone)s.", zone=zone.code))
+        message = (_("Your supervisor gave you pick orders in other zones: take those first.") if assigned else
+                   _("No pick order is waiting in zone %(zone)s.", zone=zone.code))
+        event = record(ctx, zone.warehouse_id, FLOW, "take", zone.code, ScanOutcome.REFUSED, message)
         return None, event
     _start(op, user)
     event = record(ctx, op.warehouse_id, FLOW, "take", zone.code, ScanOutcome.ACCEPTED,
@@ -606,3 +668,140 @@ def _finish_wave(op: PickOrder) -> None:
 
 
 STEP_FUNCTIONS = {"location": scan_location, "item": scan_item, "tote": scan_tote}
+
+
+# --- the hot path: confirming a quantity in three statements ------------------------------------------------------
+#
+# A confirm is most of the scans of a shift, so it skips the ORM: one statement locks the OP row and reads every
+# line with its task status and the last good step of the open ones, one locks the lane's quant then the line's
+# reservation (the order the lane exceptions take them in), and one writes quant, reservation, order line, PICK
+# ledger row, OP line, task and scan event together. It only ever applies a confirm that every check of
+# ``confirm_quantity`` accepts; anything else (not mine, not at the quantity step, too many units, stock taken
+# meanwhile, ...) answers None and the caller takes the full path, which refuses with the usual message.
+
+_FAST_READ = text("""
+SELECT po.status, po.picker_id, po.warehouse_id, po.code,
+       l.id, l.quantity, l.picked_quantity, l.reservation_id, l.task_id, l.location_id, l.product_id,
+       l.order_line_id, p.sku,
+       (l.picked_quantity >= l.quantity OR COALESCE(t.status IN ('done', 'cancelled'), false)) AS closed,
+       CASE WHEN l.task_id IS NOT NULL AND l.picked_quantity < l.quantity
+                 AND NOT COALESCE(t.status IN ('done', 'cancelled'), false)
+            THEN (SELECT e.step FROM scan_events e
+                  WHERE e.pick_order_id = po.id AND e.task_id = l.task_id AND e.flow = 'pick'
+                    AND e.outcome IN ('accepted', 'applied', 'exception')
+                    AND e.step IN ('location', 'item', 'tote', 'quantity', 'exception')
+                  ORDER BY e.id DESC LIMIT 1) END AS last_step
+FROM pick_orders po
+JOIN pick_order_lines l ON l.pick_order_id = po.id
+JOIN products p ON p.id = l.product_id
+LEFT JOIN tasks t ON t.id = l.task_id
+WHERE po.id = :op
+ORDER BY l.seq
+FOR UPDATE OF po
+""")
+
+_FAST_LOCK = text("""
+SELECT q.id, q.location_id, r.quantity FROM quants q JOIN reservations r ON r.quant_id = q.id
+WHERE r.id = :rid FOR UPDATE OF q, r
+""")
+
+_FAST_WRITE = """
+WITH q AS (UPDATE quants SET on_hand = on_hand - :units, reserved = reserved - :units WHERE id = :quant
+           RETURNING id),
+     r AS ({reservation}),
+     ol AS (UPDATE order_lines SET picked = picked + :units WHERE id = :order_line RETURNING id),
+     led AS (INSERT INTO stock_ledger (at, product_id, location_id, delta_on_hand, delta_reserved, reason,
+                                       actor_user_id, idempotency_key, reference, note)
+             VALUES (:now, :product, :location, -:units, -:units, 'pick', :user, :key, :reference, :note)
+             RETURNING id),
+     pl AS (UPDATE pick_order_lines SET picked_quantity = picked_quantity + :units{clear} WHERE id = :line
+            RETURNING picked_quantity){task}
+INSERT INTO scan_events (at, scanned_at, warehouse_id, user_id, device_id, idempotency_key, flow, step, code,
+                         outcome, message, data, task_id, pick_order_id)
+VALUES (:now, :scanned_at, :warehouse, :user, :device, :key, 'pick', 'quantity', :code, 'applied', :message,
+        CAST(:data AS json), :task, :op)
+RETURNING id, (SELECT picked_quantity FROM pl), (SELECT count(*) FROM q), (SELECT count(*) FROM r)
+"""
+_FAST_WRITES = {
+    (deleted, closes): text(_FAST_WRITE.format(
+        reservation=("DELETE FROM reservations WHERE id = :reservation RETURNING id" if deleted else
+                     "UPDATE reservations SET quantity = quantity - :units WHERE id = :reservation RETURNING id"),
+        clear=", reservation_id = NULL" if deleted else "",
+        task=(",\n     t AS (UPDATE tasks SET status = 'done', done_quantity = :quantity, finished_at = :now "
+              "WHERE id = :task AND status NOT IN ('done', 'cancelled') RETURNING id)") if closes else ""))
+    for deleted in (False, True) for closes in (False, True)
+}
+
+
+@dataclass(frozen=True)
+class QuickConfirm:
+    """What a confirm applied by the hot path answers (the same fields as a ScanResult's JSON)."""
+    message: str
+    event_id: int
+    line_id: int
+    picked: int
+    step: str
+    current_line_id: int | None
+    done_lines: int
+    total_lines: int
+
+
+def confirm_quantity_fast(op_id: int, user: User, quantity: int, ctx: ScanContext, *,
+                          line_id: int | None = None) -> QuickConfirm | None:
+    """Apply a confirm of `quantity` units on the current line of my OP, or None when the full path must decide."""
+    if (isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1
+            or db.session.get_bind().dialect.name != "postgresql"):
+        return None
+    rows = db.session.execute(_FAST_READ, {"op": op_id}).all()
+    if not rows:
+        return None
+    head = rows[0]
+    if (head.picker_id != user.id or head.status != PickOrderStatus.PICKING.value
+            or (user.warehouse_ids is not None and head.warehouse_id not in user.warehouse_ids)):
+        return None
+    open_rows = [row for row in rows if not row.closed]
+    if not open_rows:
+        return None
+    line = open_rows[0]
+    if (line_id is not None and line_id != line.id) or NEXT_STEP[line.last_step] != "quantity":
+        return None
+    remaining = line.quantity - line.picked_quantity
+    if quantity > remaining or line.reservation_id is None:
+        return None
+    lock = db.session.execute(_FAST_LOCK, {"rid": line.reservation_id}).first()
+    if lock is None or lock.quantity < quantity or lock.location_id != line.location_id:
+        return None
+    deleted = lock.quantity == quantity
+    closes = quantity == remaining and line.task_id is not None
+    message = _("%(n)s × %(sku)s picked.", n=quantity, sku=line.sku)
+    now = utcnow()
+    written = db.session.execute(_FAST_WRITES[(deleted, closes)], {
+        "units": quantity, "quant": lock.id, "reservation": line.reservation_id, "order_line": line.order_line_id,
+        "now": now, "product": line.product_id, "location": line.location_id, "user": user.id,
+        "key": ctx.idempotency_key, "reference": f"pick:{head.code}", "note": f"order line {line.order_line_id}",
+        "line": line.id, "quantity": line.picked_quantity + quantity, "task": line.task_id,
+        "scanned_at": ctx.scanned_at, "warehouse": head.warehouse_id, "device": ctx.device_id,
+        "code": str(quantity), "message": message, "op": op_id,
+        "data": json.dumps({"quantity": quantity, "line_id": line.id}),
+    }).one()
+    event_id, picked, quants, reservations = written
+    if quants != 1 or reservations != 1 or picked != line.picked_quantity + quantity:
+        raise RuntimeError(f"confirm of OP {op_id} line {line.id} wrote {quants} quants, {reservations} "
+                           f"reservations")  # cannot happen under the locks; never commit half of it
+    _forget_loaded(deleted_reservation=line.reservation_id if deleted else None)
+    done = len(rows) - len(open_rows)
+    if picked >= line.quantity:
+        following = open_rows[1] if len(open_rows) > 1 else None
+        return QuickConfirm(message, event_id, line.id, picked, "location" if following else "drop",
+                            following.id if following else None, done + 1, len(rows))
+    return QuickConfirm(message, event_id, line.id, picked, "quantity", line.id, done, len(rows))
+
+
+def _forget_loaded(*, deleted_reservation: int | None) -> None:
+    """Rows this session may hold (a long app context, a caller that loaded the OP) are re-read after the hot
+    path wrote them behind the ORM's back."""
+    for key, obj in list(db.session.identity_map.items()):
+        if isinstance(obj, Reservation) and key[1] == (deleted_reservation,):
+            db.session.expunge(obj)
+        elif isinstance(obj, (PickOrder, PickOrderLine, Quant, Reservation, OrderLine, Task)):
+            db.session.expire(obj)

@@ -2,6 +2,11 @@
 import { deviceId, t, uuid, $ } from "./device.js";
 import { error } from "./feedback.js";
 
+// Slot times are rendered in UTC: show them in the device's time.
+for (const el of document.querySelectorAll("time.hh-time")) {
+  el.textContent = new Date(el.getAttribute("datetime")).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
 for (const button of document.querySelectorAll(".take-zone")) {
   button.addEventListener("click", async () => {
     button.disabled = true;

@@ -44,6 +44,7 @@ async function draw() {
   root.dataset.step = st.step;
   const done = sheet.lines.filter((l) => (st.picked[l.id] ?? 0) >= l.quantity || (l.closed && l.id !== st.lineId)).length;
   $("op-code").textContent = sheet.op.code;
+  $("op-slot").textContent = slotText(sheet.op.slots || []);
   const n = line ? sheet.lines.indexOf(line) + 1 : sheet.lines.length;
   $("progress").textContent = `${t("line")} ${n}/${sheet.lines.length}`;
   $("progress").dataset.done = String(done);
@@ -146,3 +147,11 @@ window.addEventListener("online", () => { flush().then(afterDrain); });
 setInterval(() => { if (navigator.onLine) { afterDrain(); } }, 5000);
 window.hhPick = { get conflicts() { return conflicts; }, get step() { return st && st.step; } };
 load();
+
+// The OP's booked slot, from its first start to its last end, in the device's time.
+function slotText(slots) {
+  if (!slots.length) { return ""; }
+  const hm = (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const ends = slots.map((s) => s.ends_at).sort();
+  return `${hm(slots[0].starts_at)}–${hm(ends[ends.length - 1])}`;
+}
