@@ -72,10 +72,15 @@ def _register_blueprints(app: Flask) -> None:
     from wms.api import api
     from wms.auth.admin_views import bp as users_admin_bp
     from wms.auth.views import bp as auth_bp
+    from wms.inbound.views import bp as inbound_bp
+    from wms.outbound.dock_views import bp as shipping_dock_bp
+    from wms.returns.views import bp as returns_bp
+    from wms.supervisor.exceptions_views import bp as pick_floor_bp
     from wms.supervisor.views import bp as supervisor_bp
 
     csrf.exempt(api)  # bearer-token calls carry no cookie; cookie calls are checked in the API itself
-    for blueprint in (api, auth_bp, users_admin_bp, supervisor_bp, handheld_bp):
+    for blueprint in (api, auth_bp, users_admin_bp, supervisor_bp, handheld_bp, inbound_bp, shipping_dock_bp,
+                      returns_bp, pick_floor_bp):
         app.register_blueprint(blueprint)
 
 

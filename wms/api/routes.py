@@ -3,8 +3,12 @@
 from wms.api import meta  # noqa: F401
 from wms.auth import api as auth_api  # noqa: F401
 from wms.catalog import api as catalog_api  # noqa: F401
+from wms.inbound import api as inbound_api  # noqa: F401
 from wms.layout import api as layout_api  # noqa: F401
 from wms.orders import api as orders_api  # noqa: F401
+from wms.outbound import api as outbound_api  # noqa: F401
+from wms.outbound import dock_api  # noqa: F401
 from wms.printing import api as printing_api  # noqa: F401
 from wms.replenishment import api as replenishment_api  # noqa: F401
+from wms.returns import api as returns_api  # noqa: F401
 from wms.waves import api as waves_api  # noqa: F401

@@ -1,4 +1,5 @@
-"""Seed the demo warehouse: layout, people, products and stock. Running it again changes nothing."""
+"""Seed the demo warehouse: layout, people, products, stock, inbound POs, boxes, dock pick-ups. Running it again
+changes nothing."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from wms.auth.services import create_user
 from wms.catalog import barcodes
 from wms.catalog.models import Barcode, Product
 from wms.db import db
+from wms.demo.dock import seed_dock
 from wms.demo.inbound import seed_inbound
 from wms.demo.levels import seed_levels, seed_reserve
+from wms.demo.outbound import seed_outbound
 from wms.demo.printing import seed_print_routes
-from wms.demo.returns import seed_returns
 from wms.demo.products import DEMO_PRODUCTS, DemoProduct
+from wms.demo.returns import seed_returns
 from wms.demo.users import DEMO_USERS
 from wms.enums import StockReason, ZoneKind
 from wms.layout.importer import import_layout_file
@@ -45,6 +48,8 @@ def seed_demo(echo: Echo = print) -> Warehouse:
     seed_reserve(warehouse, products, echo)
     seed_levels(warehouse, products, echo)
     seed_inbound(warehouse, echo)
+    seed_outbound(warehouse, echo)
+    seed_dock(warehouse, echo)
     seed_returns(warehouse, echo)
     return warehouse
 
