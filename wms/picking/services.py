@@ -34,6 +34,7 @@ from wms.stock import operations as ops
 from wms.stock.models import LedgerEntry, Quant
 from wms.tasks.models import Task
 from wms.waves.models import PickOrder, PickOrderLine, PickOrderStatus, TimeSlot, Wave, WaveStatus
+from wms.webhooks import outbox
 
 FLOW = "pick"
 STEPS = ("location", "item", "tote", "quantity")
@@ -201,6 +202,7 @@ def _start(op: PickOrder, user: User) -> None:
     for order in db.session.scalars(select(Order).where(Order.id.in_(order_ids))):
         if order.status in (OrderStatus.ALLOCATED, OrderStatus.BACKORDERED):
             order.status = OrderStatus.PICKING
+            outbox.order_status_changed(order)
     db.session.flush()
 
 
@@ -648,12 +650,15 @@ def _finish_orders(op: PickOrder) -> None:
         if open_ops:
             continue
         lines = list(order.lines)
+        before = order.status
         if all(ln.picked >= ln.quantity for ln in lines):
             order.status = OrderStatus.PICKED
         elif all(ln.allocated >= ln.quantity for ln in lines):
             order.status = OrderStatus.ALLOCATED  # the rest was re-allocated elsewhere: a next wave takes it
         else:
             order.status = OrderStatus.BACKORDERED
+        if order.status != before:
+            outbox.order_status_changed(order)  # the channel hears "picked" (or why not) with this transaction
     db.session.flush()
 
 
