@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from tests.factories import PASSWORD
@@ -59,9 +61,11 @@ def test_the_home_page_opens_the_flows_of_my_roles_and_the_app_shell_keeps_them(
         seen[user.roles] = client.get("/hh/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     receiving, packing, picking = seen.values()
     assert 'href="/hh/receive"' in receiving and 'href="/hh/replenish"' in receiving and "/hh/pack" not in receiving
-    assert 'href="/hh/pack"' in packing and "/hh/receive" not in packing
+    assert 'href="/hh/putaway"' in receiving and "/hh/stage" not in receiving
+    assert 'href="/hh/pack"' in packing and 'href="/hh/stage"' in packing and "/hh/receive" not in packing
     assert "/hh/pack" not in picking and "/hh/receive" not in picking
     sw = client.get("/hh/sw.js").get_data(as_text=True)
-    for path in ("/hh/receive", "/hh/pack", "/hh/static/js/receive.js", "/hh/static/js/pack.js"):
+    for path in ("/hh/receive", "/hh/putaway", "/hh/pack", "/hh/stage", "/hh/static/js/receive.js",
+                 "/hh/static/js/putaway.js", "/hh/static/js/pack.js", "/hh/static/js/stage.js"):
         assert f'"{path}"' in sw
-    assert 'const CACHE = "hh-shell-v3"' in sw and ".catch(() => null)" in sw  # a missing file never fails install
+    assert re.search(r'const CACHE = "hh-shell-v\d+"', sw) and ".catch(() => null)" in sw  # a missing file never fails install
