@@ -5,6 +5,7 @@ Checks: no 5xx, every status code documented, content types and bodies conform t
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from flask import g
 from hypothesis import HealthCheck, Phase, given, settings
@@ -20,6 +21,8 @@ from wms.catalog import services as catalog
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 EXAMPLES_PER_OPERATION = 25
+# The operations are spread over this many test items, so each stays well inside the per-test timeout.
+CHUNKS = 6
 
 
 # Path parameters that name seeded rows, so generated cases also reach the success paths.
@@ -39,7 +42,8 @@ def known_path_parameters(operation) -> dict[str, str]:  # type: ignore[no-untyp
             if name in names and operation.path.startswith(prefix)}
 
 
-def test_every_operation_survives_generated_requests(app, session, make_warehouse, make_rack_zone, make_user,  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("chunk", range(CHUNKS))
+def test_every_operation_survives_generated_requests(chunk, app, session, make_warehouse, make_rack_zone, make_user,  # type: ignore[no-untyped-def]
                                                      make_token, commit):
     warehouse = make_warehouse("WH-A")
     make_rack_zone(warehouse, "A")
@@ -49,7 +53,7 @@ def test_every_operation_survives_generated_requests(app, session, make_warehous
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 12
-    for operation in operations:
+    for operation in operations[chunk::CHUNKS]:
         # A fresh supervisor per operation: an earlier one may have revoked its own token or been changed.
         supervisor = make_user(roles=("supervisor",), warehouses=(warehouse,), totp=True)
         headers = {"Authorization": f"Bearer {make_token('user', user=supervisor)}"}
