@@ -38,7 +38,7 @@ class ScanEvent(Base):
     outcome: Mapped[ScanOutcome] = mapped_column(enum_column(ScanOutcome, "scan_outcome"))
     message: Mapped[str | None] = mapped_column(sa.Text)
     data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
-    task_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tasks.id", ondelete="SET NULL"), index=True)
+    task_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tasks.id", ondelete="SET NULL"))
     pick_order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("pick_orders.id", ondelete="SET NULL"), index=True)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(
         UTCDateTime, comment="exceptions: when a supervisor dealt with it"
@@ -47,4 +47,6 @@ class ScanEvent(Base):
 
     __table_args__ = (
         sa.Index("ix_scan_events_open_exceptions", "warehouse_id", "outcome", "resolved_at"),
+        # The handheld reads a line's last good step: newest event of a task, without sorting all of them.
+        sa.Index("ix_scan_events_task_id_id", "task_id", "id"),
     )
