@@ -4,8 +4,9 @@
    printer, no WMS, no daemon) — what the printers and this machine can take.
 2. Print path alone: the daemon's own work for the same labels (journal with fsync, ~HS/~HQES before and after,
    send, outbox) fed straight to it in this process, its reports taken by a local sink instead of HTTP.
-3. Daemon: the same labels enqueued as print jobs in one transaction; one `printserver` process claims them,
-   checks each printer with ~HS/~HQES before and after every job, sends, journals and reports to the WMS. Prints
+3. Daemon: the same labels enqueued as print jobs in one transaction; one `printserver` process claims them
+   (250 per claim, up to 1000 held at once), checks each printer with ~HS/~HQES before and after every job,
+   sends, journals and reports to the WMS (reports batched, up to 200 per call). Prints
    labels/s until the last byte is at the printers, and until the WMS has every job `printed`.
 4. Latency: 20 OPs (one per rack zone, each to the printer at its zone head) enqueued in one transaction via
    `enqueue_job` — what a wave release does — to the last byte of the last OP at its printer; p50 / max over runs.
@@ -246,7 +247,7 @@ def main() -> None:
         t_enqueued = time.perf_counter() - t0
         denv = {**os.environ, "PRINTSERVER_WMS_URL": f"http://127.0.0.1:{port}", "PRINTSERVER_TOKEN": token,
                 "PRINTSERVER_STATE_DIR": str(state), "PRINTSERVER_DAEMON_ID": "bench",
-                "PRINTSERVER_CLAIM_BATCH": "100", "PRINTSERVER_MAX_LOCAL_JOBS": "400",
+                "PRINTSERVER_CLAIM_BATCH": "250", "PRINTSERVER_MAX_LOCAL_JOBS": "1000",
                 "PRINTSERVER_LONG_POLL_SECONDS": "20", "PRINTSERVER_STATUS_INTERVAL_SECONDS": "60"}
         log = open(state / "daemon.log", "wb")  # noqa: SIM115 - closed in finally
         before = received(zebras)

@@ -133,6 +133,6 @@ def load(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None 
         raise ConfigError(f"ca_file {settings.ca_file} does not exist")
     if settings.virtual_dir is None:
         settings = replace(settings, virtual_dir=settings.state_dir / "labels")
-    if not 1 <= settings.claim_batch <= 100:
-        raise ConfigError("claim_batch must be between 1 and 100")
+    if not 1 <= settings.claim_batch <= 500:
+        raise ConfigError("claim_batch must be between 1 and 500")
     return settings

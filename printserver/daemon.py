@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import queue
 import random
 import sqlite3
 import threading
@@ -18,7 +19,10 @@ from printserver.journal import Journal, PendingReport, report_key
 from printserver.worker import Awaiting, Item, PrinterWorker
 
 log = logging.getLogger("printserver")
-REPORTER_SHARDS = 8  # parallel report senders; a job's reports always go through the same one, in order
+REPORTER_SHARDS = 2  # parallel report senders; a job's reports always go through the same one, in order
+REPORT_BATCH = 200  # reports per call
+OLD_CLAIM_LIMIT = 100  # jobs per claim a WMS before the set-based claims takes
+REPORT_LINGER_SECONDS = 0.05  # a sender with less than a full batch waits this long for more (fewer calls)
 
 
 class Daemon:
@@ -37,9 +41,15 @@ class Daemon:
         self._status_cond = threading.Condition()
         self._threads: list[threading.Thread] = []
         self._claimer: threading.Thread | None = None
+        # Claimed batches wait here to be journalled and handed to the workers, so the next claim is already on
+        # its way while the journal commits this one; the batches are taken in order, one at a time.
+        self._claimed: queue.Queue[tuple[list[dict[str, Any]], int] | None] = queue.Queue()
+        self._accepting = 0  # jobs claimed and not journalled yet (they count as held)
+        self._acceptor: threading.Thread | None = None
         self._last_printers_fetch = 0.0
         self._flushed = threading.Event()  # stop(): nothing more will be queued, reporters may end when empty
         self._batch_reports = True  # cleared when the WMS answers 404 to /print/reports (an older WMS)
+        self._claim_cap = settings.claim_batch  # 100 when the WMS refuses larger claims (an older WMS)
         self._stop_deadline: float | None = None
 
     # -- printers and workers ----------------------------------------------------------------------------
@@ -160,12 +170,12 @@ class Daemon:
             with self._lock:
                 # A job counts until the WMS has its report: fewer jobs in flight when a crash comes (each one
                 # re-offered as a possible duplicate) and no lease renewals for a long report backlog.
-                room = settings.max_local_jobs - len(self.held)
+                room = settings.max_local_jobs - len(self.held) - self._accepting
             if room <= 0 and retry is None:
                 self.stopping.wait(0.05)
                 continue
             key, count = retry or (f"printserver:{settings.daemon_id}:claim:{uuid.uuid4()}",
-                                   min(room, settings.claim_batch))
+                                   min(room, self._claim_cap))
             try:
                 if time.monotonic() - self._last_printers_fetch > 300:
                     self.refresh_printers()
@@ -177,15 +187,34 @@ class Daemon:
                 continue
             except WmsRejected as exc:
                 retry = None
+                if exc.status == 422 and count > OLD_CLAIM_LIMIT:
+                    log.info("the WMS takes at most %d jobs per claim", OLD_CLAIM_LIMIT)
+                    self._claim_cap = OLD_CLAIM_LIMIT
+                    continue
                 log.error("the WMS refused the claim: %s", exc)
                 backoff = self._offline(exc, backoff)
                 continue
             backoff = 0.0
             self._online()
             self.lease_seconds = lease
-            self.accept(jobs, lease)
+            if jobs:
+                with self._lock:
+                    self._accepting += len(jobs)
+                self._claimed.put((jobs, lease))
             if self.stopping.is_set():
                 break
+
+    def _accept_loop(self) -> None:
+        """Journal and dispatch claimed batches in the order they were claimed, until stop() sends None."""
+        while (batch := self._claimed.get()) is not None:
+            jobs, lease = batch
+            try:
+                self.accept(jobs, lease)
+            except Exception:  # not journalled: the WMS offers them again when their lease expires
+                log.exception("%d claimed job(s) could not be journalled", len(jobs))
+            finally:
+                with self._lock:
+                    self._accepting -= len(jobs)
 
     def _offline(self, exc: Exception, backoff: float) -> float:
         if self.wms_online:
@@ -208,7 +237,12 @@ class Daemon:
         backoff = 0.0
         while True:
             try:
-                pending = self.journal.pending_reports(200, shard, REPORTER_SHARDS)
+                pending = self.journal.pending_reports(REPORT_BATCH, shard, REPORTER_SHARDS)
+                if pending and len(pending) < REPORT_BATCH and not self._flushed.is_set():
+                    # A busy site finishes many jobs a second: one call for what a short wait gathers costs the
+                    # WMS far less than one call per report.
+                    time.sleep(REPORT_LINGER_SECONDS)
+                    pending = self.journal.pending_reports(REPORT_BATCH, shard, REPORTER_SHARDS)
             except sqlite3.ProgrammingError:
                 return  # the journal was closed: the stop ran out of time, the rest waits for the next start
             if not pending:
@@ -252,15 +286,18 @@ class Daemon:
             for report in reports:
                 self._deliver(report)
             return
+        answers = []
         for report, result in zip(reports, results, strict=True):
             status = result.get("status")
             if status == 200:
-                self.journal.delivered(report.seq, f"200 {result.get('state', '')}")
+                answers.append((report.seq, f"200 {result.get('state', '')}"))
             else:
                 # 409: the lease is not ours any more; 404: the job is gone. Resending cannot succeed.
                 log.warning("report %s refused: %s %s", report.key, status, result.get("detail"))
-                self.journal.delivered(report.seq, f"{status} {result.get('detail', '')}")
-            with self._lock:
+                answers.append((report.seq, f"{status} {result.get('detail', '')}"))
+        self.journal.delivered_many(answers)
+        with self._lock:
+            for report in reports:
                 self.held.pop((report.job_id, report.attempt), None)
 
     def _deliver(self, report: PendingReport) -> None:
@@ -314,7 +351,8 @@ class Daemon:
         last_all = 0.0
         while not self.stopping.is_set():
             with self._status_cond:
-                self._status_cond.wait(timeout=1.0)
+                if not self._status_dirty:  # a change noted while the last report was on its way goes out now
+                    self._status_cond.wait(timeout=1.0)
                 dirty, self._status_dirty = self._status_dirty, {}
             changed = {code: h for code, h in dirty.items()
                        if (last_sent.get(code) or Health("?")).status != h.status
@@ -414,6 +452,8 @@ class Daemon:
             thread.start()
         self._claimer = threading.Thread(target=self._guarded("claims", self._claim_loop), name="claimer",
                                          daemon=True)
+        self._acceptor = threading.Thread(target=self._accept_loop, name="acceptor", daemon=True)
+        self._acceptor.start()
         self._claimer.start()
         log.info("printserver %s started: %d printer(s), WMS %s", self.settings.daemon_id, len(workers),
                  self.settings.wms_url)
@@ -431,6 +471,11 @@ class Daemon:
             worker.thread.join(timeout=max(0.1, deadline - time.monotonic()))
         if self._claimer is not None:
             self._claimer.join(timeout=max(0.1, deadline - time.monotonic()))
+        if self._acceptor is not None:  # what was claimed is journalled, then released below with the rest
+            self._claimed.put(None)
+            self._acceptor.join(timeout=max(0.1, deadline - time.monotonic()))
+        with self._lock:
+            workers = list(self.workers.values())  # with any printer first seen in the last claimed batch
         for worker in workers:
             for item in worker.take_all():
                 if not item.dropped:

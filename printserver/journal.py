@@ -218,3 +218,9 @@ class Journal:
     def delivered(self, seq: int, answer: str) -> None:
         self._tx([("UPDATE reports SET delivered_at = ?, answer = ? WHERE seq = ?", (time.time(), answer, seq))],
                  durable=False)
+
+    def delivered_many(self, answers: list[tuple[int, str]]) -> None:
+        """delivered() for many reports (seq, answer) in one transaction."""
+        now = time.time()
+        self._tx([("UPDATE reports SET delivered_at = ?, answer = ? WHERE seq = ?", (now, answer, seq))
+                  for seq, answer in answers], durable=False)

@@ -633,3 +633,86 @@ def test_a_batch_report_item_key_reused_for_another_report_is_refused_without_ef
         assert db.session.get(PrintJob, job_id).state == JobState.SENT
     empty = _post(client, "/api/v1/print/reports", headers, {"daemon_id": "d1", "reports": []})
     assert empty.status_code == 422
+
+
+def test_a_claim_takes_hundreds_of_jobs_at_once_in_order_each_with_its_claimed_event(app, client, site, make_token):  # type: ignore[no-untyped-def]
+    headers = _site_headers(app, make_token, site["wh"])
+    with app.app_context():
+        ids = [_enqueue(site, key=f"many-{n}", reference=f"OP-{n}").id for n in range(300)]
+        db.session.commit()
+    too_many = _post(client, "/api/v1/print/claim", headers, {"daemon_id": "d1", "max_jobs": 501})
+    assert too_many.status_code == 422
+    resp = _post(client, "/api/v1/print/claim", headers, {"daemon_id": "d1", "max_jobs": 250})
+    assert resp.status_code == 200, resp.json
+    claimed = resp.json["jobs"]
+    assert [j["id"] for j in claimed] == ids[:250]
+    assert {(j["attempt"], j["possible_duplicate"], j["state"]) for j in claimed} == {(1, False, "claimed")}
+    assert [j["reference"] for j in claimed[:2]] == ["OP-0", "OP-1"]
+    rest = _post(client, "/api/v1/print/claim", headers, {"daemon_id": "d2", "max_jobs": 250})
+    assert [j["id"] for j in rest.json["jobs"]] == ids[250:]
+    with app.app_context():
+        events = db.session.execute(select(PrintJobEvent.job_id, PrintJobEvent.actor, PrintJobEvent.attempt).where(
+            PrintJobEvent.state == JobState.CLAIMED).order_by(PrintJobEvent.job_id)).all()
+        assert [tuple(e) for e in events] == [(i, "d1" if n < 250 else "d2", 1) for n, i in enumerate(ids)]
+
+
+def test_claiming_in_a_session_that_holds_the_job_refreshes_it(app, site):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        job = _enqueue(site)
+        assert [e.state for e in job.events] == [JobState.QUEUED]
+        (claimed,) = jobs.claim_jobs(site["wh"], "d1", max_jobs=5, lease_seconds=30)
+        assert claimed is job and job.state == JobState.CLAIMED and job.lease_owner == "d1" and job.attempts == 1
+        assert [e.state for e in job.events] == [JobState.QUEUED, JobState.CLAIMED]
+
+
+def test_a_batch_applies_a_key_given_twice_once_and_refuses_a_bad_item_alone(app, client, site, make_token):  # type: ignore[no-untyped-def]
+    headers = _site_headers(app, make_token, site["wh"])
+    first, second, third = (_queue_committed(app, site, key=f"twice{i}") for i in range(3))
+    _post(client, "/api/v1/print/claim", headers, {"daemon_id": "d1", "max_jobs": 3})
+    sent = {"job_id": first, "key": "d1:first:sent", "outcome": "sent", "printer_code": "PR-A"}
+    resp = _post(client, "/api/v1/print/reports", headers, {"daemon_id": "d1", "reports": [
+        sent,
+        {"job_id": second, "key": "d1:second:printed", "outcome": "printed", "printer_code": "NO-SUCH"},
+        {**sent, "outcome": "failed"},  # the same key for another report: refused, nothing applied
+        sent,  # the same report again: answered as the first time
+        {"job_id": third, "key": "d1:third:printed", "outcome": "printed", "printer_code": "PR-B",
+         "possible_duplicate": True},
+    ]})
+    assert resp.status_code == 200, resp.json
+    results = resp.json["results"]
+    assert [(r["status"], r["state"], r["replayed"]) for r in results] == [
+        (200, "sent", False), (422, None, False), (409, None, True), (200, "sent", True), (200, "printed", False)]
+    with app.app_context():
+        assert db.session.get(PrintJob, first).state == JobState.SENT
+        assert db.session.get(PrintJob, second).state == JobState.CLAIMED
+        job = db.session.get(PrintJob, third)
+        assert job.state == JobState.PRINTED and job.printed_by.code == "PR-B" and job.possible_duplicate
+        assert job.lease_owner is None and job.lease_expires_at is None
+        assert job.events[-1].detail == "on backup printer PR-B instead of PR-A (possible duplicate)"
+        assert [e.state for e in db.session.get(PrintJob, first).events] == [
+            JobState.QUEUED, JobState.CLAIMED, JobState.SENT]
+    # The sent job is printed in a later batch: its holder is found from its claim.
+    later = _post(client, "/api/v1/print/reports", headers, {"daemon_id": "d1", "reports": [
+        {"job_id": first, "key": "d1:first:printed", "outcome": "printed", "printer_code": "PR-A"}]})
+    assert later.json["results"][0]["state"] == "printed"
+    stranger = _post(client, "/api/v1/print/reports", headers, {"daemon_id": "d2", "reports": [
+        {"job_id": second, "key": "d2:second:printed", "outcome": "printed", "printer_code": "PR-A"}]})
+    assert stranger.json["results"][0]["status"] == 409
+
+
+def test_a_batch_report_on_a_cancelled_job_says_in_its_history_that_it_printed(app, client, site, make_token,  # type: ignore[no-untyped-def]
+                                                                                make_user):
+    headers = _site_headers(app, make_token, site["wh"])
+    job_id = _queue_committed(app, site)
+    _post(client, "/api/v1/print/claim", headers, {"daemon_id": "d1"})
+    with app.app_context():
+        jobs.cancel(db.session.get(PrintJob, job_id), None)
+        db.session.commit()
+    resp = _post(client, "/api/v1/print/reports", headers, {"daemon_id": "d1", "reports": [
+        {"job_id": job_id, "key": "d1:c:printed", "outcome": "printed", "printer_code": "PR-A"}]})
+    assert resp.json["results"][0] == {"job_id": job_id, "key": "d1:c:printed", "status": 200,
+                                       "state": "cancelled", "detail": None, "replayed": False}
+    with app.app_context():
+        job = db.session.get(PrintJob, job_id)
+        assert job.state == JobState.CANCELLED
+        assert "reported it printed on PR-A after it was cancelled" in job.events[-1].detail

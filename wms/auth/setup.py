@@ -10,6 +10,7 @@ from flask import Flask, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from wms.auth.models import User
 from wms.db import db
@@ -27,7 +28,9 @@ def init_app(app: Flask) -> None:
         user_id, _, version = user_key.partition(":")
         if not user_id.isdigit():
             return None
-        user = db.session.scalar(select(User).where(User.id == int(user_id)))
+        # One round trip on every request: the person with their roles and warehouses joined in.
+        user = db.session.scalars(select(User).where(User.id == int(user_id)).options(
+            joinedload(User.role_rows), joinedload(User.warehouse_rows))).unique().one_or_none()
         if user is None or not user.active or str(user.session_version) != version:
             return None
         return user

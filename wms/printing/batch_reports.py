@@ -1,8 +1,9 @@
 """Many daemon reports in one call: one HTTP round trip, one authentication and one commit for a busy site.
 
 Each item carries its own idempotency key, recorded in the same table as the keys of single calls, so an item
-is applied once whichever way it arrives; each item runs in its own savepoint, so a refused one (the lease was
-lost, the job is gone) leaves the others applied.
+is applied once whichever way it arrives. The items new to the WMS are applied together by
+``jobs.report_many`` (each as ``jobs.report`` would, in order; a refused one — the lease was lost, the job is
+gone — changes nothing and leaves the others applied), and their keys are written in one statement.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
-from wms.db import db
+from wms.db import db, utcnow
 from wms.errors import DomainError
 from wms.idempotency_models import IdempotencyRecord
 from wms.printing import jobs
@@ -26,36 +27,53 @@ def _digest(item: s.BatchReportItem) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
+def _replayed(item: s.BatchReportItem, digest: str, request_hash: str, answer: s.BatchReportResult | str
+              ) -> s.BatchReportResult:
+    """What a key already used answers: its first result, or a 409 when it was first used for another report."""
+    if request_hash != digest:
+        return s.BatchReportResult(job_id=item.job_id, key=item.key, status=409, replayed=True,
+                                   detail=f"Key {item.key!r} was first used for a different report; nothing applied.")
+    if isinstance(answer, str):
+        answer = s.BatchReportResult.model_validate_json(answer)
+    return answer.model_copy(update={"replayed": True})
+
+
 def apply_reports(warehouse_id: int, scope: str, body: s.BatchReportIn) -> list[s.BatchReportResult]:
     keys = [KEY_PREFIX + item.key for item in body.reports]
-    seen = {r.key: r for r in db.session.scalars(
-        select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key.in_(keys)))}
+    digests = [_digest(item) for item in body.reports]
+    stored = {r.key: (r.request_hash, r.response_body) for r in db.session.execute(
+        select(IdempotencyRecord.key, IdempotencyRecord.request_hash, IdempotencyRecord.response_body)
+        .where(IdempotencyRecord.scope == scope, IdempotencyRecord.key.in_(keys)))}
+    # The first item with a key not seen before is applied; the rest answer what that key answers.
+    fresh: dict[str, int] = {}
+    for n, key in enumerate(keys):
+        if key not in stored and key not in fresh:
+            fresh[key] = n
+    order = sorted(fresh.values())
+    outcomes = jobs.report_many(warehouse_id, body.daemon_id, [jobs.ReportItem(
+        job_id=body.reports[n].job_id, outcome=body.reports[n].outcome, printer_code=body.reports[n].printer_code,
+        detail=body.reports[n].detail, retry_after_seconds=body.reports[n].retry_after_seconds,
+        possible_duplicate=body.reports[n].possible_duplicate) for n in order]) if order else []
+    applied: dict[int, s.BatchReportResult] = {}
+    for n, outcome in zip(order, outcomes, strict=True):
+        item = body.reports[n]
+        if isinstance(outcome, DomainError):
+            applied[n] = s.BatchReportResult(job_id=item.job_id, key=item.key, status=outcome.status,
+                                             detail=outcome.detail)
+        else:
+            applied[n] = s.BatchReportResult(job_id=item.job_id, key=item.key, status=200, state=outcome.value)
+    if applied:
+        now = utcnow()
+        db.session.execute(insert(IdempotencyRecord), [
+            {"scope": scope, "key": keys[n], "request_hash": digests[n], "status_code": result.status,
+             "response_body": result.model_dump_json(), "created_at": now} for n, result in applied.items()])
     results: list[s.BatchReportResult] = []
-    for item, key in zip(body.reports, keys, strict=True):
-        digest = _digest(item)
-        record = seen.get(key)
-        if record is not None:
-            if record.request_hash != digest:
-                results.append(s.BatchReportResult(
-                    job_id=item.job_id, key=item.key, status=409, replayed=True,
-                    detail=f"Key {item.key!r} was first used for a different report; nothing applied."))
-            else:
-                results.append(s.BatchReportResult.model_validate_json(record.response_body).model_copy(
-                    update={"replayed": True}))
-            continue
-        try:
-            with db.session.begin_nested():
-                job = jobs.get_job(warehouse_id, item.job_id)
-                jobs.report(job, body.daemon_id, item.outcome, item.printer_code, item.detail,
-                            item.retry_after_seconds, item.possible_duplicate)
-                db.session.flush()
-            result = s.BatchReportResult(job_id=item.job_id, key=item.key, status=200, state=job.state.value)
-        except DomainError as err:
-            result = s.BatchReportResult(job_id=item.job_id, key=item.key, status=err.status, detail=err.detail)
-        record = IdempotencyRecord(scope=scope, key=key, request_hash=digest, status_code=result.status,
-                                   response_body=result.model_dump_json())
-        db.session.add(record)
-        seen[key] = record
-        results.append(result)
-    db.session.flush()
+    for n, (item, key) in enumerate(zip(body.reports, keys, strict=True)):
+        if n in applied:
+            results.append(applied[n])
+        elif key in stored:
+            results.append(_replayed(item, digests[n], *stored[key]))
+        else:
+            first = fresh[key]
+            results.append(_replayed(item, digests[n], digests[first], applied[first]))
     return results

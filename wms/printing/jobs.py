@@ -7,18 +7,18 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import and_, case, or_, select, text
+from sqlalchemy import and_, case, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
 from wms.auth.models import User
 from wms.db import db, utcnow
 from wms.enums import PrinterLanguage, PrinterPlace
-from wms.errors import Conflict, NoPrinter, NotFound, ValidationFailed
+from wms.errors import Conflict, DomainError, NoPrinter, NotFound, ValidationFailed
 from wms.layout.models import Resource, Zone
 from wms.printing.models import DocumentKind, JobState, Printer, PrintJob, PrintJobEvent, PrintRoute
 
@@ -28,6 +28,7 @@ CONTENT_TYPE_OF_LANGUAGE = {PrinterLanguage.ZPL: ZPL, PrinterLanguage.PDF: PDF}
 NOTIFY_CHANNEL = "print_jobs"
 DEFAULT_LEASE_SECONDS = 60
 MAX_LEASE_SECONDS = 3600
+MAX_CLAIM = 500  # jobs per claim
 FINAL_STATES = (JobState.PRINTED, JobState.FAILED, JobState.CANCELLED)
 PRINTER_STATUSES = ("ready", "paper_out", "head_open", "ribbon_out", "paused", "buffer_full", "offline", "error",
                     "unknown")
@@ -210,8 +211,10 @@ def claimable_filter(warehouse_id: int, now: dt.datetime):  # type: ignore[no-un
     earlier = aliased(PrintJob)
     older_job_backing_off = (
         select(earlier.id)
-        .where(earlier.printer_id == PrintJob.printer_id, earlier.id < PrintJob.id,
-               earlier.state == JobState.QUEUED, earlier.not_before > now)
+        # warehouse_id lets the claimable index (warehouse, state, not_before) find the few jobs in backoff
+        # instead of walking the printer's whole history
+        .where(earlier.warehouse_id == PrintJob.warehouse_id, earlier.printer_id == PrintJob.printer_id,
+               earlier.id < PrintJob.id, earlier.state == JobState.QUEUED, earlier.not_before > now)
         .exists()
     )
     return and_(
@@ -241,31 +244,48 @@ def _check_lease_seconds(lease_seconds: float) -> None:
 
 def claim_jobs(warehouse_id: int, daemon_id: str, max_jobs: int = 10,
                lease_seconds: float = DEFAULT_LEASE_SECONDS) -> list[PrintJob]:
-    """Lease up to max_jobs claimable jobs to a daemon, oldest first; a re-claimed expired lease is a possible duplicate."""
+    """Lease up to max_jobs claimable jobs to a daemon, oldest first; a re-claimed expired lease is a possible duplicate.
+
+    Set-based, as a site daemon claims hundreds of jobs a second: the jobs are picked and row-locked (skipping
+    those another claimer holds) in one SELECT, leased in one UPDATE, their CLAIMED events written in one INSERT,
+    then read back as objects (any copy already in the session is refreshed)."""
     _check_daemon(daemon_id)
     _check_lease_seconds(lease_seconds)
-    if not 1 <= max_jobs <= 100:
-        raise ValidationFailed("Claim 1 to 100 jobs at a time.", errors=[{"field": "max_jobs", "message": "1..100"}])
+    if not 1 <= max_jobs <= MAX_CLAIM:
+        raise ValidationFailed(f"Claim 1 to {MAX_CLAIM} jobs at a time.",
+                               errors=[{"field": "max_jobs", "message": f"1..{MAX_CLAIM}"}])
+    db.session.flush()
     now = utcnow()
-    query = select(PrintJob).where(claimable_filter(warehouse_id, now)).order_by(PrintJob.id).limit(max_jobs)
+    query = (select(PrintJob.id, PrintJob.state, PrintJob.lease_owner, PrintJob.lease_expires_at,
+                    PrintJob.attempts, PrintJob.printer_id)
+             .where(claimable_filter(warehouse_id, now)).order_by(PrintJob.id).limit(max_jobs))
     if db.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=PrintJob)
-    jobs = list(db.session.scalars(query))
-    expires = now + dt.timedelta(seconds=lease_seconds)
-    for job in jobs:
+    rows = db.session.execute(query).all()
+    if not rows:
+        return []
+    ids = [row.id for row in rows]
+    db.session.execute(
+        update(PrintJob).where(PrintJob.id.in_(ids)).values(
+            state=JobState.CLAIMED, lease_owner=daemon_id, lease_expires_at=now + dt.timedelta(seconds=lease_seconds),
+            not_before=None, attempts=PrintJob.attempts + 1, updated_at=now,
+            # the right-hand side reads the row before the update: an expired lease's job is claimed again
+            possible_duplicate=or_(PrintJob.possible_duplicate, PrintJob.state == JobState.CLAIMED),
+        ).execution_options(synchronize_session=False))
+    events = []
+    for row in rows:
         detail = None
-        if job.state == JobState.CLAIMED:
-            detail = (f"the lease of {job.lease_owner} expired at {job.lease_expires_at:%Y-%m-%d %H:%M:%S} UTC; "
+        if row.state == JobState.CLAIMED:
+            detail = (f"the lease of {row.lease_owner} expired at {row.lease_expires_at:%Y-%m-%d %H:%M:%S} UTC; "
                       "it may have printed, so this attempt is marked as a possible duplicate")
-            job.possible_duplicate = True
-        job.state = JobState.CLAIMED
-        job.lease_owner = daemon_id
-        job.lease_expires_at = expires
-        job.not_before = None
-        job.attempts += 1
-        _event(job, JobState.CLAIMED, actor=daemon_id, detail=detail)
-    db.session.flush()
-    return jobs
+        events.append({"job_id": row.id, "state": JobState.CLAIMED, "printer_id": row.printer_id,
+                       "attempt": row.attempts + 1, "detail": detail, "actor": daemon_id, "at": now})
+    db.session.execute(insert(PrintJobEvent.__table__), events)  # Core: no ids to read back
+    for job_id in ids:  # copies loaded before the UPDATE are stale, their events too
+        held = db.session.identity_map.get(db.session.identity_key(PrintJob, job_id))
+        if held is not None:
+            db.session.expire(held)
+    return list(db.session.scalars(select(PrintJob).where(PrintJob.id.in_(ids)).order_by(PrintJob.id)))
 
 
 def _holder(job: PrintJob) -> str | None:
@@ -279,11 +299,14 @@ def _holder(job: PrintJob) -> str | None:
     return None
 
 
-def _require_holder(job: PrintJob, daemon_id: str) -> None:
-    holder = _holder(job)
+def _check_holder(job: PrintJob, holder: str | None, daemon_id: str) -> None:
     if holder != daemon_id:
         held = f"held by {holder}" if holder else f"{job.state.value}, held by no daemon"
         raise Conflict(f"Job {job.id} is {held}; {daemon_id} does not hold its lease.", job_state=job.state.value)
+
+
+def _require_holder(job: PrintJob, daemon_id: str) -> None:
+    _check_holder(job, _holder(job), daemon_id)
 
 
 def renew_lease(job: PrintJob, daemon_id: str, lease_seconds: float = DEFAULT_LEASE_SECONDS) -> PrintJob:
@@ -316,6 +339,21 @@ def report(job: PrintJob, daemon_id: str, outcome: Outcome | str, printer_code: 
     _require_holder(job, daemon_id)
     printer = db.session.scalar(select(Printer).where(
         Printer.warehouse_id == job.warehouse_id, Printer.code == printer_code))
+    change = _apply_report(job, outcome, printer, printer_code, lambda: job.printer.code, detail,
+                           retry_after_seconds, possible_duplicate)
+    if change is not None:
+        _event(job, job.state, actor=daemon_id, detail=change[0], printer_id=change[1])
+    db.session.flush()
+    return job
+
+
+def _apply_report(job: PrintJob, outcome: Outcome, printer: Printer | None, printer_code: str,
+                  meant_for: Callable[[], str], detail: str | None, retry_after_seconds: float | None,
+                  possible_duplicate: bool) -> tuple[str | None, int] | None:
+    """The state change of a report by the job's holder (checked by the caller); refusals come before any change.
+
+    Returns the (detail, printer id) of the event the caller records for the job's new state, None when the
+    report changes nothing."""
     if printer is None:
         raise ValidationFailed(f"No printer {printer_code!r} in this warehouse.",
                                errors=[{"field": "printer_code", "message": "unknown printer"}])
@@ -326,10 +364,10 @@ def report(job: PrintJob, daemon_id: str, outcome: Outcome | str, printer_code: 
     job.possible_duplicate = job.possible_duplicate or possible_duplicate
     note = detail
     if printer.id != job.printer_id:
-        via = f"on backup printer {printer.code} instead of {job.printer.code}"
+        via = f"on backup printer {printer.code} instead of {meant_for()}"
         note = f"{via}: {detail}" if detail else via
     if outcome == Outcome.SENT and job.state == JobState.SENT:
-        return job  # the same news twice
+        return None  # the same news twice
     if outcome == Outcome.SENT:
         job.state = JobState.SENT
         job.lease_owner = None  # the schema keeps an owner only while claimed; _holder() finds the claimer
@@ -352,9 +390,81 @@ def report(job: PrintJob, daemon_id: str, outcome: Outcome | str, printer_code: 
         _release(job)
     if possible_duplicate:
         note = f"{note} (possible duplicate)" if note else "possible duplicate"
-    _event(job, job.state, actor=daemon_id, detail=note, printer_id=printer.id)
+    return note, printer.id
+
+
+@dataclass(frozen=True)
+class ReportItem:
+    """One report of a batch (see report_many)."""
+
+    job_id: int
+    outcome: Outcome | str
+    printer_code: str
+    detail: str | None = None
+    retry_after_seconds: float | None = None
+    possible_duplicate: bool = False
+
+
+def _claimers(job_ids: list[int]) -> dict[int, str | None]:
+    """The daemon of each job's last claim, in one query (who holds a `sent` job)."""
+    if not job_ids:
+        return {}
+    last = (select(PrintJobEvent.job_id, func.max(PrintJobEvent.id).label("id"))
+            .where(PrintJobEvent.job_id.in_(job_ids), PrintJobEvent.state == JobState.CLAIMED)
+            .group_by(PrintJobEvent.job_id).subquery())
+    return dict(db.session.execute(select(PrintJobEvent.job_id, PrintJobEvent.actor).join(
+        last, PrintJobEvent.id == last.c.id)).all())  # type: ignore[arg-type]
+
+
+def report_many(warehouse_id: int, daemon_id: str, items: list[ReportItem]) -> list[JobState | DomainError]:
+    """Apply many reports in the given order, each exactly as report() would (a job may appear more than once).
+
+    Per item: the job's state right after it, or the refusal (NotFound, Conflict, ValidationFailed) that left
+    it without effect while the others apply. The jobs (row-locked, in id order), the site's printers and the
+    holders of sent jobs are read in three queries and everything is flushed once."""
+    _check_daemon(daemon_id)
+    ids = sorted({item.job_id for item in items})
+    query = select(PrintJob).where(PrintJob.warehouse_id == warehouse_id, PrintJob.id.in_(ids)).order_by(PrintJob.id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=PrintJob)
+    found = {job.id: job for job in db.session.scalars(query)}
+    printers = list(db.session.scalars(select(Printer).where(Printer.warehouse_id == warehouse_id)))
+    by_code = {p.code: p for p in printers}
+    by_id = {p.id: p for p in printers}
+    claimers = _claimers([job.id for job in found.values() if job.state == JobState.SENT])
+    results: list[JobState | DomainError] = []
+    events: list[dict] = []
+    for item in items:
+        job = found.get(item.job_id)
+        if job is None:
+            results.append(NotFound(f"No print job {item.job_id}."))
+            continue
+        try:
+            outcome = Outcome(item.outcome)
+            if job.state in FINAL_STATES:
+                if job.state == JobState.CANCELLED and outcome in (Outcome.SENT, Outcome.PRINTED):
+                    _late_report_on_cancelled(job, daemon_id, outcome, item.printer_code)
+                results.append(job.state)
+                continue
+            holder = job.lease_owner if job.state == JobState.CLAIMED else claimers.get(job.id) \
+                if job.state == JobState.SENT else None
+            _check_holder(job, holder, daemon_id)
+            change = _apply_report(job, outcome, by_code.get(item.printer_code), item.printer_code,
+                                   lambda j=job: by_id[j.printer_id].code, item.detail, item.retry_after_seconds,
+                                   item.possible_duplicate)
+            if change is not None:
+                events.append({"job_id": job.id, "state": job.state, "printer_id": change[1],
+                               "attempt": job.attempts, "detail": change[0], "actor": daemon_id, "at": utcnow()})
+            if job.state == JobState.SENT:
+                claimers[job.id] = holder  # the claimer still holds it, as _holder() would find in the events
+        except DomainError as err:
+            results.append(err)
+            continue
+        results.append(job.state)
     db.session.flush()
-    return job
+    if events:
+        db.session.execute(insert(PrintJobEvent.__table__), events)  # Core: no ids to read back
+    return results
 
 
 def _late_report_on_cancelled(job: PrintJob, daemon_id: str, outcome: Outcome, printer_code: str) -> None:

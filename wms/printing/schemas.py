@@ -60,7 +60,7 @@ class JobOut(BaseModel):
 
 class ClaimIn(Strict):
     daemon_id: DaemonId
-    max_jobs: Annotated[int, Field(ge=1, le=100)] = 10
+    max_jobs: Annotated[int, Field(ge=1, le=500)] = 10
     wait_seconds: Annotated[float, Field(ge=0, le=30)] = Field(
         default=0, description="long-poll: wait up to this long when nothing is claimable")
 
