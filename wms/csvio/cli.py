@@ -21,7 +21,7 @@ SHOWN_PROBLEMS = 50
 
 @click.group("import")
 def import_cli() -> None:
-    """Import products, barcodes or stock from a CSV file (see docs/csv-formats.md)."""
+    """Import products, barcodes, stock, suppliers, purchase orders or ASNs from a CSV file (docs/csv-formats.md)."""
 
 
 @click.group("export")
@@ -276,10 +276,12 @@ def export_stock(output: Path | None, delimiter: str, bom: bool, code: str | Non
 
 
 def _register_area_commands() -> None:
-    """Importers that live with their area (purchase orders in wms/inbound)."""
-    from wms.inbound.csvio import import_purchase_orders_cmd
+    """Importers that live with their area (purchase orders, suppliers and ASNs in wms/inbound)."""
+    from wms.inbound.csvio import import_asns_cmd, import_purchase_orders_cmd, import_suppliers_cmd
 
     import_cli.add_command(import_purchase_orders_cmd)
+    import_cli.add_command(import_suppliers_cmd)
+    import_cli.add_command(import_asns_cmd)
 
 
 _register_area_commands()
