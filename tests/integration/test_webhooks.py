@@ -143,7 +143,7 @@ def test_a_receiver_down_for_a_while_gets_every_event_once_back_in_order(app, cl
         assert [i for i in got_ids if i in ids_of_object] == ids_of_object  # in order per object
     statuses = [m["data"]["status"] for m in receiver.received if m["topic"] == "order.status_changed"
                 and m["data"]["order_id"] == "o-1"]
-    assert statuses == ["allocated", "cancelled"]
+    assert statuses == ["accepted", "allocated", "cancelled"]
 
 
 def test_a_failed_delivery_is_retried_with_growing_delays(app, client, shop, receiver) -> None:  # type: ignore[no-untyped-def]

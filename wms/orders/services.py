@@ -115,8 +115,9 @@ def create_order(channel: Channel, request: OrderRequest, *, actor_token_id: int
         if twin is None:
             raise
         return _replay(twin, request)
+    outbox.order_status_changed(order)  # accepted: the channel's lifecycle starts here
     allocate_order(order, actor_token_id=actor_token_id)
-    outbox.order_status_changed(order)
+    outbox.order_status_changed(order)  # then allocated or backordered
     return IntakeResult(order, created=True)
 
 
