@@ -187,6 +187,9 @@ def complete_replenishment(task: Task, user: User, quantity: int, *, note: str |
 def _check_lane_space(lane: Location, units: int) -> None:
     if lane.capacity_units is None:
         return
+    # The lane row is the lock every move into a lane takes (put-away, returns, replenishment): two products
+    # filling one lane at once are counted one after the other, never both against the same free space.
+    db.session.execute(select(Location.id).where(Location.id == lane.id).with_for_update(key_share=True))
     held = sum(db.session.scalars(select(Quant.on_hand).where(Quant.location_id == lane.id)))
     if held + units > lane.capacity_units:
         raise Conflict(f"Lane {lane.code} holds {held} of {lane.capacity_units} units; {units} more do not fit. "
