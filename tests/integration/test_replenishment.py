@@ -561,3 +561,25 @@ def test_the_plan_button_needs_the_pages_csrf_token(app, database_url, world, ma
         assert client.post("/warehouses/WH/stock-alerts/plan", data={"csrf_token": token}).status_code == 302
     finally:
         db.engine(strict).dispose()
+
+
+def test_two_products_refilling_one_lane_at_once_never_overfill_it(busy_app):  # type: ignore[no-untyped-def]
+    """The lane holds 10; a task brings 8 of one product, another 8 of another: one is done, the other refused."""
+    from wms.tasks.services import create_task
+
+    with busy_app.app_context():
+        w = build_world(_make_user_in)
+        lane = w.lanes[0]
+        lane.capacity_units = 10
+        ids = []
+        for product, reserve in ((w.mug, w.reserve[0]), (w.tea, w.reserve[1])):
+            put(product, reserve, 10)
+            task = create_task(lane, TaskKind.REPLENISH, product_id=product.id, quantity=8)
+            task.source_location_id = reserve.id
+            ids.append(task.id)
+        db.session.commit()
+        lane_id, receiver_id = lane.id, w.receiver.id
+    outcomes = _complete_at_once(busy_app, ids, receiver_id)
+    assert sorted(o if o == "done" else type(o).__name__ for o in outcomes) == ["Conflict", "done"]
+    with busy_app.app_context():
+        assert sum(db.session.scalars(select(Quant.on_hand).where(Quant.location_id == lane_id))) == 8
