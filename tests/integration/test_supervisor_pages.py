@@ -94,7 +94,7 @@ def test_home_counts_zones_lanes_products_and_printers(client, sign_in, supervis
     sign_in(client, supervisor)
     text = client.get("/").text
     numbers = re.findall(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", text)
-    assert numbers == [("Zones", "8"), ("Lanes", "120"), ("Products in stock", "1"), ("Printers", "4")]
+    assert numbers == [("Zones", "9"), ("Lanes", "120"), ("Products in stock", "1"), ("Printers", "5")]
     assert 'href="/warehouses/DEMO/layout"' in text
 
 

@@ -55,7 +55,7 @@ def json_line_of(text: str, needle: str) -> int:
 
 def test_the_base_file_and_the_demo_file_are_valid() -> None:
     assert [z.code for z in parse_layout(BASE).zones] == ["A", "DOCK"]
-    assert len(parse_layout(DEMO.read_text()).printers) == 4
+    assert len(parse_layout(DEMO.read_text()).printers) == 5
 
 
 def test_a_replenish_aisle_given_as_pick_aisle_is_named_with_its_line() -> None:
