@@ -81,7 +81,8 @@ def pick_zone(page: Any, app: Any, zone: str, op_id: int, lines: list[dict[str, 
         page.click("#exception-close")
         shot(page, "pick-7-sas-drop")
     wedge(page, "SAS-01")
-    page.wait_for_function("document.getElementById('pick').dataset.step === 'done'", timeout=20_000)
+    # The drop waits behind the scans still queued on the device; on a loaded CI machine that can take a while.
+    page.wait_for_function("document.getElementById('pick').dataset.step === 'done'", timeout=60_000)
     wait_until(lambda: op_done(app, op_id), f"the server has OP {op_id} dropped at the sas")
     wait_sent(page)
     if screenshots:
