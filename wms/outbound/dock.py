@@ -345,7 +345,9 @@ def create_manifest(warehouse: Warehouse, carrier_code: str, *, day: dt.date | N
                                    errors=[{"field": "pickup_id", "message": "another carrier"}])
         if pickup.status != PickupStatus.BOOKED:
             raise PickupClosed(f"Pick-up {pickup.id} is {pickup.status.value}: no manifest can be added to it.")
-    day = day or local_day(warehouse)
+    if day is None:  # a pick-up's manifest belongs to the day the truck comes; otherwise today
+        slot = pickup.time_slot if pickup is not None else None
+        day = local_day(warehouse, slot.starts_at) if slot is not None else local_day(warehouse)
     shipments = list(db.session.scalars(
         select(Shipment).where(Shipment.warehouse_id == warehouse.id, Shipment.carrier_code == carrier_code,
                                Shipment.status == ShipmentStatus.STAGED)
