@@ -9,6 +9,7 @@ import { cameraButton } from "./camera.js";
 const texts = JSON.parse($("rcv-text")?.textContent || "{}");
 const t = (key) => texts[key] || baseT(key);
 
+const STEP_RANK = { lane: 0, item: 1, quantity: 2, done: 3 };
 let tasks = [];
 let task = null;
 
@@ -81,7 +82,13 @@ onResult(async (item, status, data) => {
     if (item.predicted) { error(); say(`${t("conflict")}: ${data.message || data.detail || status}`, "error"); }
     else { say(data.message || data.detail || String(status), "error"); }
   }
-  if (data.task && task && data.task.id === task.id) { task = data.task; render(); }
+  if (data.task && task && data.task.id === task.id) {
+    // Answers come back after later scans were made on the device: a late answer must not take the screen back a
+    // step (the next scan would be sent for the wrong step). The server's state wins only when it refused a scan
+    // the device thought good.
+    const overruled = item.predicted && (status >= 400 || data.outcome === "refused");
+    if (overruled || STEP_RANK[data.task.step] >= STEP_RANK[task.step]) { task = data.task; render(); }
+  }
 });
 
 let chain = Promise.resolve();
