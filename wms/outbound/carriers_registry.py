@@ -15,6 +15,7 @@ Configuration (Flask config; `WMS_<NAME>` in the environment):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -117,24 +118,24 @@ def own_fleet_routes(value: Any) -> tuple[Route, ...]:
     )
 
 
-def next_value(name: str) -> int:
-    """Take the next value of a counter under a row lock (the row is created at 1 on first use)."""
-    session = db.session
+def _locked_counter(name: str) -> NumberSequence | None:
     # populate_existing: sessions keep objects after commit, so a row read earlier would otherwise be stale
-    row = session.scalars(
+    return db.session.scalars(
         select(NumberSequence).where(NumberSequence.name == name)
         .with_for_update().execution_options(populate_existing=True)
     ).one_or_none()
+
+
+def next_value(name: str) -> int:
+    """Take the next value of a counter under a row lock (the row is created at 1 on first use)."""
+    session = db.session
+    row = _locked_counter(name)
     if row is None:
-        try:
-            with session.begin_nested():
-                session.add(NumberSequence(name=name, next_value=1))
-        except IntegrityError:
-            pass  # another transaction created it first; take it under the lock as usual
-        row = session.scalars(
-            select(NumberSequence).where(NumberSequence.name == name)
-            .with_for_update().execution_options(populate_existing=True)
-        ).one()
+        # Two first uses at once: the loser's insert fails and it takes the winner's row under the lock.
+        with suppress(IntegrityError), session.begin_nested():
+            session.add(NumberSequence(name=name, next_value=1))
+        row = _locked_counter(name)
+        assert row is not None
     value = row.next_value
     row.next_value = value + 1
     session.flush()
