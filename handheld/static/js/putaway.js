@@ -4,6 +4,7 @@ import { error, success } from "./feedback.js";
 import { onResult, submit } from "./outbox.js";
 import { getValue, setValue } from "./store.js";
 import { scanField } from "./scanfield.js";
+import { taskButtons } from "./tasklist.js";
 import { cameraButton } from "./camera.js";
 
 const texts = JSON.parse($("rcv-text")?.textContent || "{}");
@@ -32,17 +33,7 @@ function render() {
   $("tasks").hidden = Boolean(task);
   $("task").hidden = !task;
   $("putaway").dataset.step = task ? task.step : "list";
-  $("tasks").replaceChildren(...(tasks.length ? tasks.map((x) => {
-    const li = document.createElement("li");
-    const b = document.createElement("button");
-    b.className = "hh-button primary";
-    b.type = "button";
-    b.dataset.task = String(x.id);
-    b.textContent = `${x.lane} · ${x.sku} · ${x.quantity}`;
-    b.addEventListener("click", () => { task = x; render(); $("scan").focus(); });
-    li.append(b);
-    return li;
-  }) : [Object.assign(document.createElement("li"), { textContent: t("no_putaway") })]));
+  $("tasks").replaceChildren(...taskButtons(tasks, t("no_putaway"), (x) => { task = x; render(); $("scan").focus(); }));
   if (!task) { return; }
   const prompts = { lane: "scan_lane", item: "scan_item", quantity: "enter_quantity", done: "task_done" };
   $("prompt").textContent = t(prompts[task.step] || task.step);

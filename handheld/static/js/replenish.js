@@ -4,6 +4,7 @@ import { error, success } from "./feedback.js";
 import { onResult, submit } from "./outbox.js";
 import { getValue, setValue } from "./store.js";
 import { scanField } from "./scanfield.js";
+import { taskButtons } from "./tasklist.js";
 import { cameraButton } from "./camera.js";
 
 let tasks = [];
@@ -26,17 +27,7 @@ function render() {
   list.hidden = Boolean(task);
   $("task").hidden = !task;
   $("replenish").dataset.step = task ? task.step : "list";
-  list.replaceChildren(...(tasks.length ? tasks.map((x) => {
-    const li = document.createElement("li");
-    const b = document.createElement("button");
-    b.className = "hh-button primary";
-    b.type = "button";
-    b.dataset.task = String(x.id);
-    b.textContent = `${x.lane} · ${x.sku} · ${x.quantity}`;
-    b.addEventListener("click", () => { task = x; render(); $("scan").focus(); });
-    li.append(b);
-    return li;
-  }) : [Object.assign(document.createElement("li"), { textContent: t("no_tasks") })]));
+  list.replaceChildren(...taskButtons(tasks, t("no_tasks"), (x) => { task = x; render(); $("scan").focus(); }));
   if (!task) { return; }
   const prompts = { source: "scan_source", lane: "scan_lane", quantity: "enter_quantity", done: "task_done" };
   $("prompt").textContent = t(prompts[task.step] || task.step);
