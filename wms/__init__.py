@@ -28,6 +28,11 @@ def select_locale() -> str:
     chosen = session.get("locale")
     if chosen in languages:
         return chosen
+    from wms.auth.principal import cached_principal
+
+    principal = cached_principal()  # the person, when a hot path read them without the ORM
+    if principal is not None and principal.locale in languages:
+        return principal.locale
     if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
         return current_user.locale
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 from flask import Flask, g, has_app_context
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, create_engine, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -58,6 +59,33 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.close()
 
 
+# A pooled connection idle longer than this is pinged before use (the server may have restarted or a firewall
+# dropped it meanwhile); one used more recently is not: pinging on every checkout costs a round trip per request.
+PING_AFTER_IDLE_S = 10.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's pool_pre_ping, only for connections idle longer than PING_AFTER_IDLE_S. A dead connection is
+    thrown away and the pool retries with a fresh one (DisconnectionError); one that dies within the window fails
+    its request once and is invalidated by SQLAlchemy's disconnect handling."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["wms.last_used"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        last = record.info.get("wms.last_used")
+        if last is None or time.monotonic() - last < PING_AFTER_IDLE_S:
+            return  # new (just connected) or recently used
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as err:  # whatever the driver raises on a dead socket
+            raise exc.DisconnectionError(f"pooled connection failed its ping: {err}") from err
+        if not alive:
+            raise exc.DisconnectionError("pooled connection failed its ping")
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine with the settings this application relies on for the given backend."""
     if url.startswith("sqlite"):
@@ -66,8 +94,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_when_idle(engine)
+    return engine
 
 
 class Database:
@@ -93,6 +123,11 @@ class Database:
         if "db_session" not in g:
             g.db_session = current_app.extensions["wms.db"]()
         return g.db_session
+
+    def driver_connection(self) -> Any:
+        """The psycopg connection under this request's session, in its transaction: for the few hot paths that
+        send their statements themselves (pipelined, without the ORM's per-statement cost). PostgreSQL only."""
+        return self.session.connection().connection.driver_connection
 
     @staticmethod
     def has_session() -> bool:

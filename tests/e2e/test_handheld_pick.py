@@ -80,6 +80,9 @@ def pick_zone(page: Any, app: Any, zone: str, op_id: int, lines: list[dict[str, 
         shot(page, "pick-6-exceptions-menu")
         page.click("#exception-close")
         shot(page, "pick-7-sas-drop")
+        # Nothing has the focus when the scanner fires (a panel just closed, a button just tapped): the scan
+        # still lands whole in the scan field, not lost on the page.
+        page.evaluate("document.activeElement && document.activeElement.blur()")
     wedge(page, "SAS-01")
     # The drop waits behind the scans still queued on the device; on a loaded CI machine that can take a while.
     page.wait_for_function("document.getElementById('pick').dataset.step === 'done'", timeout=60_000)

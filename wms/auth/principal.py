@@ -23,6 +23,7 @@ class Principal:
     via_session: bool = False
     second_factor_done: bool = False
     channel_id: int | None = None  # channel tokens speak for one sales channel
+    locale: str | None = None  # the person's language, when known without loading the user (session_principal)
 
     @property
     def is_machine(self) -> bool:
@@ -85,6 +86,11 @@ def _from_token(raw: str) -> Principal:
 _CACHE_KEY = "wms.principal"
 
 
+def cached_principal() -> Principal | None:
+    """The caller if this request has already worked out who it is, else None (without working it out)."""
+    return request.environ.get(_CACHE_KEY)
+
+
 def current_principal() -> Principal | None:
     """The caller of this request, or None when anonymous. Cached for the request."""
     # Cached on the request, not on `g`: an app context can outlive one request (tests, CLI).
@@ -103,5 +109,51 @@ def current_principal() -> Principal | None:
             roles=user.roles, warehouse_ids=user.warehouse_ids, user_id=user.id, via_session=True,
             second_factor_done=bool(session.get("second_factor_done")),
         )
+    request.environ[_CACHE_KEY] = principal
+    return principal
+
+
+# The signed-in person in one statement, without building the ORM user: for the handheld's hot path, which queues
+# it in a pipeline with its own statements.
+SESSION_PRINCIPAL_SQL = """
+SELECT u.active, u.session_version, u.locale, u.all_warehouses,
+       ARRAY(SELECT ur.role FROM user_roles ur WHERE ur.user_id = u.id) AS roles,
+       ARRAY(SELECT uw.warehouse_id FROM user_warehouses uw WHERE uw.user_id = u.id) AS warehouses
+FROM users u WHERE u.id = %(user)s
+"""
+_MAX_ID = 2**31 - 1
+
+
+def session_user_key() -> tuple[int, str] | None:
+    """(user id, session version) of a session cookie Flask-Login would take as it is, without loading anyone;
+    None for everything else (a bearer token, no one signed in, a session whose protection identifier does not
+    match this client), which ``current_principal`` decides the usual way."""
+    from wms import login_manager
+
+    if request.headers.get("Authorization") or _CACHE_KEY in request.environ:
+        return None
+    user_key = session.get("_user_id")
+    # The identifier Flask-Login's "strong" session protection compares (hash of address and user agent).
+    if not isinstance(user_key, str) or session.get("_id") != login_manager._session_identifier_generator():
+        return None
+    user_id, _, version = user_key.partition(":")
+    if not user_id.isdigit() or not 1 <= int(user_id) <= _MAX_ID:
+        return None
+    return int(user_id), version
+
+
+def session_principal(user_id: int, version: str, row: tuple | None) -> Principal | None:  # type: ignore[type-arg]
+    """The principal of SESSION_PRINCIPAL_SQL's `row`, cached for the request like ``current_principal``'s; None
+    when the person is gone, deactivated or signed out everywhere since (``current_principal`` then refuses)."""
+    if row is None:
+        return None
+    active, session_version, locale, all_warehouses, roles, warehouses = row
+    if not active or str(session_version) != version:
+        return None
+    principal = Principal(
+        roles=frozenset(Role(r) for r in roles), warehouse_ids=None if all_warehouses else frozenset(warehouses),
+        user_id=user_id, via_session=True, second_factor_done=bool(session.get("second_factor_done")),
+        locale=locale,
+    )
     request.environ[_CACHE_KEY] = principal
     return principal

@@ -34,3 +34,18 @@ export function error() {
   if (navigator.vibrate) { navigator.vibrate([150, 80, 150]); }
   flash("error");
 }
+
+// Scans are handled one after another, in the order they came. One whose handling fails (a bug, storage full) is
+// told with the error sound and the message line, and never stops the scans after it.
+export function oneAtATime() {
+  let last = Promise.resolve();
+  return (fn) => {
+    last = last.then(fn).catch((e) => {
+      console.error(e);
+      error();
+      const m = document.getElementById("message");
+      if (m) { m.textContent = String((e && e.message) || e); m.className = "hh-message error"; }
+    });
+    return last;
+  };
+}

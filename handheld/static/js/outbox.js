@@ -78,14 +78,15 @@ async function sendOne(item) {
   return resp;
 }
 
+// → true when it went through the whole queue, false when it stopped (network down, server failing, signed out).
 async function round() {
-  if (!csrfFresh && !(await refreshCsrf().catch(() => false))) { setNet(false); return; }
+  if (!csrfFresh && !(await refreshCsrf().catch(() => false))) { setNet(false); return false; }
   for (const item of await outbox.list()) {
     let resp;
-    try { resp = await sendOne(item); } catch (e) { setNet(false); return; }
-    if (resp.status >= 500 || resp.status === 429) { setNet(false); return; }
+    try { resp = await sendOne(item); } catch (e) { setNet(false); return false; }
+    if (resp.status >= 500 || resp.status === 429) { setNet(false); return false; }
     // Signed out (session expired while offline): keep every scan until the person signs in again.
-    if (resp.status === 401) { setNet(true); return; }
+    if (resp.status === 401) { setNet(true); return false; }
     setNet(true);
     const data = await resp.json().catch(() => ({}));
     // Leaving the queue and being absorbed by the screen happen as one step: a render never sees the scan gone
@@ -96,10 +97,17 @@ async function round() {
     });
     await showPending();
   }
+  return true;
 }
 
+// A call queued while a round is sending goes out as soon as that round ends (not at the next timer tick).
+let again = false;
 export function flush() {
-  flushing = flushing || round().finally(() => { flushing = null; });
+  if (flushing) { again = true; return flushing; }
+  flushing = (async () => {
+    let drained;
+    do { again = false; drained = await round(); } while (drained && again);
+  })().finally(() => { flushing = null; });
   return flushing;
 }
 

@@ -2,7 +2,7 @@
 // Every step is sent at once (the label needs the server); a refusal answers 409/422 with the reason, shown with
 // the error sound, and changes nothing. A call whose answer was lost is sent again with the same Idempotency-Key.
 import { $, deviceId, uuid } from "./device.js";
-import { error, success } from "./feedback.js";
+import { error, oneAtATime, success } from "./feedback.js";
 import { scanField } from "./scanfield.js";
 import { cameraButton } from "./camera.js";
 
@@ -95,7 +95,7 @@ function render() {
       button.className = "hh-button" + (sug && sug.box === b.code ? " primary" : "");
       button.dataset.box = b.code;
       button.textContent = `${b.code} · ${b.inner_length_mm}×${b.inner_width_mm}×${b.inner_height_mm}`;
-      button.addEventListener("click", () => { chain = chain.then(() => onScan(b.code)); });
+      button.addEventListener("click", () => { inOrder(() => onScan(b.code)); });
       return button;
     }));
   }
@@ -202,20 +202,20 @@ async function loadBoxes() {
   } catch (e) { boxes = []; }
 }
 
-let chain = Promise.resolve();
-scanField((code) => { chain = chain.then(() => onScan(code)); });
-cameraButton((code) => { chain = chain.then(() => onScan(code)); });
+const inOrder = oneAtATime();
+scanField((code) => { inOrder(() => onScan(code)); });
+cameraButton((code) => { inOrder(() => onScan(code)); });
 $("close-parcel").addEventListener("click", () => { closing = true; render(); });
 $("next-tote").addEventListener("click", () => { shipment = null; say("", ""); render(); });
 $("change-station").addEventListener("click", () => {
   station = ""; shipment = null; localStorage.removeItem(STATION_KEY); render();
 });
 $("cancel-label").addEventListener("click", () => {
-  chain = chain.then(async () => {
+  inOrder(async () => {
     held = true;
     const resp = await call(`/hh/api/pack/${shipment.id}/cancel-label`, {});
     await apply(resp, tt("label_cancelled"));
   });
 });
-$("relabel").addEventListener("click", () => { held = false; chain = chain.then(finish); });
+$("relabel").addEventListener("click", () => { held = false; inOrder(finish); });
 loadBoxes().then(render);

@@ -1,6 +1,6 @@
 // The pick screen: shows where to go (big), judges each scan at once for the sound, queues it for the server.
 import { $, t } from "./device.js";
-import { error, success } from "./feedback.js";
+import { error, oneAtATime, success } from "./feedback.js";
 import { exclusive, flush, idle, onResult, pending, submit } from "./outbox.js";
 import { getValue, setValue } from "./store.js";
 import { scanField } from "./scanfield.js";
@@ -131,16 +131,17 @@ async function afterDrain() {
   if ((await pending()).length === 0) { await load(); }
 }
 
-let send_queue = Promise.resolve();
-scanField((code) => { send_queue = send_queue.then(() => onScan(code)); });
-cameraButton((code) => { send_queue = send_queue.then(() => onScan(code)); });
+const inOrder = oneAtATime();
+const field = scanField((code) => { inOrder(() => onScan(code)); });
+cameraButton((code) => { inOrder(() => onScan(code)); });
 $("exception-button").addEventListener("click", () => { $("exceptions").hidden = false; $("exc-qty").focus(); });
-$("exception-close").addEventListener("click", () => { $("exceptions").hidden = true; });
+$("exception-close").addEventListener("click", () => { $("exceptions").hidden = true; field.refocus(); });
 for (const b of document.querySelectorAll("#exceptions [data-kind]")) {
   b.addEventListener("click", () => {
     $("exceptions").hidden = true;
+    field.refocus();
     const qty = Number($("exc-qty").value || 0);
-    send_queue = send_queue.then(() => send({ kind: b.dataset.kind, quantity: qty }, b.textContent));
+    inOrder(() => send({ kind: b.dataset.kind, quantity: qty }, b.textContent));
   });
 }
 window.addEventListener("online", () => { flush().then(afterDrain); });

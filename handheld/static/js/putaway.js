@@ -1,6 +1,6 @@
 // Put-away: the lane scanned from its replenish face (R:code; the pick-face label is refused) → the item → units.
 import { $, t as baseT } from "./device.js";
-import { error, success } from "./feedback.js";
+import { error, oneAtATime, success } from "./feedback.js";
 import { onResult, submit } from "./outbox.js";
 import { getValue, setValue } from "./store.js";
 import { scanField } from "./scanfield.js";
@@ -82,8 +82,8 @@ onResult(async (item, status, data) => {
   }
 });
 
-let chain = Promise.resolve();
-scanField((code) => { chain = chain.then(() => onScan(code)); });
-cameraButton((code) => { chain = chain.then(() => onScan(code)); });
+const inOrder = oneAtATime();
+scanField((code) => { inOrder(() => onScan(code)); });
+cameraButton((code) => { inOrder(() => onScan(code)); });
 $("back").addEventListener("click", () => { task = null; load(); });
 load();

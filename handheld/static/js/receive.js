@@ -1,7 +1,7 @@
 // Receiving: choose a purchase order (or one of its ASNs) → scan the item → units → lot and best-before when the
 // product needs them → sent (queued offline, applied once). Unknown items and over-receipts are refused.
 import { $, t as baseT } from "./device.js";
-import { error, success } from "./feedback.js";
+import { error, oneAtATime, success } from "./feedback.js";
 import { onResult, submit } from "./outbox.js";
 import { getValue, setValue } from "./store.js";
 import { scanField } from "./scanfield.js";
@@ -164,9 +164,9 @@ onResult(async (item, status, data) => {
   }
 });
 
-let chain = Promise.resolve();
-scanField((code) => { chain = chain.then(() => onScan(code)); });
-cameraButton((code) => { chain = chain.then(() => onScan(code)); });
+const inOrder = oneAtATime();
+scanField((code) => { inOrder(() => onScan(code)); });
+cameraButton((code) => { inOrder(() => onScan(code)); });
 $("finish").addEventListener("click", () => {
   if (receipt) { submit(`/hh/api/receive/${receipt.code}/finish`, {}, { predicted: true, label: receipt.code }); }
 });

@@ -1,6 +1,6 @@
 // Replenishment: reserve location → lane scanned from its replenish face (R:code) → units put in.
 import { $, t } from "./device.js";
-import { error, success } from "./feedback.js";
+import { error, oneAtATime, success } from "./feedback.js";
 import { onResult, submit } from "./outbox.js";
 import { getValue, setValue } from "./store.js";
 import { scanField } from "./scanfield.js";
@@ -66,8 +66,8 @@ onResult(async (item, status, data) => {
   if (data.task && task && data.task.id === task.id) { task = data.task; render(); }
 });
 
-let chain = Promise.resolve();
-scanField((code) => { chain = chain.then(() => onScan(code)); });
-cameraButton((code) => { chain = chain.then(() => onScan(code)); });
+const inOrder = oneAtATime();
+scanField((code) => { inOrder(() => onScan(code)); });
+cameraButton((code) => { inOrder(() => onScan(code)); });
 $("back").addEventListener("click", () => { task = null; load(); });
 load();

@@ -2,7 +2,7 @@
 // Each parcel scan goes through the outbox (kept on the device when offline); the server's answer says how many
 // parcels of the shipment are in the sas, or why the parcel was refused.
 import { $, t as baseT } from "./device.js";
-import { error, success } from "./feedback.js";
+import { error, oneAtATime, success } from "./feedback.js";
 import { onResult, submit } from "./outbox.js";
 import { scanField } from "./scanfield.js";
 import { cameraButton } from "./camera.js";
@@ -41,8 +41,8 @@ onResult(async (item, status, data) => {
     "ok");
 });
 
-let chain = Promise.resolve();
-scanField((code) => { chain = chain.then(() => onScan(code)); });
-cameraButton((code) => { chain = chain.then(() => onScan(code)); });
+const inOrder = oneAtATime();
+scanField((code) => { inOrder(() => onScan(code)); });
+cameraButton((code) => { inOrder(() => onScan(code)); });
 $("change-sas").addEventListener("click", () => { sas = ""; sessionStorage.removeItem("hh.stage.sas"); render(); });
 render();
