@@ -17,8 +17,8 @@ scan event, the stored answer, commit). On PostgreSQL that is the hot path of ``
 answer in one statement, then the commit.
 
 Measures:
-1. saturation: CLIENTS closed-loop clients for SECONDS/2 each, confirm vs each baseline, each client on its own
-   lane: requests/s and the ratios;
+1. saturation: CLIENTS closed-loop clients for SECONDS/2 each, confirm vs each baseline (interleaved in three
+   rounds), each client on its own lane: requests/s and the ratios;
 2. open loop: RATE confirms/s spread evenly over the pickers for SECONDS; latency counted from the scheduled send
    time (no coordinated omission): p50 / p99 / max, and how many were late to start. When RATE is above what the
    server sustains, the queue grows for the whole run, so a second open loop at half the measured saturation
@@ -56,6 +56,7 @@ DB = "wms_bench_handheld"
 SECRET = "bench-handheld-secret"
 AGENT = "wms-bench"
 UNITS = 1_000_000
+ROUNDS = 3
 
 
 def bench_app() -> Flask:
@@ -370,20 +371,26 @@ def main() -> None:
         pickers = [Picker(server.port, row) for row in rows]
         clients = min(args.clients, len(pickers))
         closed_loop(pickers, clients, 3, "confirm")  # warm up workers and connections
-        confirm_rate = closed_loop(pickers, clients, args.seconds / 2, "confirm")
-        minimal_rate = closed_loop(pickers, clients, args.seconds / 2, "minimal")
-        pipelined_rate = closed_loop(pickers, clients, args.seconds / 2, "pipelined")
+        # Interleaved in rounds, so a change in the machine's background load weighs on all three alike.
+        rates: dict[str, list[float]] = {"confirm": [], "minimal": [], "pipelined": []}
+        for _ in range(ROUNDS):
+            for call, got in rates.items():
+                got.append(closed_loop(pickers, clients, args.seconds / 2 / ROUNDS, call))
+        confirm_rate, minimal_rate, pipelined_rate = (sum(v) / ROUNDS for v in rates.values())
         ratio, strict = confirm_rate / minimal_rate, confirm_rate / pipelined_rate
-        print(f"\nsaturation, {clients} closed-loop clients, {args.seconds / 2:.0f} s each "
+        print(f"\nsaturation, {clients} closed-loop clients, {args.seconds / 2:.0f} s each in {ROUNDS} interleaved rounds "
               f"(gunicorn {args.workers} workers x {args.threads} threads):")
-        print(f"  confirm-pick   {confirm_rate:8.1f} /s")
-        print(f"  minimal        {minimal_rate:8.1f} /s   (one locked UPDATE + one ledger INSERT, SQLAlchemy session)")
-        print(f"  pipelined      {pipelined_rate:8.1f} /s   (the same two statements in one psycopg pipeline)")
+        each = {call: " / ".join(f"{r:.0f}" for r in got) for call, got in rates.items()}
+        print(f"  confirm-pick   {confirm_rate:8.1f} /s   (rounds: {each['confirm']})")
+        print(f"  minimal        {minimal_rate:8.1f} /s   (one locked UPDATE + one ledger INSERT, SQLAlchemy session; "
+              f"rounds: {each['minimal']})")
+        print(f"  pipelined      {pipelined_rate:8.1f} /s   (the same two statements in one psycopg pipeline; "
+              f"rounds: {each['pipelined']})")
         print(f"  ratio          {ratio * 100:8.1f} %    of minimal;   target >= 50%: {'met' if ratio >= .5 else 'NOT met'}")
         print(f"                 {strict * 100:8.1f} %    of pipelined: {'met' if strict >= .5 else 'NOT met'} "
               "against the stricter baseline too")
-        rates = [args.rate] + ([round(confirm_rate / 2, 1)] if confirm_rate / 2 < args.rate else [])
-        for rate in rates:
+        loads = [args.rate] + ([round(confirm_rate / 2, 1)] if confirm_rate / 2 < args.rate else [])
+        for rate in loads:
             latencies, late, unsent = open_loop(pickers, rate, args.seconds, threads=64)
             p99 = pct(latencies, .99)
             label = "the target load" if rate == args.rate else "half the measured saturation, for comparison"
