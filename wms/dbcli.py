@@ -1,7 +1,8 @@
-"""`wms db upgrade|downgrade|check|current`: Alembic driven with this app's database URL."""
+"""`wms db upgrade|downgrade|check`: Alembic driven with this app's database URL; `wms db purge-keys`."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
@@ -51,3 +52,16 @@ def check() -> None:
     """Fail if the models and the migrated schema differ."""
     command.check(alembic_config(current_app.config["DATABASE_URL"]))
     click.echo("models and migrations agree")
+
+
+@db_cli.command("purge-keys")
+@click.option("--older-than-days", type=click.IntRange(min=2), default=30, show_default=True,
+              help="keep the keys of the last N days (longer than any handheld may stay offline)")
+@with_appcontext
+def purge_keys(older_than_days: int) -> None:
+    """Delete idempotency keys (stored answers of mutating calls) older than N days, in batches."""
+    from wms.idempotency import purge
+
+    deleted = purge(dt.timedelta(days=older_than_days),
+                    progress=lambda n: click.echo(f"purge-keys: {n} deleted so far", err=True))
+    click.echo(f"{deleted} idempotency keys older than {older_than_days} days deleted")

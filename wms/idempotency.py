@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable
 
 from flask import Response, request
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from wms.auth.principal import Principal
-from wms.db import db
+from wms.db import db, utcnow
 from wms.errors import IdempotencyKeyRequired, IdempotencyKeyReused, ValidationFailed
 from wms.idempotency_models import IdempotencyRecord
 
@@ -76,3 +77,22 @@ def run_idempotent(principal: Principal | None, apply: Callable[[], Response]) -
     record.response_body = response.get_data(as_text=True)
     session.flush()
     return response
+
+
+def purge(older_than: dt.timedelta, *, batch: int = 10_000,
+          progress: Callable[[int], None] | None = None) -> int:
+    """Delete the stored answers of keys first used more than `older_than` ago, `batch` rows per transaction
+    (committed), so a big backlog never holds long locks. A call retried with a purged key would be applied again:
+    keep them longer than any device may hold a queued scan. Returns how many were deleted."""
+    cutoff = utcnow() - older_than
+    total = 0
+    while True:
+        ids = select(IdempotencyRecord.id).where(IdempotencyRecord.created_at < cutoff).order_by(
+            IdempotencyRecord.id).limit(batch)
+        deleted = db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id.in_(ids))).rowcount
+        db.session.commit()
+        total += deleted
+        if progress is not None and deleted:
+            progress(total)
+        if deleted < batch:
+            return total
