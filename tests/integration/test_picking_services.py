@@ -493,6 +493,59 @@ def test_two_devices_confirming_the_same_line_at_once_pick_it_once(app, client, 
         ledger_matches_quants()
 
 
+def test_a_confirm_that_waited_for_the_op_reads_the_lines_as_the_first_left_them(  # type: ignore[no-untyped-def]
+        app, client, world, sign_in, database_url) -> None:
+    """Two devices confirm a unit of one line at once: the second waits for the OP's lock, then must read the lines
+    as the first left them (not as they were when it started waiting), so both units land, each once."""
+    import time
+
+    import psycopg
+
+    op_id, line = _ready_for_quantity(app, client, world, sign_in)
+    g.pop("_login_user", None)
+    with app.app_context():
+        first_line = db.session.get(PickOrderLine, line["id"])
+        before = quant(first_line)
+        quant_id = db.session.scalar(select(Quant.id).where(Quant.product_id == first_line.product_id,
+                                                            Quant.location_id == first_line.location_id))
+    clients = [app.test_client() for _ in range(2)]
+    for c in clients:
+        sign_in(c, world.picker)
+    answers: dict[str, Any] = {}
+
+    def confirm(c: Any, key: str) -> None:
+        r = c.post(f"/hh/api/pick/{op_id}/scan", json={"step": "quantity", "quantity": 1, "line_id": line["id"]},
+                   headers={"Idempotency-Key": key})
+        answers[key] = (r.status_code, r.json)
+
+    def waiting(n: int) -> None:  # sessions of this database waiting on a row lock
+        for _ in range(600):
+            with psycopg.connect(database_url, autocommit=True) as watch:
+                if watch.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                 "AND wait_event_type = 'Lock'").fetchone()[0] >= n:
+                    return
+            time.sleep(0.05)
+        raise AssertionError(f"{n} requests never waited on a lock")
+
+    with psycopg.connect(database_url) as blocker:  # holds the lane's quant: the first confirm stops there
+        blocker.execute("SELECT id FROM quants WHERE id = %s FOR UPDATE", (quant_id,))
+        first = threading.Thread(target=confirm, args=(clients[0], "first"))
+        first.start()
+        waiting(1)  # the first holds the OP and waits for the quant
+        second = threading.Thread(target=confirm, args=(clients[1], "second"))
+        second.start()
+        waiting(2)  # the second waits for the OP
+        blocker.rollback()
+    first.join()
+    second.join()
+    assert answers["first"][0] == 200 and answers["first"][1]["line"]["picked"] == 1, answers
+    assert answers["second"][0] == 200 and answers["second"][1]["line"]["picked"] == 2, answers
+    with app.app_context():
+        assert db.session.get(PickOrderLine, line["id"]).picked_quantity == 2
+        assert quant(db.session.get(PickOrderLine, line["id"])) == (before[0] - 2, before[1] - 2)
+        ledger_matches_quants()
+
+
 def test_an_api_confirm_writes_what_the_full_path_writes(app, client, world, sign_in) -> None:  # type: ignore[no-untyped-def]
     op_id, line = _ready_for_quantity(app, client, world, sign_in)
     device = Device(client)
@@ -578,8 +631,8 @@ class _RoundTrips:
 
 
 def test_a_confirm_costs_three_round_trips(app, client, world, sign_in, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """The hot path of a shift: person, idempotency key, OP with its lines and the locks pipelined in one round
-    trip; the writes with the stored answer in one statement; then the commit."""
+    """The hot path of a shift: person, idempotency key, the OP's lock, its lines and the line's locks pipelined in
+    one round trip; the writes with the stored answer in one statement; then the commit."""
     op_id, line = _ready_for_quantity(app, client, world, sign_in)
     with app.app_context():
         before = quant(db.session.get(PickOrderLine, line["id"]))
@@ -589,7 +642,7 @@ def test_a_confirm_costs_three_round_trips(app, client, world, sign_in, monkeypa
                             key=key)
     monkeypatch.undo()
     assert r.json["outcome"] == "applied" and r.json["line"]["picked"] == 1, r.json
-    assert trips.pipelines == 1 and len(trips.inside) == 4, trips.inside
+    assert trips.pipelines == 1 and len(trips.inside) == 5, trips.inside
     assert len(trips.outside) == 1 and trips.outside[0].startswith("WITH q AS"), trips.outside
     with app.app_context():
         assert quant(db.session.get(PickOrderLine, line["id"])) == (before[0] - 1, before[1] - 1)

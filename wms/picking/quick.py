@@ -3,10 +3,11 @@
 A confirm is most of the scans of a shift, so it skips the ORM and SQLAlchemy's per-statement work and sends its
 statements through psycopg itself, in the request's transaction (PostgreSQL only):
 
-1. ``queue`` adds two statements to the caller's pipeline (the caller queues the person and the idempotency key
-   in the same one, so the four cost one round trip): the first locks the OP row and reads every line with its
-   task status and the last good step of the open ones; the second locks the current line's quant and
-   reservation (the lane's quant first, the order the lane exceptions take them in) and draws the scan event's id;
+1. ``queue`` adds three statements to the caller's pipeline (the caller queues the person and the idempotency key
+   in the same one, so the five cost one round trip): the first locks the OP row; the second reads every line
+   with its task status and the last good step of the open ones, as committed once that lock is held; the third
+   locks the current line's quant and reservation (the lane's quant first, the order the lane exceptions take
+   them in) and draws the scan event's id;
 2. ``plan`` checks what was read, with no round trip; ``apply`` writes quant, reservation, order line, PICK ledger
    row, OP line, task, scan event and the caller's idempotency answer in one statement;
 3. the request's commit.
@@ -36,6 +37,10 @@ from wms.waves.models import PickOrder, PickOrderLine, PickOrderStatus
 
 _OPEN = "l.picked_quantity < l.quantity AND NOT COALESCE(t.status IN ('done', 'cancelled'), false)"
 
+# The OP's row lock comes first, on its own: a statement reads what was committed when it started, so the lines read
+# in the same statement as a lock that had to wait would be as they were before the confirm that held it.
+LOCK_OP = "SELECT id FROM pick_orders WHERE id = %(op)s FOR UPDATE"
+
 READ = f"""
 SELECT po.status, po.picker_id, po.warehouse_id, po.code,
        l.id, l.quantity, l.picked_quantity, l.reservation_id, l.task_id, l.location_id, l.product_id,
@@ -53,7 +58,6 @@ JOIN products p ON p.id = l.product_id
 LEFT JOIN tasks t ON t.id = l.task_id
 WHERE po.id = %(op)s
 ORDER BY l.seq
-FOR UPDATE OF po
 """
 
 LOCK = f"""
@@ -129,7 +133,8 @@ class Plan:
 
 
 def queue(conn: Connection[Any], op_id: int) -> Queued:
-    """Send the read and the locks of a confirm on OP `op_id` (inside the caller's ``conn.pipeline()``)."""
+    """Send the locks and the read of a confirm on OP `op_id` (inside the caller's ``conn.pipeline()``)."""
+    conn.execute(LOCK_OP, {"op": op_id})
     read = conn.cursor(row_factory=namedtuple_row)
     read.execute(READ, {"op": op_id})
     lock = conn.cursor(row_factory=namedtuple_row)
