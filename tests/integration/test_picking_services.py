@@ -657,6 +657,20 @@ def test_a_confirm_costs_three_round_trips(app, client, world, sign_in, monkeypa
         assert quant(db.session.get(PickOrderLine, line["id"])) == (before[0] - 1, before[1] - 1)
 
 
+def test_the_hot_path_answers_in_the_pickers_language(app, client, world, sign_in, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The person's language comes with them from the pipelined read: no ORM user is loaded for it."""
+    op_id, line = _ready_for_quantity(app, client, world, sign_in)
+    world.picker.locale = "fr"
+    db.session.commit()
+    for cached in ("_login_user", "_flask_babel"):  # per-request caches, on the app context the requests share here
+        g.pop(cached, None)
+    trips = _RoundTrips(monkeypatch)
+    r = Device(client).post(f"/pick/{op_id}/scan", {"step": "quantity", "quantity": 1, "line_id": line["id"]})
+    monkeypatch.undo()
+    assert r.json["outcome"] == "applied" and r.json["message"].endswith("prélevés."), r.json
+    assert len(trips.outside) == 1, trips.outside  # the write only: nothing loaded the user the ORM way
+
+
 @pytest.mark.parametrize("case", ["other_picker", "signed_out_everywhere", "deactivated", "wrong_line",
                                   "not_at_quantity", "too_many", "no_role"])
 def test_the_hot_path_leaves_every_other_case_to_the_full_path(app, client, world, sign_in, case) -> None:  # type: ignore[no-untyped-def]
