@@ -13,8 +13,8 @@ step. Every confirm is `POST /hh/api/pick/<op>/scan {"step": "quantity", "quanti
 Idempotency-Key and device id: everything a real confirm does (session, CSRF, the person checked against the
 database, idempotency record, OP row lock, reservation and quant row locks, PICK ledger row, order line, OP line,
 scan event, the stored answer, commit). On PostgreSQL that is the hot path of ``handheld.api._confirm_fast`` and
-``wms.picking.quick``: person, key, OP lines and locks in one pipelined round trip, the writes and the stored
-answer in one statement, then the commit.
+``wms.picking.quick``: BEGIN, then person, key, OP lines and locks in one pipelined round trip, the writes and
+the stored answer in one statement, then the commit.
 
 Measures:
 1. saturation: CLIENTS closed-loop clients for SECONDS/2 each, confirm vs each baseline (interleaved in three

@@ -230,9 +230,9 @@ def pick_take(user: User, body: s.TakeIn) -> Any:
 
 
 def _confirm_fast(op_id: int) -> Response | None:
-    """A picker's confirm of units on the current line of their OP, on PostgreSQL, in three round trips: the
-    person, the idempotency key, the OP's lines and the locks pipelined in one (``wms.picking.quick``), the writes
-    with the stored answer in a second, the commit. The same checks as the full path, which takes every other case
+    """A picker's confirm of units on the current line of their OP, on PostgreSQL, in four round trips: the
+    BEGIN, then the person, the idempotency key, the OP's lines and the locks pipelined in one
+    (``wms.picking.quick``), the writes with the stored answer in a third, the commit. The same checks as the full path, which takes every other case
     (another step, a replay, a refusal, no such OP, not signed in, ...) after this one rolled back what it did."""
     if db.session.get_bind().dialect.name != "postgresql":
         return None

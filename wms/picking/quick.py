@@ -1,10 +1,11 @@
-"""The confirm of a quantity on my OP's current line: the scan a picker makes most, in three round trips.
+"""The confirm of a quantity on my OP's current line: the scan a picker makes most, in four round trips.
 
 A confirm is most of the scans of a shift, so it skips the ORM and SQLAlchemy's per-statement work and sends its
 statements through psycopg itself, in the request's transaction (PostgreSQL only):
 
 1. ``queue`` adds three statements to the caller's pipeline (the caller queues the person and the idempotency key
-   in the same one, so the five cost one round trip): the first locks the OP row; the second reads every line
+   in the same one, so the five cost one round trip, after the one psycopg spends on the BEGIN that opens the
+   transaction, which it syncs on its own): the first locks the OP row; the second reads every line
    with its task status and the last good step of the open ones, as committed once that lock is held; the third
    locks the current line's quant and reservation (the lane's quant first, the order the lane exceptions take
    them in) and draws the scan event's id;
