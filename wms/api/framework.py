@@ -22,6 +22,8 @@ from wms.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from wms.layout.models import Warehouse
+from wms.layout.services import get_warehouse
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -107,6 +109,20 @@ def refuse_nul_characters(value: Any, prefix: str = "") -> None:
             "Text may not contain the NUL character (\\u0000).",
             errors=[{"field": f, "message": "contains a NUL character"} for f in fields],
         )
+
+
+def caller() -> Principal:
+    """The caller of an operation; ``operation`` has already refused an unauthenticated one."""
+    principal = current_principal()
+    assert principal is not None  # the operation decorator authenticated the call
+    return principal
+
+
+def warehouse_in_scope(code: str) -> Warehouse:
+    """The warehouse `code`, refused (403) when it is outside the caller's scope and 404 when unknown."""
+    warehouse = get_warehouse(code)
+    caller().require_warehouse(warehouse.id, warehouse.code)
+    return warehouse
 
 
 def refuse_out_of_range_ids(path_args: dict[str, Any]) -> None:

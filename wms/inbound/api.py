@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import request
 
+from wms.api.framework import caller as _principal
 from wms.api.framework import operation
+from wms.api.framework import warehouse_in_scope as _warehouse
 from wms.auth.models import User
-from wms.auth.principal import Principal, current_principal
 from wms.catalog.models import Product
 from wms.db import db
 from wms.errors import Forbidden, NotFound
@@ -14,7 +15,6 @@ from wms.inbound import labels, putaway, receiving, services
 from wms.inbound import schemas as s
 from wms.inbound.models import Asn, PurchaseOrder, Receipt, ReceiptLine, Supplier
 from wms.layout.models import Location, Warehouse
-from wms.layout.services import get_warehouse
 from wms.picking.faces import replenish_face_code
 from wms.printing.models import PrintJob
 from wms.tasks.models import Task
@@ -24,12 +24,6 @@ PLANNERS = ("supervisor",)
 RECEIVING = ("supervisor", "receiver")
 
 
-def _principal() -> Principal:
-    principal = current_principal()
-    assert principal is not None  # the operation decorator authenticated the call
-    return principal
-
-
 def _user() -> User | None:
     p = _principal()
     return db.session.get(User, p.user_id) if p.user_id else None
@@ -37,12 +31,6 @@ def _user() -> User | None:
 
 def _key() -> str | None:
     return request.headers.get("Idempotency-Key")
-
-
-def _warehouse(code: str) -> Warehouse:
-    warehouse = get_warehouse(code)
-    _principal().require_warehouse(warehouse.id, warehouse.code)
-    return warehouse
 
 
 def _po(number: str) -> PurchaseOrder:

@@ -8,15 +8,15 @@ import secrets
 from flask import request
 from sqlalchemy import select
 
+from wms.api.framework import caller as _principal
 from wms.api.framework import operation
+from wms.api.framework import warehouse_in_scope as _warehouse
 from wms.auth.models import ApiToken, User
-from wms.auth.principal import Principal, current_principal
 from wms.auth.tokens import issue_token
 from wms.db import db
 from wms.enums import TokenPurpose
 from wms.errors import Conflict, Forbidden, NotFound
 from wms.layout.models import Warehouse
-from wms.layout.services import get_warehouse
 from wms.orders import schemas as s
 from wms.orders.models import Channel, ChannelKind, Order
 from wms.orders.services import LineRequest, OrderRequest, cancel_order, create_order, get_order
@@ -27,12 +27,6 @@ from wms.webhooks.models import WebhookEvent
 CHANNEL_ROLES = ("supervisor",)
 
 
-def _principal() -> Principal:
-    principal = current_principal()
-    assert principal is not None  # the operation decorator authenticated the call
-    return principal
-
-
 def _actor() -> ops.Actor:
     p = _principal()
     return ops.Actor(
@@ -40,12 +34,6 @@ def _actor() -> ops.Actor:
         token=db.session.get(ApiToken, p.token_id) if p.token_id else None,
         idempotency_key=request.headers.get("Idempotency-Key"),
     )
-
-
-def _warehouse(code: str) -> Warehouse:
-    warehouse = get_warehouse(code)
-    _principal().require_warehouse(warehouse.id, warehouse.code)
-    return warehouse
 
 
 def _channel(code: str) -> Channel:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from flask import request
 
-from wms.api.framework import operation
+from wms.api.framework import caller as _principal
+from wms.api.framework import operation, warehouse_in_scope
 from wms.auth.models import User
-from wms.auth.principal import Principal, current_principal
 from wms.db import db
 from wms.layout.models import Resource, Warehouse
-from wms.layout.services import get_warehouse
 from wms.outbound import boxes as box_services
 from wms.outbound import packing_services as pk
 from wms.outbound import schemas as s
@@ -21,12 +20,6 @@ TAGS = ["packing"]
 ROLES = ("supervisor", "packer")
 SUPERVISORS = ("supervisor",)
 DEVICE_HEADER = "X-Device-Id"
-
-
-def _principal() -> Principal:
-    principal = current_principal()
-    assert principal is not None  # the operation decorator authenticated the call
-    return principal
 
 
 def _ctx() -> ScanContext | None:
@@ -85,8 +78,7 @@ def box_out(box: Box) -> s.BoxOut:
 def packing_start(code: str, body: s.PackStartIn) -> s.PackShipmentOut:
     """The picked order whose items are in the tote; refused for an unknown tote, an order not picked, already
     packed, or being packed by someone else."""
-    warehouse = get_warehouse(code)
-    _principal().require_warehouse(warehouse.id, warehouse.code)
+    warehouse = warehouse_in_scope(code)
     station = pk.pack_station(body.station, frozenset({warehouse.id}))
     return shipment_out(pk.start_packing(station, body.tote, _ctx()))
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Response
 
+from wms.api.framework import caller as _principal
 from wms.api.framework import operation
-from wms.auth.principal import Principal, current_principal
+from wms.api.framework import warehouse_in_scope as _warehouse
 from wms.db import db
 from wms.errors import Forbidden
-from wms.layout.models import Location, Resource, Warehouse
-from wms.layout.services import get_warehouse
+from wms.layout.models import Location, Resource
 from wms.outbound import dock
 from wms.outbound import dock_schemas as s
 from wms.outbound.models import CarrierPickup, Manifest, Parcel, Shipment
@@ -18,18 +18,6 @@ from wms.waves.models import TimeSlot
 ROLES = ("supervisor",)
 STAGING_ROLES = ("supervisor", "packer")
 TAGS = ["shipping dock"]
-
-
-def _principal() -> Principal:
-    principal = current_principal()
-    assert principal is not None  # the operation decorator authenticated the call
-    return principal
-
-
-def _warehouse(code: str) -> Warehouse:
-    warehouse = get_warehouse(code)
-    _principal().require_warehouse(warehouse.id, warehouse.code)
-    return warehouse
 
 
 def parcel_out(parcel: Parcel) -> s.ParcelOut:

@@ -10,15 +10,15 @@ from flask import Response, current_app, request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from wms.api.framework import caller as _principal
 from wms.api.framework import operation
+from wms.api.framework import warehouse_in_scope as _warehouse
 from wms.auth.models import User
-from wms.auth.principal import Principal, current_principal
 from wms.db import db
 from wms.enums import TokenPurpose
 from wms.errors import Conflict, Forbidden
 from wms.labels.preview import PreviewUnavailable, png_from_zpl
 from wms.layout.models import Resource, Warehouse
-from wms.layout.services import get_warehouse
 from wms.printing import jobs, services
 from wms.printing import schemas as s
 from wms.printing.models import Printer, PrintJob
@@ -26,12 +26,6 @@ from wms.printing.wakeup import wait_for_claimable
 
 SITE = ("print_site",)
 SUPERVISORS = ("supervisor",)
-
-
-def _principal() -> Principal:
-    principal = current_principal()
-    assert principal is not None  # the operation decorator authenticated the call
-    return principal
 
 
 def _site_warehouse_id() -> int:
@@ -46,12 +40,6 @@ def _site_warehouse_id() -> int:
 def _user() -> User | None:
     p = _principal()
     return db.session.get(User, p.user_id) if p.user_id else None
-
-
-def _warehouse(code: str) -> Warehouse:
-    warehouse = get_warehouse(code)
-    _principal().require_warehouse(warehouse.id, warehouse.code)
-    return warehouse
 
 
 def lease_seconds() -> int:

@@ -5,33 +5,21 @@ from __future__ import annotations
 from flask import request
 from sqlalchemy import select
 
+from wms.api.framework import caller as _principal
 from wms.api.framework import operation
+from wms.api.framework import warehouse_in_scope as _warehouse
 from wms.auth.models import User
-from wms.auth.principal import Principal, current_principal
 from wms.catalog.models import Product
 from wms.db import db
 from wms.enums import Role
 from wms.errors import Forbidden, NotFound, ValidationFailed
 from wms.layout.models import Location, Warehouse
-from wms.layout.services import get_warehouse
 from wms.replenishment import schemas as s
 from wms.replenishment import services
 from wms.stock import levels_services as levels
 from wms.tasks.models import Task
 
 READERS = ("supervisor", "receiver")
-
-
-def _principal() -> Principal:
-    principal = current_principal()
-    assert principal is not None  # the operation decorator authenticated the call
-    return principal
-
-
-def _warehouse(code: str) -> Warehouse:
-    warehouse = get_warehouse(code)
-    _principal().require_warehouse(warehouse.id, warehouse.code)
-    return warehouse
 
 
 def level_out(warehouse: Warehouse, level, product: Product, lane: Location | None) -> s.LevelOut:  # type: ignore[no-untyped-def]

@@ -6,13 +6,13 @@ from __future__ import annotations
 from flask import request
 from sqlalchemy import select
 
+from wms.api.framework import caller as _principal
 from wms.api.framework import operation
+from wms.api.framework import warehouse_in_scope as _warehouse
 from wms.auth.models import ApiToken, User
-from wms.auth.principal import Principal, current_principal
 from wms.db import db
 from wms.errors import Conflict, Forbidden, NotFound
 from wms.layout.models import Warehouse
-from wms.layout.services import get_warehouse
 from wms.orders.models import Channel, Order
 from wms.orders.services import get_order
 from wms.returns import schemas as s
@@ -24,23 +24,11 @@ CHANNEL_ROLES = ("supervisor",)
 FLOOR_ROLES = ("supervisor", "receiver")
 
 
-def _principal() -> Principal:
-    principal = current_principal()
-    assert principal is not None  # the operation decorator authenticated the call
-    return principal
-
-
 def _actor() -> ops.Actor:
     p = _principal()
     return ops.Actor(user=db.session.get(User, p.user_id) if p.user_id else None,
                      token=db.session.get(ApiToken, p.token_id) if p.token_id else None,
                      idempotency_key=request.headers.get("Idempotency-Key"))
-
-
-def _warehouse(code: str) -> Warehouse:
-    warehouse = get_warehouse(code)
-    _principal().require_warehouse(warehouse.id, warehouse.code)
-    return warehouse
 
 
 def _channel(code: str) -> Channel:

@@ -6,12 +6,12 @@ import datetime as dt
 
 from sqlalchemy import select, tuple_
 
+from wms.api.framework import caller as _principal
 from wms.api.framework import operation
-from wms.auth.principal import Principal, current_principal
+from wms.api.framework import warehouse_in_scope as _warehouse
 from wms.db import db, utcnow
 from wms.errors import NotFound, ValidationFailed
 from wms.layout.models import Resource, Warehouse, Zone
-from wms.layout.services import get_warehouse
 from wms.orders.models import Channel, Order
 from wms.waves import schemas as s
 from wms.waves import services, slots
@@ -20,18 +20,6 @@ from wms.waves.params import WaveParams
 
 ROLES = ("supervisor",)
 MAX_WINDOW = dt.timedelta(days=31)
-
-
-def _principal() -> Principal:
-    principal = current_principal()
-    assert principal is not None  # the operation decorator authenticated the call
-    return principal
-
-
-def _warehouse(code: str) -> Warehouse:
-    warehouse = get_warehouse(code)
-    _principal().require_warehouse(warehouse.id, warehouse.code)
-    return warehouse
 
 
 def _wave(wave_id: int, *, lock: bool = False) -> Wave:
