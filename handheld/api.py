@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from flask import Response, g, jsonify, request
 from flask_wtf.csrf import generate_csrf
@@ -241,10 +241,10 @@ def _confirm_fast(op_id: int) -> Response | None:
     if who is None or not key or len(key) > 200:
         return None
     try:
-        body = parse_json_body(s.PickScanIn)
+        body = cast(s.PickScanIn, parse_json_body(s.PickScanIn))
     except DomainError:
         return None  # the full path refuses it, after checking who is asking
-    if body.step != "quantity" or body.quantity is None or body.quantity < 1:  # type: ignore[attr-defined]
+    if body.step != "quantity" or body.quantity is None or body.quantity < 1:
         return None
     user_id, version = who
     digest = idem._request_hash()
@@ -258,14 +258,13 @@ def _confirm_fast(op_id: int) -> Response | None:
     claimed = claim.fetchone()
     plan = None
     if principal is not None and principal.roles & set(PICKERS) and claimed is not None:
-        plan = quick.plan(queued, op_id, user_id, principal.warehouse_ids, body.quantity,  # type: ignore[attr-defined]
-                          line_id=body.line_id)  # type: ignore[attr-defined]
+        plan = quick.plan(queued, op_id, user_id, principal.warehouse_ids, body.quantity, line_id=body.line_id)
     if plan is None:
         db.session.rollback()  # the key row and the locks: the full path starts afresh
         return None
     response = _json(quick_out(plan.result))
     quick.apply(conn, plan, user_id=user_id, device_id=request.headers.get(DEVICE_HEADER, "").strip()[:64] or None,
-                idempotency_key=key, scanned_at=body.scanned_at,  # type: ignore[attr-defined]
+                idempotency_key=key, scanned_at=body.scanned_at,
                 answer=(claimed[0], response.status_code, response.get_data(as_text=True)))
     return response
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import request, session
 from flask_login import current_user
@@ -142,7 +143,7 @@ def session_user_key() -> tuple[int, str] | None:
     return int(user_id), version
 
 
-def session_principal(user_id: int, version: str, row: tuple | None) -> Principal | None:  # type: ignore[type-arg]
+def session_principal(user_id: int, version: str, row: tuple[Any, ...] | None) -> Principal | None:
     """The principal of SESSION_PRINCIPAL_SQL's `row`, cached for the request like ``current_principal``'s; None
     when the person is gone, deactivated or signed out everywhere since (``current_principal`` then refuses)."""
     if row is None:
