@@ -716,3 +716,66 @@ def test_a_batch_report_on_a_cancelled_job_says_in_its_history_that_it_printed(a
         job = db.session.get(PrintJob, job_id)
         assert job.state == JobState.CANCELLED
         assert "reported it printed on PR-A after it was cancelled" in job.events[-1].detail
+
+
+def _claim_six(app, client, site, make_token):  # type: ignore[no-untyped-def]
+    headers = _site_headers(app, make_token, site["wh"])
+    ids = [_queue_committed(app, site, key=f"race-{i}") for i in range(6)]
+    claimed = _post(client, "/api/v1/print/claim", headers, {"daemon_id": "d1", "max_jobs": 6})
+    assert sorted(j["id"] for j in claimed.json["jobs"]) == ids
+    return headers, ids
+
+
+def _all_at_once(app, calls):  # type: ignore[no-untyped-def]
+    """Each (url, headers, body) from its own client, released together; the answers in call order."""
+    barrier = threading.Barrier(len(calls))
+    answers: list = [None] * len(calls)
+
+    def run(n: int) -> None:
+        url, headers, body = calls[n]
+        local = app.test_client()
+        barrier.wait()
+        resp = local.post(url, json=body, headers={**headers, "Idempotency-Key": f"race-{n}-{next(_keys)}"})
+        answers[n] = (resp.status_code, resp.json)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return answers
+
+
+def _events(app, job_id, state):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        return db.session.execute(select(PrintJobEvent.actor, PrintJobEvent.detail).where(
+            PrintJobEvent.job_id == job_id, PrintJobEvent.state == state).order_by(PrintJobEvent.id)).all()
+
+
+def test_two_printed_reports_of_one_job_at_once_apply_once(app, client, site, make_token):  # type: ignore[no-untyped-def]
+    """Six jobs, each reported printed twice at the same moment by the daemon holding it: singly for three, once
+    singly and once in a batch for the other three. Every answer is a success; each job has one printed event."""
+    headers, ids = _claim_six(app, client, site, make_token)
+    printed = {"daemon_id": "d1", "outcome": "printed", "printer_code": "PR-A"}
+    calls = []
+    for n, job_id in enumerate(ids):
+        single = (f"/api/v1/print/jobs/{job_id}/report", headers, printed)
+        calls.append(single)
+        calls.append(single if n < 3 else ("/api/v1/print/reports", headers, {"daemon_id": "d1", "reports": [
+            {"job_id": job_id, "key": f"d1:{job_id}:printed", "outcome": "printed", "printer_code": "PR-A"}]}))
+    answers = _all_at_once(app, calls)
+    assert [status for status, _ in answers] == [200] * len(calls), answers
+    for _status, body in answers:
+        assert body.get("state", "printed") == "printed"
+        assert all(r["status"] == 200 and r["state"] == "printed" for r in body.get("results", []))
+    assert {job_id: len(_events(app, job_id, JobState.PRINTED)) for job_id in ids} == {job_id: 1 for job_id in ids}
+
+
+def test_a_retry_reported_twice_at_once_queues_the_job_again_once(app, client, site, make_token):  # type: ignore[no-untyped-def]
+    headers, ids = _claim_six(app, client, site, make_token)
+    retry = {"daemon_id": "d1", "outcome": "retry", "printer_code": "PR-A", "detail": "paper out"}
+    answers = _all_at_once(app, [(f"/api/v1/print/jobs/{job_id}/report", headers, retry)
+                                 for job_id in ids for _ in range(2)])
+    assert [(status, body["state"]) for status, body in answers] == [(200, "queued")] * 12, answers
+    for job_id in ids:
+        assert [e.detail for e in _events(app, job_id, JobState.QUEUED) if e.actor == "d1"] == ["paper out"]

@@ -327,14 +327,35 @@ def printer_by_code(warehouse_id: int, code: str) -> Printer:
     return printer
 
 
+def lock_job(job: PrintJob) -> PrintJob:
+    """Take the job's row lock and re-read it: changes to one job apply one after the other, each to the state the
+    previous one left (two reports of one job at once apply once)."""
+    db.session.scalar(select(PrintJob).where(PrintJob.id == job.id).with_for_update()
+                      .execution_options(populate_existing=True))
+    return job
+
+
+def _retry_replayed(job: PrintJob, outcome: Outcome, daemon_id: str) -> bool:
+    """A `retry` from the daemon whose `retry` queued the job again, nobody having claimed it since: the same news
+    twice (the first released the lease, so the holder check would refuse it)."""
+    if outcome != Outcome.RETRY or job.state != JobState.QUEUED:
+        return False
+    last = db.session.execute(select(PrintJobEvent.state, PrintJobEvent.actor).where(PrintJobEvent.job_id == job.id)
+                              .order_by(PrintJobEvent.id.desc()).limit(1)).first()
+    return last is not None and last.state == JobState.QUEUED and last.actor == daemon_id
+
+
 def report(job: PrintJob, daemon_id: str, outcome: Outcome | str, printer_code: str, detail: str | None = None,
            retry_after_seconds: float | None = None, possible_duplicate: bool = False) -> PrintJob:
     """Apply the daemon's report on a job it holds; a report on a finished job changes nothing (replay)."""
     outcome = Outcome(outcome)
     _check_daemon(daemon_id)
+    lock_job(job)
     if job.state in FINAL_STATES:
         if job.state == JobState.CANCELLED and outcome in (Outcome.SENT, Outcome.PRINTED):
             _late_report_on_cancelled(job, daemon_id, outcome, printer_code)
+        return job
+    if _retry_replayed(job, outcome, daemon_id):
         return job
     _require_holder(job, daemon_id)
     printer = db.session.scalar(select(Printer).where(
@@ -427,7 +448,7 @@ def report_many(warehouse_id: int, daemon_id: str, items: list[ReportItem]) -> l
     query = select(PrintJob).where(PrintJob.warehouse_id == warehouse_id, PrintJob.id.in_(ids)).order_by(PrintJob.id)
     if db.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=PrintJob)
-    found = {job.id: job for job in db.session.scalars(query)}
+    found = {job.id: job for job in db.session.scalars(query.execution_options(populate_existing=True))}
     printers = list(db.session.scalars(select(Printer).where(Printer.warehouse_id == warehouse_id)))
     by_code = {p.code: p for p in printers}
     by_id = {p.id: p for p in printers}
@@ -444,6 +465,9 @@ def report_many(warehouse_id: int, daemon_id: str, items: list[ReportItem]) -> l
             if job.state in FINAL_STATES:
                 if job.state == JobState.CANCELLED and outcome in (Outcome.SENT, Outcome.PRINTED):
                     _late_report_on_cancelled(job, daemon_id, outcome, item.printer_code)
+                results.append(job.state)
+                continue
+            if _retry_replayed(job, outcome, daemon_id):
                 results.append(job.state)
                 continue
             holder = job.lease_owner if job.state == JobState.CLAIMED else claimers.get(job.id) \
@@ -500,6 +524,7 @@ def reprint(job: PrintJob, user: User | None, *, idempotency_key: str | None = N
 
 def cancel(job: PrintJob, user: User | None) -> PrintJob:
     """Cancel a job that has not reached the printer yet; cancelling a cancelled job changes nothing."""
+    lock_job(job)
     if job.state == JobState.CANCELLED:
         return job
     if job.state not in (JobState.QUEUED, JobState.CLAIMED):
