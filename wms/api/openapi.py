@@ -43,18 +43,37 @@ ERROR_TEXT = {
 }
 
 
+REF_TEMPLATE = "#/components/schemas/{model}"
+
+
 class _Schemas:
-    def __init__(self) -> None:
-        self.components: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
+    """Every schema of the document generated in one pass, so no two different models share a component name.
+
+    Models are named by their class name; two different models with one class name (``ReceiveIn`` of receipts and
+    of returns) get module-qualified names instead of overwriting each other, which once documented the receipts'
+    body with the returns' schema.
+    """
+
+    def __init__(self, operations: list[Operation]) -> None:
+        inputs: dict[int, TypeAdapter[Any]] = {}
+        for op in operations:
+            for model in (op.body, op.query, op.response):
+                if model is not None and id(model) not in inputs:
+                    inputs[id(model)] = TypeAdapter(model)
+        generated, definitions = TypeAdapter.json_schemas(
+            [(key, "validation", adapter) for key, adapter in inputs.items()], ref_template=REF_TEMPLATE)
+        self._schemas = {key: schema for (key, _mode), schema in generated.items()}
+        self.components: dict[str, Any] = {"Problem": PROBLEM_SCHEMA, **definitions.get("$defs", {})}
 
     def ref(self, model: Any) -> dict[str, Any]:
-        schema = TypeAdapter(model).json_schema(ref_template="#/components/schemas/{model}")
-        for name, sub in schema.pop("$defs", {}).items():
-            self.components[name] = sub
-        if isinstance(model, type) and issubclass(model, BaseModel):
-            self.components[model.__name__] = schema
-            return {"$ref": f"#/components/schemas/{model.__name__}"}
-        return schema
+        """The schema of `model`: a `$ref` into the components for a model class, inline for other types."""
+        return self._schemas[id(model)]
+
+    def properties(self, model: type[BaseModel]) -> tuple[dict[str, Any], set[str]]:
+        """The properties and required names of a model class (for query parameters)."""
+        name = self.ref(model)["$ref"].removeprefix(REF_TEMPLATE.format(model=""))
+        schema = self.components[name]
+        return schema.get("properties", {}), set(schema.get("required", []))
 
 
 def _problem_responses(op: Operation) -> dict[str, Any]:
@@ -82,12 +101,9 @@ def _problem_responses(op: Operation) -> dict[str, Any]:
 
 
 def _query_parameters(model: type[BaseModel], schemas: _Schemas) -> list[dict[str, Any]]:
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-    for name, sub in schema.pop("$defs", {}).items():
-        schemas.components[name] = sub
-    required = set(schema.get("required", []))
+    properties, required = schemas.properties(model)
     params = []
-    for name, prop in schema.get("properties", {}).items():
+    for name, prop in properties.items():
         param: dict[str, Any] = {"name": name, "in": "query", "required": name in required, "schema": prop}
         if prop.get("type") == "array":
             param["style"] = "form"
@@ -98,7 +114,7 @@ def _query_parameters(model: type[BaseModel], schemas: _Schemas) -> list[dict[st
 
 def build_document(server_url: str = "") -> dict[str, Any]:
     """The whole OpenAPI document, regenerated from the code (so it cannot drift from it)."""
-    schemas = _Schemas()
+    schemas = _Schemas(OPERATIONS)
     paths: dict[str, Any] = {}
     for op in OPERATIONS:
         path, params = openapi_path(op.rule)
