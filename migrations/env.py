@@ -68,14 +68,20 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
     sqlite = connection.dialect.name == "sqlite"
     if sqlite:
         # Batch migrations rebuild tables; with foreign keys on, dropping the old table would cascade deletes.
-        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-        connection.commit()  # end SQLAlchemy's autobegun transaction so Alembic's own ones commit
+        _sqlite_foreign_keys(connection, "OFF")
     try:
         _configure_and_run(connection)
     finally:
         if sqlite:
-            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-            connection.commit()
+            _sqlite_foreign_keys(connection, "ON")
+
+
+def _sqlite_foreign_keys(connection, state: str) -> None:  # type: ignore[no-untyped-def]
+    """SQLite ignores this pragma inside a transaction, and every transaction of ours opens with BEGIN IMMEDIATE
+    (wms.db): so outside one, straight on the driver's connection (which runs in autocommit)."""
+    if connection.in_transaction():
+        connection.commit()  # end SQLAlchemy's autobegun transaction so Alembic's own ones commit
+    connection.connection.driver_connection.execute(f"PRAGMA foreign_keys={state}")
 
 
 def _configure_and_run(connection) -> None:  # type: ignore[no-untyped-def]

@@ -52,11 +52,24 @@ def utcnow() -> dt.datetime:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling off: it would BEGIN only before the first INSERT/UPDATE/DELETE, so every
+    # SELECT before it read outside the transaction (_begin_immediate says what we do instead).
+    dbapi_connection.isolation_level = None
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
+
+
+def _begin_immediate(conn: Any) -> None:
+    """Every SQLite transaction takes the database's write lock before its first read (docs/stock.md).
+
+    SQLite has no row locks (FOR UPDATE is dropped), and a deferred transaction that read, then writes, either
+    wrote from a stale read (lost updates: oversold stock) or fails at once with SQLITE_BUSY_SNAPSHOT when another
+    writer committed meanwhile. BEGIN IMMEDIATE makes writers queue (busy_timeout) instead, each reading what the
+    previous one committed. Reads queue too; in WAL mode nothing else waits for them."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 # A pooled connection idle longer than this is pinged before use (the server may have restarted or a firewall
@@ -91,6 +104,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _begin_immediate)
         return engine
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
