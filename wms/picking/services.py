@@ -166,15 +166,8 @@ def take_next_pick_order(user: User, zone: Zone, ctx: ScanContext) -> tuple[Pick
         event = record(ctx, op.warehouse_id, FLOW, "take", zone.code, ScanOutcome.ACCEPTED,
                        _("You are already picking %(op)s; finish it first.", op=op.code), pick_order_id=op.id)
         return op, event
-    slot_start = (select(func.min(TimeSlot.starts_at)).where(TimeSlot.pick_order_id == PickOrder.id)
-                  .correlate(PickOrder).scalar_subquery())
     assigned = has_assigned_work(user)
-    op = db.session.scalar(
-        select(PickOrder).where(PickOrder.zone_id == zone.id, PickOrder.status == PickOrderStatus.RELEASED,
-                                _takeable(user, assigned))
-        .order_by(slot_start.asc().nulls_last(), PickOrder.id).limit(1)
-        .with_for_update(skip_locked=True, of=PickOrder)
-    )
+    op = _lock_next_released(zone, user, assigned)
     if op is None:
         message = (_("Your supervisor gave you pick orders in other zones: take those first.") if assigned else
                    _("No pick order is waiting in zone %(zone)s.", zone=zone.code))
@@ -184,6 +177,36 @@ def take_next_pick_order(user: User, zone: Zone, ctx: ScanContext) -> tuple[Pick
     event = record(ctx, op.warehouse_id, FLOW, "take", zone.code, ScanOutcome.ACCEPTED,
                    _("Pick order %(op)s is yours.", op=op.code), pick_order_id=op.id)
     return op, event
+
+
+def _lock_next_released(zone: Zone, user: User, assigned: bool) -> PickOrder | None:
+    """The next released OP of the zone this picker may take (earliest slot first), locked, or None.
+
+    Its wave is locked first: every path locks a wave before its pick orders (cancelling a wave locks the wave,
+    then writes its OPs), so a take racing a cancel waits for it instead of deadlocking. A candidate that is no
+    longer released once its wave is held (cancelled, taken by another picker) is passed over; the savepoint
+    rolled back frees that wave's lock, so a take never holds two waves."""
+    slot_start = (select(func.min(TimeSlot.starts_at)).where(TimeSlot.pick_order_id == PickOrder.id)
+                  .correlate(PickOrder).scalar_subquery())
+    takeable = (PickOrder.zone_id == zone.id, PickOrder.status == PickOrderStatus.RELEASED, _takeable(user, assigned))
+    passed: list[int] = []
+    while True:
+        stmt = select(PickOrder.id, PickOrder.wave_id).where(*takeable)
+        if passed:
+            stmt = stmt.where(PickOrder.id.not_in(passed))
+        candidate = db.session.execute(stmt.order_by(slot_start.asc().nulls_last(), PickOrder.id).limit(1)).first()
+        if candidate is None:
+            return None
+        savepoint = db.session.begin_nested()
+        db.session.execute(select(Wave).where(Wave.id == candidate.wave_id).with_for_update()
+                           .execution_options(populate_existing=True))
+        op = db.session.scalar(select(PickOrder).where(PickOrder.id == candidate.id, *takeable)
+                               .with_for_update(skip_locked=True).execution_options(populate_existing=True))
+        if op is not None:
+            savepoint.commit()
+            return op
+        savepoint.rollback()
+        passed.append(candidate.id)
 
 
 def _start(op: PickOrder, user: User) -> None:
