@@ -37,6 +37,7 @@ def _free_port() -> int:
 class DemoServer:
     process: subprocess.Popen[str]
     base_url: str
+    print_dir: Path
     output: list[str] = field(default_factory=list)
 
     @property
@@ -56,17 +57,19 @@ def _healthy(url: str) -> bool:
 def demo_server(tmp_path: Path) -> Iterator[DemoServer]:
     port = _free_port()
     env = {**os.environ, "WMS_DATABASE_URL": f"sqlite:///{tmp_path}/demo.db",
-           "WMS_SECRET_KEY": secrets.token_urlsafe(32), "WMS_WORKERS": "2"}
+           "WMS_SECRET_KEY": secrets.token_urlsafe(32), "WMS_WORKERS": "2",
+           "PRINTSERVER_STATE_DIR": str(tmp_path / "printserver")}
     env.pop("WMS_CONFIG", None)
     process = subprocess.Popen([str(ROOT / "scripts" / "demo"), "--port", str(port)], cwd=ROOT, env=env,
                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True)
-    server = DemoServer(process=process, base_url=f"http://127.0.0.1:{port}")
+    server = DemoServer(process=process, base_url=f"http://127.0.0.1:{port}", print_dir=tmp_path / "printserver")
     reader = threading.Thread(target=lambda: server.output.extend(iter(process.stdout.readline, "")), daemon=True)
     reader.start()
     try:
         deadline = time.monotonic() + 240
-        while not _healthy(server.base_url + "/api/v1/health"):
+        # Ready when it says so: the banner comes once the web app answers and the workers are started.
+        while "Stop with Ctrl-C." not in server.text or not _healthy(server.base_url + "/api/v1/health"):
             assert process.poll() is None, f"scripts/demo exited with {process.returncode}:\n{server.text}"
             assert time.monotonic() < deadline, f"the demo never answered /api/v1/health:\n{server.text}"
             time.sleep(0.5)
@@ -95,6 +98,25 @@ def test_run_command_prints_the_addresses_and_the_demo_sign_ins(demo_server: Dem
     assert "Secure cookies" in banner
     assert "print daemon runs with virtual printers" in banner
     assert f"{base}/warehouses/DEMO/printers" in banner
+
+
+def test_the_label_folder_is_named_before_the_demo_says_how_to_stop(demo_server: DemoServer) -> None:
+    text = demo_server.text
+    labels = text.index(f"Print daemon: labels land in {demo_server.print_dir}/labels/")
+    assert text.index("Rack-zone WMS demo is running") < labels < text.index("Stop with Ctrl-C.")
+    assert text.count("Stop with Ctrl-C.") == 1
+
+
+def test_the_print_daemon_starts_once_the_web_app_answers(demo_server: DemoServer) -> None:
+    log = demo_server.print_dir / "daemon.log"
+    deadline = time.monotonic() + 60
+    while "printserver demo-daemon started" not in (log.read_text() if log.exists() else ""):
+        assert demo_server.process.poll() is None, demo_server.text
+        assert time.monotonic() < deadline, f"the print daemon never started:\n{log.read_text()}"
+        time.sleep(0.2)
+    text = log.read_text()
+    assert "WMS unreachable" not in text and "cannot fetch the printers" not in text, text
+    assert "started: 0 printer(s)" not in text, text
 
 
 def test_demo_supervisor_signs_in_enrols_totp_and_reaches_home(demo_server: DemoServer) -> None:

@@ -269,18 +269,6 @@ def test_the_refund_follows_reason_and_disposition(lines, expected) -> None:  # 
     assert refund_status(lines) == expected
 
 
-def test_the_demo_return_is_seeded_once(app, world) -> None:  # type: ignore[no-untyped-def]
-    from wms.demo.returns import seed_returns
-    from wms.returns.models import Rma
-
-    with app.app_context():
-        seed_returns(world.warehouse, echo=lambda _line: None)
-        seed_returns(world.warehouse, echo=lambda _line: None)
-        rmas = list(db.session.scalars(select(Rma)))
-        assert [(r.external_id, r.status.value, r.lines[0].quantity) for r in rmas] == [
-            ("DEMO-RMA-O-1", "authorized", 1)]
-
-
 def test_a_returned_unit_is_received_by_scanning_its_barcode(app, client, world) -> None:  # type: ignore[no-untyped-def]
     from wms.catalog.services import add_barcode
 

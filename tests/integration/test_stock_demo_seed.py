@@ -126,3 +126,52 @@ def test_demo_reserve_and_levels_make_the_stock_dashboard_show_real_alerts(seede
         ("DEMO-031", "warehouse"): ("buy", 24, None, 24),
     }
     assert [(s.sku, s.quantity) for s in purchase_suggestions(warehouse)] == [("DEMO-031", 24)]
+
+
+def test_a_second_seed_leaves_what_people_did_since_alone(app, runner, seeded):  # type: ignore[no-untyped-def]
+    from wms.orders.models import Channel, ChannelKind, Order, OrderLine, OrderStatus
+    from wms.outbound import dock
+    from wms.outbound.models import (
+        Box,
+        CarrierPickup,
+        Parcel,
+        ParcelLine,
+        PickupStatus,
+        Shipment,
+        ShipmentStatus,
+    )
+    from wms.returns.models import Rma
+
+    warehouse = db.session.scalar(select(Warehouse).where(Warehouse.code == "DEMO"))
+    product = db.session.scalar(select(Product).where(Product.sku == "DEMO-001"))
+    # Someone ships an order of the demo catalogue, renames a demo box and cancels the demo pick-ups.
+    channel = Channel(code="SHOP", name="Web shop", kind=ChannelKind.WEB_SHOP, warehouse_id=warehouse.id)
+    db.session.add(channel)
+    db.session.flush()
+    order = Order(channel_id=channel.id, external_id="SHOP-1", content_hash="x", warehouse_id=warehouse.id,
+                  status=OrderStatus.SHIPPED,
+                  lines=[OrderLine(line_no=1, product_id=product.id, quantity=2, allocated=0, picked=2)])
+    db.session.add(order)
+    db.session.flush()
+    shipment = Shipment(warehouse_id=warehouse.id, order_id=order.id, carrier_code="own-fleet",
+                        status=ShipmentStatus.SHIPPED, tracking_number="TRK-1",
+                        parcels=[Parcel(seq=1, carrier_code="own-fleet", tracking_number="TRK-1-1")])
+    db.session.add(shipment)
+    db.session.flush()
+    db.session.add(ParcelLine(parcel_id=shipment.parcels[0].id, order_line_id=order.lines[0].id,
+                              product_id=product.id, quantity=2))
+    db.session.scalar(select(Box).where(Box.code == "M")).name = "Our medium carton"
+    for pickup in db.session.scalars(select(CarrierPickup).where(CarrierPickup.warehouse_id == warehouse.id)):
+        dock.cancel_pickup(pickup)
+    db.session.commit()
+    before = _row_counts()
+
+    again = runner.invoke(args=["demo", "seed"])
+    assert again.exit_code == 0, again.output
+    db.session.expire_all()
+    assert db.session.scalars(select(Rma)).all() == []
+    assert _row_counts() == before
+    assert db.session.get(Order, order.id).status == OrderStatus.SHIPPED
+    assert db.session.scalar(select(Box.name).where(Box.code == "M")) == "Our medium carton"
+    statuses = db.session.scalars(select(CarrierPickup.status).where(CarrierPickup.warehouse_id == warehouse.id))
+    assert set(statuses) == {PickupStatus.CANCELLED}

@@ -63,8 +63,6 @@ def banner(base_url: str) -> None:
         "",
         "The site print daemon runs with virtual printers: each label becomes a file under instance/printserver/labels/",
         f"  (printer fleet: {base}/warehouses/DEMO/printers). The webhook worker delivers channel events.",
-        "Stop with Ctrl-C.",
-        "",
     ]
     click.echo("\n".join(lines))
 
