@@ -20,6 +20,8 @@ from wms.layout.models import Warehouse
 from wms.orders import schemas as s
 from wms.orders.models import Channel, ChannelKind, Order
 from wms.orders.services import LineRequest, OrderRequest, cancel_order, create_order, get_order
+from wms.outbound import carriers_registry as carriers
+from wms.outbound.models import Shipment, ShipmentStatus
 from wms.stock import operations as ops
 from wms.stock.availability import availability
 from wms.webhooks.models import WebhookEvent
@@ -49,11 +51,31 @@ def _channel(code: str) -> Channel:
     return channel
 
 
+def _shipments_out(order: Order) -> list[s.OrderShipmentOut]:
+    shipments = db.session.scalars(select(Shipment).where(
+        Shipment.order_id == order.id, Shipment.tracking_number.is_not(None),
+        Shipment.status != ShipmentStatus.CANCELLED).order_by(Shipment.id))
+    return [s.OrderShipmentOut(
+        carrier=sh.carrier_code, service=carriers.carrier_service(sh.carrier_code), status=sh.status.value,
+        tracking_number=sh.tracking_number, tracking_numbers=[p.tracking_number for p in sh.parcels if p.tracking_number],
+        tracking_url=carriers.tracking_url(sh.carrier_code, sh.tracking_number), parcel_count=len(sh.parcels),
+        labelled_at=sh.labelled_at, shipped_at=sh.shipped_at) for sh in shipments]
+
+
+def _carrier_warnings(choice: carriers.CarrierChoice) -> list[s.OrderWarning]:
+    if choice.reason is None:
+        return []
+    return [s.OrderWarning(code="carrier-not-configured", field="carrier", message=choice.reason)]
+
+
 def _order_out(order: Order) -> s.OrderOut:
+    choice = carriers.choose_carrier(order.carrier_code)
+    shipments = _shipments_out(order)
     return s.OrderOut(
         external_id=order.external_id, channel=order.channel.code, warehouse=order.channel.warehouse.code,
         status=order.status.value, priority=order.priority, cutoff_at=order.cutoff_at, carrier=order.carrier_code,
-        created_at=order.created_at,
+        carrier_used=shipments[-1].carrier if shipments else choice.used, warnings=_carrier_warnings(choice),
+        created_at=order.created_at, shipments=shipments,
         lines=[s.OrderLineOut(line_no=ln.line_no, sku=ln.product.sku, quantity=ln.quantity, allocated=ln.allocated,
                               backordered=ln.backordered, picked=ln.picked) for ln in order.lines],
     )
@@ -70,8 +92,14 @@ def _stock_out(warehouse: Warehouse, products: list) -> list[s.StockOut]:  # typ
            roles=CHANNEL_ROLES, idempotent=True, errors=(409,), also=(200,))
 def create_channel_order(channel_code: str, body: s.OrderIn):  # type: ignore[no-untyped-def]
     """Stock is reserved in the same transaction; units no pick lane can give are backordered (201). The same
-    `external_id` again returns the existing order (200); with different content it is refused (409)."""
+    `external_id` again returns the existing order (200); with different content it is refused (409).
+    A `carrier` not configured here is replaced by the default carrier: `carrier_used` names it and `warnings`
+    says why; with `strict_carrier: true` the order is refused instead (422 `carrier-not-configured`)."""
     channel = _channel(channel_code)
+    choice = carriers.choose_carrier(body.carrier)
+    if body.strict_carrier and choice.reason is not None:
+        raise carriers.CarrierNotConfigured(choice.reason, errors=[{"field": "carrier", "message": choice.reason}],
+                                            carriers=carriers.carrier_codes())
     req = OrderRequest(
         external_id=body.external_id, lines=[LineRequest(ln.sku, ln.quantity) for ln in body.lines],
         priority=body.priority, cutoff_at=body.cutoff_at, carrier_code=body.carrier,
@@ -84,7 +112,8 @@ def create_channel_order(channel_code: str, body: s.OrderIn):  # type: ignore[no
 @operation("/channels/<channel_code>/orders/<external_id>", "GET", summary="Read an order and its status",
            tags=["orders"], response=s.OrderOut, purposes=("channel",), roles=CHANNEL_ROLES)
 def read_channel_order(channel_code: str, external_id: str) -> s.OrderOut:
-    """Lines show ordered, allocated, backordered and picked units."""
+    """Lines show ordered, allocated, backordered and picked units; `shipments` what was labelled and shipped:
+    carrier, service, tracking numbers, tracking URL and parcel count."""
     return _order_out(get_order(_channel(channel_code), external_id))
 
 

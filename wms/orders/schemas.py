@@ -38,7 +38,10 @@ class OrderIn(Strict):
     lines: Annotated[list[OrderLineIn], Field(min_length=1, max_length=500)]
     priority: Annotated[int, Field(ge=-100, le=100)] = 0
     cutoff_at: AwareDatetime | None = Field(default=None, description="when the parcel must leave (carrier cutoff)")
-    carrier: Code | None = None
+    carrier: Code | None = Field(default=None, description="the carrier code wanted; one not configured here is "
+                                 "replaced by the default carrier (see `carrier_used` and `warnings` in the answer)")
+    strict_carrier: bool = Field(default=False, description="refuse the order (422 `carrier-not-configured`, "
+                                 "nothing written) rather than ship a carrier not configured here with the default")
     ship_to: ShipTo | None = None
 
 
@@ -51,6 +54,24 @@ class OrderLineOut(BaseModel):
     picked: int
 
 
+class OrderWarning(BaseModel):
+    code: str = Field(description="`carrier-not-configured`: the carrier asked for is replaced by the default")
+    field: str = Field(description="the request field it is about")
+    message: str
+
+
+class OrderShipmentOut(BaseModel):
+    carrier: str = Field(description="the carrier code that ships it")
+    service: str = Field(description="the carrier's service it was labelled with")
+    status: str = Field(description="labelled, staged, manifested, shipped, delivered or returned")
+    tracking_number: str = Field(description="the master tracking number")
+    tracking_numbers: list[str] = Field(description="one per parcel, in parcel order")
+    tracking_url: str | None = Field(description="where the customer follows it; null when the carrier has none")
+    parcel_count: int
+    labelled_at: dt.datetime | None
+    shipped_at: dt.datetime | None
+
+
 class OrderOut(BaseModel):
     external_id: str
     channel: str
@@ -58,8 +79,13 @@ class OrderOut(BaseModel):
     status: str
     priority: int
     cutoff_at: dt.datetime | None
-    carrier: str | None
+    carrier: str | None = Field(description="the carrier the channel asked for (null: none)")
+    carrier_used: str = Field(description="the carrier that ships the order: the one asked for when configured "
+                              "here, else the default carrier (`warnings` then says so)")
+    warnings: list[OrderWarning] = Field(description="what was accepted differently from what was asked")
     lines: list[OrderLineOut]
+    shipments: list[OrderShipmentOut] = Field(
+        description="the labelled shipments, oldest first (a cancelled label is left out); [] before packing")
     created_at: dt.datetime
 
 

@@ -9,14 +9,18 @@ Configuration (Flask config; `WMS_<NAME>` in the environment):
 - `OWN_FLEET_PREFIX` (default "RZ"), `OWN_FLEET_ROUTES`: a list of {code, driver, postal_prefixes, country}
   or a string `CODE:Driver:75,92;CODE2:Driver 2:69` (country FR); default: Paris rounds and a national one;
 - `SHIPENGINE_BASE_URL`, `SHIPENGINE_API_KEY`, `SHIPENGINE_SERVICE_CODE` (default ups_ground);
-- `DEFAULT_CARRIER` (default "own-fleet"): for orders that name no carrier we know.
+- `DEFAULT_CARRIER` (default "own-fleet"): for orders that name no carrier we know;
+- `OWN_FLEET_TRACKING_URL`, `SHIPENGINE_TRACKING_URL`: where a customer follows a parcel, a template with
+  `{tracking_number}` (default none: no tracking URL). A GS1 label has no tracking page: its URL is null.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from flask import current_app, has_app_context
 from sqlalchemy import select
@@ -47,6 +51,13 @@ class UnknownCarrier(NotFound):
     title = "Unknown carrier"
 
 
+class CarrierNotConfigured(ValidationFailed):
+    """An order asked for a carrier not configured here and for no substitute (`strict_carrier`)."""
+
+    slug = "carrier-not-configured"
+    title = "The carrier is not configured here"
+
+
 def _config() -> Mapping[str, Any]:
     return current_app.config if has_app_context() else {}
 
@@ -63,6 +74,45 @@ def default_carrier_code() -> str:
     """The carrier used for an order that names none (or one not configured here)."""
     code = str(_config().get("DEFAULT_CARRIER") or OWN_FLEET)
     return code if code in carrier_codes() else OWN_FLEET
+
+
+@dataclass(frozen=True)
+class CarrierChoice:
+    """The carrier an order asked for, the one that ships it, and why they differ (None when they do not)."""
+
+    requested: str | None
+    used: str
+    reason: str | None = None
+
+
+def choose_carrier(requested: str | None) -> CarrierChoice:
+    """The carrier that ships an order naming `requested`: that one if configured here, else the default."""
+    if requested in carrier_codes():
+        return CarrierChoice(requested, requested)
+    used = default_carrier_code()
+    if requested is None:
+        return CarrierChoice(None, used)
+    return CarrierChoice(requested, used, f"carrier {requested!r} is not configured here (the carriers are "
+                                          f"{', '.join(carrier_codes())}); the default carrier {used!r} is used")
+
+
+TRACKING_URL_SETTINGS = {OWN_FLEET: "OWN_FLEET_TRACKING_URL", SHIPENGINE: "SHIPENGINE_TRACKING_URL"}
+
+
+def carrier_service(code: str) -> str:
+    """The service a shipment of this carrier is labelled with ("standard" unless the carrier is told one)."""
+    if code == SHIPENGINE:
+        return str(_config().get("SHIPENGINE_SERVICE_CODE") or "ups_ground")
+    return "standard"
+
+
+def tracking_url(code: str, tracking_number: str | None) -> str | None:
+    """Where a customer follows this tracking number: the carrier's configured template, or None."""
+    setting = TRACKING_URL_SETTINGS.get(code)
+    template = str(_config().get(setting) or "") if setting else ""
+    if not template or not tracking_number:
+        return None
+    return template.replace("{tracking_number}", quote(tracking_number, safe=""))
 
 
 def carrier_for(code: str, warehouse: Any = None) -> Carrier:
