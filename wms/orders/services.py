@@ -13,10 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from wms.catalog.models import Product
 from wms.db import db
 from wms.enums import StockReason
-from wms.errors import Conflict, NotFound, ValidationFailed
+from wms.errors import Conflict, NotFound, ValidationFailed, explain_constraint
 from wms.orders.allocation import choose_lanes
 from wms.orders.models import OPEN_ORDER_STATUSES, Channel, Order, OrderLine, OrderStatus, Reservation
-from wms.stock.availability import locked_pick_lanes, locked_pick_lanes_many
+from wms.stock.availability import lock_stock, locked_pick_lanes, locked_pick_lanes_many
 from wms.stock.models import LedgerEntry, Quant
 from wms.webhooks import outbox
 
@@ -31,6 +31,10 @@ class OrderConflict(Conflict):
 class OrderNotCancellable(Conflict):
     slug = "order-not-cancellable"
     title = "The order can no longer be cancelled"
+
+
+explain_constraint("ck_order_lines_reservations_within_need", Conflict,
+                   "An order line cannot hold more reserved units than it still needs; nothing was changed.")
 
 
 @dataclass(frozen=True)
@@ -184,14 +188,37 @@ def allocate_order(order: Order, *, actor_token_id: int | None = None, actor_use
     return reserved
 
 
+def _waiting_orders(product_ids: list[int], warehouse_id: int):  # type: ignore[no-untyped-def]
+    return (select(OrderLine.order_id).join(Order, Order.id == OrderLine.order_id)
+            .where(OrderLine.product_id.in_(product_ids), Order.warehouse_id == warehouse_id,
+                   Order.status == OrderStatus.BACKORDERED, OrderLine.allocated < OrderLine.quantity))
+
+
+def _lock_orders(order_ids: Any) -> list[Order]:
+    """Lock orders by id and read them and all their lines fresh: after a wait, what another transaction
+    committed is what we compute from (the stale lines of a waiting order over-reserved it)."""
+    orders = list(db.session.scalars(select(Order).where(Order.id.in_(order_ids)).order_by(Order.id)
+                                     .with_for_update().execution_options(populate_existing=True)))
+    if orders:
+        lines = db.session.scalars(select(OrderLine).where(OrderLine.order_id.in_([o.id for o in orders]))
+                                   .execution_options(populate_existing=True)).all()
+        for line in lines:
+            db.session.expire(line, ["reservations"])
+    return orders
+
+
 def allocate_backorders(product_id: int, warehouse_id: int) -> int:
-    """Give newly arrived stock to waiting order lines: highest priority, then oldest, first."""
-    lines = list(db.session.scalars(
-        select(OrderLine).join(Order)
-        .where(OrderLine.product_id == product_id, Order.warehouse_id == warehouse_id,
-               Order.status == OrderStatus.BACKORDERED, OrderLine.allocated < OrderLine.quantity)
-        .order_by(Order.priority.desc(), Order.created_at, Order.id)
-    ))
+    """Give newly arrived stock to waiting order lines: highest priority, then oldest, first.
+
+    Locks in the global order (docs/stock.md): the product's quants, then the waiting orders by id; what each
+    line still wants is read after those locks, so a line never gets more than it asks for.
+    """
+    db.session.flush()
+    lock_stock([product_id], [warehouse_id])
+    orders = _lock_orders(_waiting_orders([product_id], warehouse_id))
+    waiting = [o for o in orders if o.status == OrderStatus.BACKORDERED]
+    lines = [ln for order in sorted(waiting, key=lambda o: (-o.priority, o.created_at, o.id))
+             for ln in order.lines if ln.product_id == product_id and ln.allocated < ln.quantity]
     total = 0
     for line in lines:
         order = line.order
@@ -238,12 +265,23 @@ def cancel_order(order: Order) -> Order:
         # Its lines are in pick orders (maybe printed, maybe being picked): the wave must let go of it first.
         raise OrderNotCancellable(f"Order {order.external_id} is planned in wave {wave_code}; cancel that wave "
                                   "(or re-plan it without this order) before cancelling the order.", wave=wave_code)
-    products = {ln.product_id for ln in order.lines if ln.allocated}
+    # The global lock order (docs/stock.md): the products' quants, then the orders by id (this one and those
+    # waiting for its products, which the freed units go to); the status is read again under the lock.
+    products = sorted({ln.product_id for ln in order.lines})
+    held = [r.quant_id for ln in order.lines for r in ln.reservations]
+    lock_stock(products, [order.warehouse_id], quant_ids=held)
+    waiting = _waiting_orders(products, order.warehouse_id)
+    _lock_orders(select(Order.id).where((Order.id == order.id) | Order.id.in_(waiting)))
+    if order.status == OrderStatus.CANCELLED:
+        return order
+    if order.status not in OPEN_ORDER_STATUSES:
+        raise OrderNotCancellable(f"Order {order.external_id} is {order.status.value}; it can no longer be cancelled.")
+    freed = sorted({ln.product_id for ln in order.lines if ln.allocated})
     release_reservations(order)
     order.status = OrderStatus.CANCELLED
     db.session.flush()
     outbox.order_status_changed(order)
-    for product_id in products:
+    for product_id in freed:
         outbox.stock_changed(product_id, order.warehouse_id)
         allocate_backorders(product_id, order.warehouse_id)
     return order

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from wms.db import db
 from wms.enums import ZoneKind
@@ -54,12 +54,40 @@ def availability(product_ids: Iterable[int], warehouse_id: int) -> dict[int, Ava
     return result
 
 
-def locked_pick_lanes_many(product_ids: Iterable[int], warehouse_id: int) -> dict[int, tuple[dict[int, Quant], list]]:  # type: ignore[type-arg]
-    """Lock, in one query, the pick-lane quants with available units of several products.
+def lock_stock(product_ids: Iterable[int], warehouse_ids: Iterable[int], *, location_ids: Iterable[int] = (),
+               quant_ids: Iterable[int] = ()) -> dict[int, Quant]:
+    """Lock, in one query, every rack-zone quant of the products in the warehouses, plus their quants in
+    `location_ids` and the quants `quant_ids`; returns them by id.
 
-    Rows are locked in (product, quant) order, the same order every caller uses, so two orders that share
-    products wait for each other instead of deadlocking. Returns, per product, its quants by id and the
-    LaneStock rows the allocation rule reads (products without available stock are absent).
+    This is the first lock of every stock change (docs/stock.md, "Lock order"): all of a product's pick-lane
+    quants, in (product, quant id) order, before any order row. Two transactions on one product therefore queue
+    on its first quant instead of each holding a lane the other needs; locking a row one already holds is free.
+    """
+    products = sorted(set(product_ids))
+    if not products:
+        return {}
+    warehouses = sorted(set(warehouse_ids))
+    in_racks = (select(Location.id).join(Zone, Zone.id == Location.zone_id)
+                .where(Location.warehouse_id.in_(warehouses), Zone.kind == ZoneKind.RACK))
+    wanted = Quant.location_id.in_(in_racks)
+    locations = sorted(set(location_ids))
+    if locations:
+        wanted = or_(wanted, Quant.location_id.in_(locations))
+    quants = sorted(set(quant_ids))
+    if quants:
+        wanted = or_(wanted, Quant.id.in_(quants))
+    rows = db.session.scalars(
+        select(Quant).where(Quant.product_id.in_(products), wanted)
+        .order_by(Quant.product_id, Quant.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    return {q.id: q for q in rows}
+
+
+def locked_pick_lanes_many(product_ids: Iterable[int], warehouse_id: int) -> dict[int, tuple[dict[int, Quant], list]]:  # type: ignore[type-arg]
+    """Lock the products' stock (`lock_stock`) and return, per product, its pick-lane quants with available
+    units by id and the LaneStock rows the allocation rule reads (products without available stock are absent).
     """
     from wms.orders.allocation import LaneStock
 
@@ -67,17 +95,19 @@ def locked_pick_lanes_many(product_ids: Iterable[int], warehouse_id: int) -> dic
     result: dict[int, tuple[dict[int, Quant], list]] = {}  # type: ignore[type-arg]
     if not ids:
         return result
+    # The same rows as lock_stock(ids, [warehouse_id]), in the same order, in the same query as the lane data.
     rows = db.session.execute(
-        select(Quant, Location.aisle_index, Location.position_m, Location.level)
+        select(Quant, Location.aisle_index, Location.position_m, Location.level, Location.active)
         .join(Location, Location.id == Quant.location_id)
         .join(Zone, Zone.id == Location.zone_id)
-        .where(Quant.product_id.in_(ids), Location.warehouse_id == warehouse_id, Zone.kind == ZoneKind.RACK,
-               Location.active.is_(True), Quant.on_hand > Quant.reserved)
+        .where(Quant.product_id.in_(ids), Location.warehouse_id == warehouse_id, Zone.kind == ZoneKind.RACK)
         .order_by(Quant.product_id, Quant.id)
         .with_for_update(of=Quant)
         .execution_options(populate_existing=True)
     ).all()
-    for quant, aisle_index, position_m, level in rows:
+    for quant, aisle_index, position_m, level, active in rows:
+        if not active or quant.available <= 0:
+            continue
         by_id, lanes = result.setdefault(quant.product_id, ({}, []))
         by_id[quant.id] = quant
         lanes.append(LaneStock(quant.id, quant.available, aisle_index or 0, position_m or 0.0, level or 0))

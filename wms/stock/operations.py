@@ -17,10 +17,10 @@ from wms.enums import StockReason, ZoneKind
 from wms.errors import NotFound, ValidationFailed
 from wms.layout.models import Location, Warehouse, Zone
 from wms.orders.allocation import choose_lanes
-from wms.stock.availability import locked_pick_lanes
+from wms.stock.availability import lock_stock, locked_pick_lanes
 from wms.stock.errors import InsufficientStock
 from wms.stock.models import Quant
-from wms.stock.services import adjust_stock
+from wms.stock.services import adjust_stock, ensure_quant
 from wms.webhooks import outbox
 
 
@@ -79,15 +79,11 @@ def adjust(warehouse: Warehouse, sku: str, location_code: str, *, delta: int | N
     product = product_by_sku(sku)
     location = location_in(warehouse, location_code)
     if counted is not None:
-        current = db.session.scalar(select(Quant).where(Quant.product_id == product.id,
-                                                       Quant.location_id == location.id).with_for_update())
-        delta = counted - (current.on_hand if current else 0)
+        lock_stock([product.id], [warehouse.id], location_ids=[location.id])
+        current = ensure_quant(product.id, location.id)
+        delta = counted - current.on_hand
         reason = StockReason.COUNT
         if delta == 0:
-            if current is None:
-                current = Quant(product_id=product.id, location_id=location.id, on_hand=0, reserved=0)
-                db.session.add(current)
-                db.session.flush()
             return current, 0
     else:
         reason = StockReason.ADJUSTMENT
@@ -132,11 +128,9 @@ def transfer(sku: str, quantity: int, source: tuple[Warehouse, str], destination
         raise ValidationFailed("A transfer needs two different locations.",
                                errors=[{"field": "to.location", "message": "same as from"}])
     reference = f"transfer:{source[0].code}/{src.code}->{destination[0].code}/{dst.code}"
-    # lock both quants in id order so two opposite transfers cannot deadlock
-    first, second = sorted([src, dst], key=lambda loc: loc.id)
-    for loc in (first, second):
-        db.session.scalar(select(Quant).where(Quant.product_id == product.id, Quant.location_id == loc.id)
-                          .with_for_update())
+    # Every quant the transfer may touch, in quant order, before either change (docs/stock.md "Lock order"):
+    # locking the two lanes in location order deadlocked against intake and sales, which lock in quant order.
+    lock_stock([product.id], {src.warehouse_id, dst.warehouse_id}, location_ids=[src.id, dst.id])
     out = change(product, src, -quantity, StockReason.TRANSFER, actor, reference=reference, note=note)
     into = change(product, dst, quantity, StockReason.TRANSFER, actor, reference=reference, note=note)
     return out, into

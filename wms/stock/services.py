@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from wms.auth.models import ApiToken, User
 from wms.catalog.models import Product
@@ -52,14 +54,29 @@ class ProductStock:
 
 
 def _locked_quant(product: Product, location: Location) -> Quant | None:
-    # The row lock serialises concurrent changes of the same product in the same lane (PostgreSQL; SQLite
-    # serialises writers anyway).
-    return db.session.scalar(
-        select(Quant)
-        .where(Quant.product_id == product.id, Quant.location_id == location.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    # Stock of one product changes under the lock of all its pick-lane quants (lock_stock, docs/stock.md
+    # "Lock order"): a change into a pick lane serves backorders, which lock those quants anyway, and taking them
+    # all first, in quant order, is what keeps two changes from deadlocking. SQLite serialises writers anyway.
+    from wms.stock.availability import lock_stock
+
+    quants = lock_stock([product.id], [location.warehouse_id], location_ids=[location.id])
+    return next((q for q in quants.values() if q.location_id == location.id), None)
+
+
+def ensure_quant(product_id: int, location_id: int) -> Quant:
+    """The quant of a product in a location, locked; created empty when missing, even by a concurrent twin.
+
+    INSERT ... ON CONFLICT DO NOTHING waits for a twin's uncommitted insert and then does nothing, so two first
+    units arriving at once both land on the one row instead of one of them failing the unique constraint.
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    db.session.execute(insert(Quant).values(product_id=product_id, location_id=location_id, on_hand=0, reserved=0)
+                       .on_conflict_do_nothing(index_elements=[Quant.product_id, Quant.location_id]))
+    quant = db.session.scalar(select(Quant).where(Quant.product_id == product_id, Quant.location_id == location_id)
+                              .with_for_update().execution_options(populate_existing=True))
+    assert quant is not None
+    return quant
 
 
 def adjust_stock(
@@ -73,6 +90,8 @@ def adjust_stock(
                                errors=[{"field": "delta", "message": "a non-zero integer"}])
     reason = StockReason(reason)
     quant = _locked_quant(product, location)
+    if quant is None and delta > 0:
+        quant = ensure_quant(product.id, location.id)
     on_hand = quant.on_hand if quant else 0
     reserved = quant.reserved if quant else 0
     if on_hand + delta < 0:
@@ -86,9 +105,7 @@ def adjust_stock(
             f"cannot remove {-delta}.",
             sku=product.sku, location=location.code, on_hand=on_hand, reserved=reserved, requested=delta,
         )
-    if quant is None:
-        quant = Quant(product_id=product.id, location_id=location.id, on_hand=0, reserved=0)
-        db.session.add(quant)
+    assert quant is not None
     quant.on_hand = on_hand + delta
     entry = LedgerEntry(
         product_id=product.id, location_id=location.id, delta_on_hand=delta, delta_reserved=0, reason=reason,
