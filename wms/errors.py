@@ -14,6 +14,9 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 PROBLEM_BASE = "/problems/"
+# Every 503 says when to come back: the database was busy, a carrier or renderer away; one second is enough
+# for the first (the server already ran a broken-off transaction again itself, wms.retry).
+RETRY_AFTER_S = 1
 
 
 class DomainError(Exception):
@@ -247,6 +250,16 @@ def _http_to_domain(e: HTTPException) -> DomainError:
 
 
 def register_error_handlers(app: Flask) -> None:
+    from wms import retry
+
+    retry.install(app)  # a deadlock or serialization failure runs the request again before it becomes a 503
+
+    @app.after_request
+    def _retry_after(response: Response) -> Response:
+        if response.status_code == 503:
+            response.headers.setdefault("Retry-After", str(RETRY_AFTER_S))
+        return response
+
     @app.errorhandler(DomainError)
     def _domain(err: DomainError):  # type: ignore[no-untyped-def]
         return render_error(err)
