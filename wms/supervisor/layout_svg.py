@@ -220,17 +220,6 @@ def _legend(x: float, labels: dict[str, str]) -> list[str]:
     return out
 
 
-STYLE = """
-.zone-frame{fill:#f7f8fa;stroke:#c5cad3}.zone-title{font:600 14px sans-serif;fill:#1d2330}
-.zone-kind,.floor-item,.legend-text,.printer-label{font:12px sans-serif;fill:#323845}
-.printer-note{font:11px sans-serif;fill:#5b6372}
-.aisle{opacity:.85}.aisle-label,.rack-label{font:600 11px sans-serif;fill:#fff}.rack-label{fill:#1d2330}
-.rack{fill:#dfe3ea;stroke:#7a8291}.lane-cell{fill:#fff;stroke:#9aa2b1}.lane:hover .lane-cell{fill:#ffe9a8}
-.cross-aisle{fill:#c5cad3;opacity:.7}.zone-head{fill:#1d2330}.floor-box{fill:#f1f5ef;stroke:#9bb08c}
-.printer-paper{fill:#fff;stroke:#323845}.printer-body{stroke:#323845}
-"""
-
-
 def warehouse_svg(zones: list[ZoneData], labels: dict[str, str] | None = None) -> str:
     """The SVG picture of a warehouse: rack zones and floor zones left to right in their order."""
     tallest = max((z.aisle_length_m or 0 for z in zones if z.kind == "rack"), default=0)
@@ -247,7 +236,7 @@ def warehouse_svg(zones: list[ZoneData], labels: dict[str, str] | None = None) -
         parts += drawn
         x += width + ZONE_GAP
     total_w = max(x, 720.0)
+    # no <style> inside (the Content-Security-Policy refuses inline styles): .layout-svg rules are in wms.css
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="layout-svg" viewBox="0 0 {total_w:.0f} {height + 10:.0f}" '
-            f'width="{total_w:.0f}" height="{height + 10:.0f}" role="img" aria-label="warehouse layout">'
-            f"<style>{STYLE}</style>")
+            f'width="{total_w:.0f}" height="{height + 10:.0f}" role="img" aria-label="warehouse layout">')
     return "\n".join([head, *_legend(10, labels or {}), *parts, "</svg>"])
