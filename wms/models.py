@@ -13,5 +13,5 @@ from wms.returns.models import Rma, RmaLine  # noqa: F401
 from wms.stock.levels import StockLevel  # noqa: F401
 from wms.stock.models import LedgerEntry, Quant  # noqa: F401
 from wms.tasks.models import Task  # noqa: F401
-from wms.waves.models import PickOrder, PickOrderLine, TimeSlot, Wave, WaveOrder  # noqa: F401
+from wms.waves.models import PickOrder, PickOrderLine, TimeSlot, Tote, Wave, WaveOrder  # noqa: F401
 from wms.webhooks.models import WebhookDelivery, WebhookEvent  # noqa: F401

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from wms.catalog.barcodes import InvalidBarcode, parse
 from wms.catalog.models import Barcode, Product
@@ -37,7 +37,7 @@ from wms.shipping.carriers import Parcel as CarrierParcel
 from wms.shipping.carriers import Party, ShipmentLabel
 from wms.shipping.carriers import Shipment as CarrierShipment
 from wms.shipping.errors import ShipmentRefused
-from wms.waves.models import PickOrder, PickOrderLine
+from wms.waves.models import PickOrder, PickOrderLine, Tote
 from wms.webhooks import outbox
 
 FLOW = "pack"
@@ -48,6 +48,11 @@ DEFAULT_TOLERANCE_PCT = 5.0
 class ToteUnknown(NotFound):
     slug = "tote-unknown"
     title = "No order in this tote"
+
+
+class ToteAmbiguous(Conflict):
+    slug = "tote-ambiguous"
+    title = "This tote code names more than one order"
 
 
 class PackRefused(Conflict):
@@ -254,7 +259,15 @@ def start_packing(station: Resource, tote: str, ctx: ScanContext | None = None) 
     orders = _orders_in_tote(station.warehouse_id, tote)
     if not orders:
         raise ToteUnknown(_("Tote %(tote)s holds no picked order in this warehouse.", tote=tote))
-    picked = [o for o in orders if o.status in (OrderStatus.PICKED, OrderStatus.PACKED)]
+    waiting = [o for o in orders if o.status == OrderStatus.PICKED]
+    if len(waiting) > 1:
+        # Tote codes name their wave since totes became rows (unique while live); two waves before that both
+        # labelled their first tote 000-01-A. Guessing would pack the wrong order.
+        refs = [o.external_id for o in waiting]
+        raise ToteAmbiguous(_("Tote %(tote)s names %(count)s picked orders (%(orders)s): none is opened, the "
+                              "code does not say which one this tote holds.", tote=tote, count=len(refs),
+                              orders=", ".join(refs[:10])), orders=refs)
+    picked = waiting or [o for o in orders if o.status == OrderStatus.PACKED]
     if not picked:
         latest = orders[0]
         raise PackRefused(_("Order %(order)s in tote %(tote)s is %(status)s, not picked: it cannot be packed now.",
@@ -534,6 +547,8 @@ def finish_packing(shipment: Shipment, ctx: ScanContext | None = None, *, carrie
         p.label_print_job_id = job.id
     order = state.order
     order.status = OrderStatus.PACKED
+    db.session.execute(update(Tote).where(Tote.order_id == order.id, Tote.live.is_(True)).values(live=False)
+                       .execution_options(synchronize_session=False))  # emptied: its code names no tote now
     db.session.flush()
     outbox.order_status_changed(order)
     _event(ctx, shipment, "label", label.tracking_number,

@@ -119,6 +119,7 @@ class PlanRequest:
     busy: tuple[Busy, ...] = ()
     separate_replenishment: bool = True
     method: str = "savings"
+    tote_prefix: str = ""  # starts every tote code: the WMS names the wave there, so two waves never share a code
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,7 @@ def plan_wave(request: PlanRequest) -> WavePlan:
 
     split: list[SplitPickOrder] = []
     for batch_no, ids in enumerate(batch_ids):
-        split.extend(split_batch(batch_no, ids, zone_lines.__getitem__, lengths))
+        split.extend(split_batch(batch_no, ids, zone_lines.__getitem__, lengths, request.tote_prefix))
 
     orders_by_id = {o.id: o for o in plannable}
     pick_orders, late = _schedule(request, split, orders_by_id)

@@ -46,9 +46,9 @@ class SplitPickOrder:
         return sum(s.line.quantity for s in self.lines)
 
 
-def tote_code(batch_no: int, position: int, zone: str) -> str:
-    """The label of an order's tote in one zone: batch, cart position (from 1) and zone."""
-    return f"{batch_no:03d}-{position:02d}-{zone}"
+def tote_code(batch_no: int, position: int, zone: str, prefix: str = "") -> str:
+    """The label of an order's tote in one zone: the prefix naming the wave, batch, cart position (from 1), zone."""
+    return f"{prefix}{batch_no:03d}-{position:02d}-{zone}"
 
 
 def split_batch(
@@ -56,6 +56,7 @@ def split_batch(
     order_ids: Sequence[str],
     lines_of: Callable[[str], Sequence[ZoneLine]],
     lengths: ZoneLengths,
+    tote_prefix: str = "",
 ) -> list[SplitPickOrder]:
     """One pick order per zone the batch picks in, zones in name order; lines follow the shortest route."""
     position = {order_id: p for p, order_id in enumerate(order_ids, start=1)}
@@ -72,7 +73,7 @@ def split_batch(
         zone_lines.sort(key=lambda ln: (visit[ln.place], position[ln.order_id], ln.line_id))
         present = {ln.order_id for ln in zone_lines}
         zone_orders = tuple(o for o in order_ids if o in present)
-        totes = {o: tote_code(batch_no, position[o], zone) for o in zone_orders}
+        totes = {o: tote_code(batch_no, position[o], zone, tote_prefix) for o in zone_orders}
         split = tuple(SplitLine(ln, seq, totes[ln.order_id]) for seq, ln in enumerate(zone_lines, start=1))
         out.append(
             SplitPickOrder(

@@ -125,6 +125,7 @@ class PickOrder(Base):
         back_populates="pick_order", order_by="PickOrderLine.seq", cascade="all, delete-orphan"
     )
     slots: Mapped[list[TimeSlot]] = relationship(back_populates="pick_order")
+    tote_rows: Mapped[list[Tote]] = relationship(back_populates="pick_order", cascade="all, delete-orphan")
 
     __table_args__ = (
         sa.UniqueConstraint("warehouse_id", "code"),
@@ -161,6 +162,30 @@ class PickOrderLine(Base):
         sa.UniqueConstraint("pick_order_id", "seq"),
         sa.CheckConstraint("quantity > 0", name="quantity_positive"),
         sa.CheckConstraint("picked_quantity >= 0 AND picked_quantity <= quantity", name="picked_within_quantity"),
+    )
+
+
+class Tote(Base):
+    """One order's tote on the cart of one OP. Its code names it among every live tote: two live totes never share
+    a code (a partial unique index), so a tote scanned at a pack station is one order. A tote is live from
+    planning until its order is packed or its wave cancelled; replanning deletes it with its OP."""
+
+    __tablename__ = "totes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), comment="as on the OP: W<wave id>-<batch>-<cart position>-<zone>")
+    warehouse_id: Mapped[int] = mapped_column(sa.ForeignKey("warehouses.id", ondelete="CASCADE"), index=True)
+    pick_order_id: Mapped[int] = mapped_column(sa.ForeignKey("pick_orders.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    live: Mapped[bool] = mapped_column(default=True, comment="false once its order is packed or its wave cancelled")
+
+    pick_order: Mapped[PickOrder] = relationship(back_populates="tote_rows")
+
+    __table_args__ = (
+        sa.Index("uq_totes_live_code", "code", unique=True,
+                 postgresql_where=sa.text("live"), sqlite_where=sa.text("live")),
+        sa.UniqueConstraint("pick_order_id", "order_id"),
+        sa.CheckConstraint("code <> ''", name="code_not_empty"),
     )
 
 

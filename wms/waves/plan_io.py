@@ -18,9 +18,11 @@ from wms.orders.models import Order, OrderLine, Reservation
 from wms.planning import wave as planner
 from wms.planning.routing import RackZoneLayout, RoutingInputInvalid
 from wms.stock.models import Quant
-from wms.waves.models import PickOrder, PickOrderLine, SlotKind, TimeSlot, Wave, WaveOrder
+from wms.waves.models import PickOrder, PickOrderLine, SlotKind, TimeSlot, Tote, Wave, WaveOrder
 from wms.waves.params import WaveParams
 from wms.waves.slots import book_many
+
+TOTE_CODE_MAX = 32  # pick_order_lines.tote, shipments.tote, totes.code
 
 
 def zone_layout(zone: Zone, aisle_spacing_m: float = WaveParams.pick_aisle_spacing_m) -> RackZoneLayout:
@@ -141,9 +143,14 @@ def build_plan_request(wave: Wave, params: WaveParams, start: dt.datetime) -> Bu
         timing=planner.Timing(walk_speed_m_s=params.walk_speed_m_s, seconds_per_line=params.seconds_per_line,
                               seconds_per_unit=params.seconds_per_unit, setup_seconds=params.setup_seconds),
         busy=busy_bookings(wave, zones.values(), start), separate_replenishment=params.separate_replenishment,
-        method=params.method,
+        method=params.method, tote_prefix=tote_prefix(wave),
     )
     return BuiltRequest(request, refs, zones, orders, left_out)
+
+
+def tote_prefix(wave: Wave) -> str:
+    """What starts the code of every tote of the wave: its number, so that no two waves label a tote alike."""
+    return f"W{wave.id}-"
 
 
 def busy_bookings(wave: Wave, zones: Any, start: dt.datetime) -> tuple[planner.Busy, ...]:
@@ -179,6 +186,11 @@ def clear_plan(wave: Wave) -> None:
 def store_plan(wave: Wave, built: BuiltRequest, plan: planner.WavePlan, *, created_by_id: int | None) -> None:
     """Write the plan's pick orders, their lines in route order and their pick slots; figures into the summary."""
     ordered = sorted(plan.pick_orders, key=lambda p: (p.start, p.zone, p.batch_no))
+    too_long = sorted({(p.zone, t) for p in ordered for t in p.totes if len(t) > TOTE_CODE_MAX})
+    if too_long:
+        zone, code = too_long[0]
+        raise ValidationFailed(f"Tote code {code} is longer than {TOTE_CODE_MAX} characters: shorten the code of "
+                               f"zone {zone}.")
     ops = []
     for n, planned in enumerate(ordered, start=1):
         zr = built.zones[planned.zone]
@@ -191,6 +203,9 @@ def store_plan(wave: Wave, built: BuiltRequest, plan: planner.WavePlan, *, creat
             op.lines.append(PickOrderLine(seq=seq, order_line_id=order_line_id, reservation_id=reservation_id,
                                           location_id=location_id, product_id=product_id, quantity=pl.quantity,
                                           tote=pl.tote))
+        tote_orders = {pl.tote: int(pl.order_id) for pl in planned.lines}
+        op.tote_rows = [Tote(code=code, warehouse_id=wave.warehouse_id, order_id=tote_orders[code])
+                        for code in planned.totes]
         wave.pick_orders.append(op)
         ops.append(op)
     db.session.flush()

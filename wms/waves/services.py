@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Select, and_, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -22,7 +22,16 @@ from wms.layout.models import LocationFace, Warehouse, Zone
 from wms.orders.models import Channel, Order, OrderLine, OrderStatus
 from wms.tasks.models import Task
 from wms.waves import plan_io
-from wms.waves.models import PickOrder, PickOrderLine, PickOrderStatus, TimeSlot, Wave, WaveOrder, WaveStatus
+from wms.waves.models import (
+    PickOrder,
+    PickOrderLine,
+    PickOrderStatus,
+    TimeSlot,
+    Tote,
+    Wave,
+    WaveOrder,
+    WaveStatus,
+)
 from wms.waves.params import WaveParams
 from wms.waves.slots import require_aware
 
@@ -321,6 +330,10 @@ def cancel_wave(wave: Wave, user_id: int | None = None) -> Wave:
             task.finished_at = utcnow()
     for op in wave.pick_orders:
         op.status = PickOrderStatus.CANCELLED
+    if wave.pick_orders:
+        db.session.execute(update(Tote).where(Tote.pick_order_id.in_([op.id for op in wave.pick_orders]),
+                                              Tote.live.is_(True)).values(live=False)
+                           .execution_options(synchronize_session="fetch"))
     _cancel_queued_jobs(wave, user_id)
     db.session.flush()
     return wave

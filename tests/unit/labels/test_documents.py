@@ -52,6 +52,17 @@ def test_a_short_pick_order_is_one_label_with_op_and_line_barcodes_in_route_orde
     assert codes[1:] == ["A-01-01", "A-01-02", "A-01-03"]
 
 
+def test_each_op_line_prints_its_whole_tote_code_beside_a_location_barcode_that_still_decodes():
+    lines = tuple(PickLine(seq, f"AB-12-{seq:02d}-3", f"SKU-{seq}", f"Widget {seq}", 1,
+                           tote=f"W12345-00{seq}-0{seq}-AB") for seq in (1, 2))
+    job = PickOrderDocument("OP-12345-001", "AB", "W-12345", datetime(2026, 12, 2, 9, 0),
+                            datetime(2026, 12, 2, 9, 20), lines).to_zpl()
+    printed = field_values(job)
+    assert "W12345-001-01-AB" in printed and "W12345-002-02-AB" in printed
+    (page,) = decode_labels(job)
+    assert texts(page, "Code 128")[1:] == ["AB-12-01-3", "AB-12-02-3"]
+
+
 def test_a_long_pick_order_continues_over_complete_labels():
     document = pick_order(2 * LINES_PER_PAGE + 2)
     job = document.to_zpl()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import defaultdict
 
@@ -68,7 +69,7 @@ def test_lines_follow_a_shortest_route_of_the_real_router(seed, two_block) -> No
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 10_000))
 def test_each_order_has_one_tote_per_zone_and_tote_codes_are_unique_in_the_plan(seed) -> None:
-    req = request(seed, 25, urgent=True)
+    req = dataclasses.replace(request(seed, 25, urgent=True), tote_prefix="W42-")
     plan = plan_wave(req)
     totes_seen = set()
     for op in plan.pick_orders:
@@ -81,11 +82,12 @@ def test_each_order_has_one_tote_per_zone_and_tote_codes_are_unique_in_the_plan(
         assert op.order_ids == tuple(o for o in plan.batches[op.batch_no] if o in tote_of)
         for order_id in op.order_ids:
             position = plan.batches[op.batch_no].index(order_id) + 1
-            assert next(iter(tote_of[order_id])) == tote_code(op.batch_no, position, op.zone)
+            assert next(iter(tote_of[order_id])) == tote_code(op.batch_no, position, op.zone, "W42-")
         assert not totes_seen & set(op.totes)
         totes_seen |= set(op.totes)
 
 
-def test_tote_codes_name_the_batch_the_cart_position_and_the_zone() -> None:
-    assert tote_code(7, 3, "A2") == "007-03-A2"
-    assert re.fullmatch(r"\d{3}-\d{2}-.+", tote_code(0, 1, "Z"))
+def test_tote_codes_name_the_wave_the_batch_the_cart_position_and_the_zone() -> None:
+    assert tote_code(7, 3, "A2", "W12-") == "W12-007-03-A2"
+    assert re.fullmatch(r"W\d+-\d{3}-\d{2}-.+", tote_code(0, 1, "Z", "W1-"))
+    assert tote_code(7, 3, "A2") == "007-03-A2"  # the planner alone knows no wave

@@ -105,10 +105,13 @@ class PickOrderDocument(LabelDocument):
             block(d(16), y + d(9.5), line.sku, d(3.5), d(28)),
             block(d(46), y + d(9.5), line.description, d(3.5), d(53)),
             Code128(
-                d(16), y + d(13.5), line.barcode_value, height=d(6), module=2, max_width=d(56), hri=False
+                d(16), y + d(13.5), line.barcode_value, height=d(6), module=2, max_width=d(44), hri=False
             ),
             Box(d(2), y + d(20.7), d(97.6), d(0.25), filled=True),
         ]
         if line.tote:
-            elements.append(block(d(74), y + d(14.5), f"Tote {line.tote}", d(4), d(25), align="R"))
+            # The whole code, on its own under a caption: codes name their wave (W12-000-01-A), and a cut one
+            # would send the units to the wrong tote.
+            elements.append(block(d(62), y + d(13.5), "Tote", d(2.5), d(37), align="R"))
+            elements.append(block(d(62), y + d(16.5), line.tote, d(3), d(37), align="R"))
         return elements
