@@ -91,16 +91,40 @@ def _pins() -> dict[str, str]:
         if line.strip() and not line.startswith("#"):
             name, _, version = line.partition("==")
             assert version, f"not an exact pin: {line}"
-            pins[re.sub(r"[-_.]+", "-", name).lower()] = version
+            pins[_canonical(name)] = version
     return pins
 
 
-def test_the_lock_pins_exactly_what_the_venv_holds() -> None:
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _needed(project: str, extras: tuple[str, ...]) -> set[str]:
+    """Every distribution `project` with `extras` needs, transitively (as installed, markers evaluated)."""
+    from packaging.requirements import Requirement
+
+    seen: set[str] = set()
+    todo = [(project, extras)]
+    while todo:
+        name, wanted = todo.pop()
+        for text in metadata.requires(name) or []:
+            req = Requirement(text)
+            envs = [{"extra": e} for e in wanted] or [{"extra": ""}]
+            if req.marker is not None and not any(req.marker.evaluate(env) for env in envs):
+                continue
+            key = _canonical(req.name)
+            if key not in seen:
+                seen.add(key)
+                todo.append((req.name, tuple(req.extras)))
+    return seen
+
+
+def test_the_venv_holds_the_locked_versions_and_the_lock_pins_everything_the_project_needs() -> None:
     pins = _pins()
-    installed = {re.sub(r"[-_.]+", "-", d.metadata["Name"]).lower(): d.version for d in metadata.distributions()}
-    installed.pop("rackzone-wms")
-    installed.pop("setuptools", None)  # the venv's own, from python3 -m venv
-    assert pins == installed
+    installed = {_canonical(d.metadata["Name"]): d.version for d in metadata.distributions()}
+    assert {name: installed.get(name) for name in pins} == pins
+    unpinned = _needed("rackzone-wms", ("test", "cups")) - set(pins)
+    assert unpinned == set(), "run scripts/lock: pyproject.toml needs packages constraints.txt does not pin"
 
 
 def test_bootstrap_installs_from_the_lock_and_reinstalls_when_either_file_changes() -> None:
