@@ -14,6 +14,8 @@ class DefaultConfig:
     # sqlite:///<instance>/wms.sqlite3 unless WMS_DATABASE_URL says otherwise (postgresql://...)
     DATABASE_URL: str | None = None
     SECRET_KEY: str | None = None
+    # Former SECRET_KEYs, still accepted to decrypt stored secrets until `wms secrets rotate` ran (docs/security.md).
+    OLD_SECRET_KEYS: tuple[str, ...] | list[str] | str = ()
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     SESSION_COOKIE_SECURE = True
     SESSION_COOKIE_HTTPONLY = True
@@ -45,8 +47,7 @@ def _coerce(value: Any) -> Any:
     return value
 
 
-def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
-    """Fill app.config in the documented order of precedence (overrides last)."""
+def _read_settings(app: Flask, overrides: dict[str, Any] | None) -> None:
     app.config.from_object(DefaultConfig)
     config_file = os.environ.get("WMS_CONFIG")
     if config_file:
@@ -56,12 +57,30 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
         app.config.update(overrides)
     for key in list(app.config):
         app.config[key] = _coerce(app.config[key])
+
+
+def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
+    """Fill app.config in the documented order of precedence (overrides last)."""
+    _read_settings(app, overrides)
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     if not app.config.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'wms.sqlite3'}"
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+
+
+def configured_secret_keys() -> tuple[str | None, Any]:
+    """(SECRET_KEY, OLD_SECRET_KEYS) as the app would find them, without starting it and without creating a key:
+    for migrations run outside the app. SECRET_KEY is None when neither the configuration nor the instance
+    folder holds one (the app would make a new one, which decrypts nothing stored)."""
+    app = Flask("wms", instance_relative_config=True)  # the instance folder create_app() uses
+    _read_settings(app, None)
+    key = app.config.get("SECRET_KEY")
+    if not key:
+        path = Path(app.instance_path) / "secret_key"
+        key = path.read_text().strip() if path.exists() else None
+    return key or None, app.config.get("OLD_SECRET_KEYS")
 
 
 def _instance_secret(path: Path) -> str:

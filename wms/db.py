@@ -124,6 +124,10 @@ class Database:
         engine = make_engine(app.config["DATABASE_URL"], **app.config.get("DATABASE_ENGINE_OPTIONS", {}))
         app.extensions["wms.db"] = sessionmaker(bind=engine, expire_on_commit=False)
         app.extensions["wms.engine"] = engine
+        from wms.crypto import SecretBox, bind_box
+
+        box = app.extensions["wms.secret_box"] = SecretBox.from_config(app.config)
+        bind_box(engine, box)  # encrypted columns work outside app contexts too (workers, CLI)
         app.teardown_appcontext(self._teardown)
 
     @staticmethod

@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
 import secrets
 
 import pyotp
-from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
 from sqlalchemy import select
 
 from wms.auth.models import RecoveryCode, User
 from wms.auth.passwords import hash_secret, verify_secret
+from wms.crypto import SecretUnreadable, app_box
 from wms.db import db
 
 
-def _fernet() -> Fernet:
-    digest = hashlib.sha256(b"wms-totp:" + current_app.config["SECRET_KEY"].encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
-
-
 def store_secret(user: User, secret: str) -> None:
-    """Keep a (not yet confirmed) TOTP secret, encrypted with a key derived from SECRET_KEY."""
-    user.totp_secret_enc = _fernet().encrypt(secret.encode()).decode()
+    """Keep a (not yet confirmed) TOTP secret, encrypted (wms.crypto, purpose totp)."""
+    user.totp_secret_enc = app_box().encrypt("totp", secret)
     user.totp_confirmed_at = None
     user.totp_last_counter = None
 
@@ -33,9 +26,9 @@ def secret_of(user: User) -> str | None:
     if not user.totp_secret_enc:
         return None
     try:
-        return _fernet().decrypt(user.totp_secret_enc.encode()).decode()
-    except InvalidToken:
-        return None  # SECRET_KEY changed: the user must enrol again
+        return app_box().decrypt("totp", user.totp_secret_enc)
+    except SecretUnreadable:
+        return None  # its key was dropped before `wms secrets rotate`: the user must enrol again
 
 
 def mark_confirmed(user: User) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from wms.crypto import EncryptedString
 from wms.db import Base, UTCDateTime, utcnow
 from wms.enums import enum_column
 
@@ -46,7 +47,8 @@ class Channel(Base):
     kind: Mapped[ChannelKind] = mapped_column(enum_column(ChannelKind, "channel_kind"))
     warehouse_id: Mapped[int] = mapped_column(sa.ForeignKey("warehouses.id", ondelete="RESTRICT"), index=True)
     webhook_url: Mapped[str | None] = mapped_column(sa.String(500))
-    webhook_secret: Mapped[str | None] = mapped_column(sa.String(128), comment="HMAC key shared with the channel")
+    webhook_secret: Mapped[str | None] = mapped_column(
+        EncryptedString("webhook", 512), comment="HMAC key shared with the channel, encrypted (wms.crypto)")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
