@@ -142,3 +142,18 @@ def test_the_licence_is_the_unaltered_agpl_v3_and_the_package_says_so() -> None:
         project = tomllib.load(f)["project"]
     assert project["license"] == "AGPL-3.0-or-later" and project["license-files"] == ["LICENSE"]
 
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="installing needs root")
+def test_as_root_what_is_missing_is_installed_with_apt_get(bin_dir: Path) -> None:
+    path = _path_without(bin_dir, "chromium", "apt-get")
+    calls = bin_dir / "apt-get.calls"
+    fake = bin_dir / "apt-get"  # stands in for the real one: this test must not install anything
+    fake.write_text(f'#!/bin/sh\necho "$@" >> {calls}\n')
+    fake.chmod(0o755)
+    result = subprocess.run([str(ROOT / "scripts" / "system-deps")], cwd=ROOT, capture_output=True, text=True,
+                            env={"PATH": path, "LANG": "C.UTF-8"}, timeout=60)
+    assert result.returncode == 0, result.stderr
+    update, install = calls.read_text().splitlines()
+    assert update == "update -qq"
+    assert install.startswith("install -y") and "chromium" in install.split()
