@@ -77,6 +77,7 @@ def _register_blueprints(app: Flask) -> None:
     from wms.api import api
     from wms.auth.admin_views import bp as users_admin_bp
     from wms.auth.views import bp as auth_bp
+    from wms.csp import bp as csp_bp
     from wms.inbound.views import bp as inbound_bp
     from wms.outbound.dock_views import bp as shipping_dock_bp
     from wms.returns.views import bp as returns_bp
@@ -84,8 +85,9 @@ def _register_blueprints(app: Flask) -> None:
     from wms.supervisor.views import bp as supervisor_bp
 
     csrf.exempt(api)  # bearer-token calls carry no cookie; cookie calls are checked in the API itself
+    csrf.exempt(csp_bp)  # browsers send violation reports without the page's token
     for blueprint in (api, auth_bp, users_admin_bp, supervisor_bp, handheld_bp, inbound_bp, shipping_dock_bp,
-                      returns_bp, pick_floor_bp):
+                      returns_bp, pick_floor_bp, csp_bp):
         app.register_blueprint(blueprint)
 
 
@@ -109,11 +111,14 @@ def _register_commit_boundary(app: Flask) -> None:
 
 
 def _register_security_headers(app: Flask) -> None:
+    from wms import csp
+
     @app.after_request
     def _headers(response):  # type: ignore[no-untyped-def]
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        csp.set_headers(response)  # no inline script or style anywhere: see wms/csp.py
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
