@@ -19,6 +19,7 @@ from wms.layout.models import Location, LocationFace, Warehouse, Zone
 from wms.picking.faces import parse_location_scan
 from wms.picking.text import _
 from wms.stock import operations as ops
+from wms.stock.availability import lock_stock
 from wms.stock.models import Quant
 from wms.tasks.models import Task
 from wms.tasks.services import assign_task, create_task
@@ -242,10 +243,9 @@ def complete_putaway(task: Task, user: User, *, lane_scan: str, item_scan: str, 
         assign_task(task, user)
     # The lane row serialises every put-away into it (whatever the product), so two cannot both see the room.
     db.session.execute(select(Location.id).where(Location.id == lane.id).with_for_update(key_share=True))
-    # both quants in location id order (the order transfers use), so opposite moves cannot deadlock
-    db.session.scalars(select(Quant).where(Quant.product_id == product.id,
-                                           Quant.location_id.in_([source.id, lane.id]))
-                       .order_by(Quant.location_id).with_for_update().execution_options(populate_existing=True)).all()
+    # the product's stock lock (its pick-lane quants, then the source's, in quant order: docs/stock.md "Lock
+    # order"), so a put-away racing intake or another move cannot deadlock
+    lock_stock([product.id], {source.warehouse_id, lane.warehouse_id}, location_ids=[source.id, lane.id])
     if quantity:
         _check_space(lane, quantity)
         actor = ops.Actor(user=user, idempotency_key=idempotency_key)

@@ -30,6 +30,7 @@ from wms.picking.faces import parse_location_scan
 from wms.picking.models import ScanEvent, ScanOutcome
 from wms.picking.text import _
 from wms.stock import operations as ops
+from wms.stock.availability import lock_stock
 from wms.stock.models import LedgerEntry, Quant
 from wms.tasks.models import Task
 from wms.waves.models import PickOrder, PickOrderLine, PickOrderStatus, TimeSlot, Wave, WaveStatus
@@ -566,6 +567,9 @@ def _release(reservation: Reservation, quant: Quant, units: int, note: str) -> i
 
 
 def _lane_quant(line: PickOrderLine) -> Quant | None:
+    # the product's stock lock first (its pick-lane quants in quant order, docs/stock.md "Lock order"): the count
+    # or the move to quarantine that follows locks them anyway, and in another order it would deadlock
+    lock_stock([line.product_id], [line.location.warehouse_id], location_ids=[line.location_id])
     return db.session.scalar(select(Quant).where(Quant.product_id == line.product_id,
                                                  Quant.location_id == line.location_id)
                              .with_for_update().execution_options(populate_existing=True))

@@ -14,6 +14,7 @@ from wms.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from wms.layout.models import Location, Warehouse
 from wms.stock import levels_services as levels
 from wms.stock import operations as ops
+from wms.stock.availability import lock_stock
 from wms.stock.errors import InsufficientStock
 from wms.stock.models import Quant
 from wms.tasks.models import Task
@@ -127,13 +128,13 @@ def _check_quantity(task: Task, quantity: object) -> int:
     return quantity
 
 
-def _lock_quants(product_id: int, location_ids: list[int]) -> dict[int, Quant]:
-    # Both quants in location id order (the order transfers use too), so opposite moves cannot deadlock.
-    rows = db.session.scalars(select(Quant).where(Quant.product_id == product_id,
-                                                  Quant.location_id.in_(location_ids))
-                              .order_by(Quant.location_id).with_for_update()
-                              .execution_options(populate_existing=True))
-    return {q.location_id: q for q in rows}
+def _lock_quants(product_id: int, locations: list[Location]) -> dict[int, Quant]:
+    # The product's stock lock first (all its pick-lane quants, then these, in quant order: docs/stock.md
+    # "Lock order"); the move into the lane serves backorders, which lock those quants anyway.
+    quants = lock_stock([product_id], {loc.warehouse_id for loc in locations},
+                        location_ids=[loc.id for loc in locations])
+    wanted = {loc.id for loc in locations}
+    return {q.location_id: q for q in quants.values() if q.location_id in wanted}
 
 
 def complete_replenishment(task: Task, user: User, quantity: int, *, note: str | None = None,
@@ -160,7 +161,9 @@ def complete_replenishment(task: Task, user: User, quantity: int, *, note: str |
     assert product is not None and source is not None and lane is not None
     if task.assignee_id is None:
         assign_task(task, user)
-    quants = _lock_quants(product.id, [source.id, lane.id])
+    # the lane row before the quants, the order put-away takes them in (docs/stock.md "Lock order")
+    db.session.execute(select(Location.id).where(Location.id == lane.id).with_for_update(key_share=True))
+    quants = _lock_quants(product.id, [source, lane])
     if moved:
         reserve = quants.get(source.id)
         free = reserve.available if reserve else 0

@@ -19,6 +19,7 @@ from wms.orders.models import Channel, Order, OrderLine, OrderStatus
 from wms.outbound.models import Parcel, ParcelLine, Shipment, ShipmentStatus
 from wms.returns.models import Disposition, RefundStatus, Rma, RmaLine, RmaStatus
 from wms.stock import operations as ops
+from wms.stock.availability import lock_stock
 from wms.stock.models import LedgerEntry, Quant
 from wms.webhooks import outbox
 
@@ -386,6 +387,8 @@ def receive_return(rma: Rma, lines: list[LineRequest], actor: ops.Actor, *, loca
             for lid, units in batch.items() if targets[lid].received + units > targets[lid].quantity]
     if over:
         raise ReturnRefused(f"Return {rma.code}: more units than were authorised; nothing was received.", errors=over)
+    # every product's stock lock at once, in product order (docs/stock.md "Lock order"), not line by line
+    lock_stock([ln.product_id for ln in targets.values()], [warehouse.id], location_ids=[location.id])
     for lid, units in batch.items():
         line = targets[lid]
         ops.change(line.product, location, units, StockReason.RETURN, actor, reference=f"rma:{rma.code}")
@@ -498,6 +501,8 @@ def inspect_return(rma: Rma, disposals: list[Disposal], actor: ops.Actor, *,
         raise ReturnRefused(f"Return {rma.code}: more units disposed of than were received and not yet inspected; "
                             "nothing was changed.", errors=over)
     reference = f"rma:{rma.code}"
+    # every product's stock lock at once, in product order (docs/stock.md "Lock order"), not line by line
+    lock_stock([ln.product_id for ln, _d in resolved], [warehouse.id], location_ids=[source.id])
     for i, (line, d) in enumerate(resolved):
         units = d.line.quantity
         if d.disposition == Disposition.RESTOCK:

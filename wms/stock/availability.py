@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, true
 
 from wms.db import db
 from wms.enums import ZoneKind
@@ -56,33 +57,31 @@ def availability(product_ids: Iterable[int], warehouse_id: int) -> dict[int, Ava
 
 def lock_stock(product_ids: Iterable[int], warehouse_ids: Iterable[int], *, location_ids: Iterable[int] = (),
                quant_ids: Iterable[int] = ()) -> dict[int, Quant]:
-    """Lock, in one query, every rack-zone quant of the products in the warehouses, plus their quants in
-    `location_ids` and the quants `quant_ids`; returns them by id.
+    """Lock every rack-zone quant of the products in the warehouses, then their quants in `location_ids` and
+    the quants `quant_ids`; returns them by id.
 
     This is the first lock of every stock change (docs/stock.md, "Lock order"): all of a product's pick-lane
-    quants, in (product, quant id) order, before any order row. Two transactions on one product therefore queue
-    on its first quant instead of each holding a lane the other needs; locking a row one already holds is free.
+    quants, in (product, quant id) order, before any other quant of it and before any order row. Two
+    transactions on one product therefore queue on its first quant instead of each holding a lane the other
+    needs; locking a row one already holds is free.
     """
     products = sorted(set(product_ids))
     if not products:
         return {}
-    warehouses = sorted(set(warehouse_ids))
     in_racks = (select(Location.id).join(Zone, Zone.id == Location.zone_id)
-                .where(Location.warehouse_id.in_(warehouses), Zone.kind == ZoneKind.RACK))
-    wanted = Quant.location_id.in_(in_racks)
-    locations = sorted(set(location_ids))
-    if locations:
-        wanted = or_(wanted, Quant.location_id.in_(locations))
-    quants = sorted(set(quant_ids))
-    if quants:
-        wanted = or_(wanted, Quant.id.in_(quants))
-    rows = db.session.scalars(
-        select(Quant).where(Quant.product_id.in_(products), wanted)
-        .order_by(Quant.product_id, Quant.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).all()
-    return {q.id: q for q in rows}
+                .where(Location.warehouse_id.in_(sorted(set(warehouse_ids))), Zone.kind == ZoneKind.RACK))
+    locked = {q.id: q for q in _locked_quants(Quant.product_id.in_(products), Quant.location_id.in_(in_racks))}
+    locations, quants = sorted(set(location_ids)), sorted(set(quant_ids) - set(locked))
+    if locations or quants:
+        others = or_(Quant.location_id.in_(locations), Quant.id.in_(quants))
+        locked.update((q.id, q) for q in _locked_quants(Quant.product_id.in_(products), others,
+                                                          Quant.id.not_in(locked) if locked else true()))
+    return locked
+
+
+def _locked_quants(*where: Any) -> list[Quant]:
+    return list(db.session.scalars(select(Quant).where(*where).order_by(Quant.product_id, Quant.id)
+                                   .with_for_update().execution_options(populate_existing=True)))
 
 
 def locked_pick_lanes_many(product_ids: Iterable[int], warehouse_id: int) -> dict[int, tuple[dict[int, Quant], list]]:  # type: ignore[type-arg]

@@ -1,0 +1,111 @@
+"""Put-away and replenishment racing intake while orders wait: one lock order, so no deadlock, no over-reservation.
+
+Both moves used to lock their two quants in location order, then serve backorders (quant order), while intake
+locks in quant order. The lanes' quants are created last lane first, so the two orders differ, as they do in any
+warehouse with a history. Each job runs as its own transaction on its own connection, as a request would.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import _truncate_all, make_test_app
+from tests.integration.inbound_world import build_inbound
+from tests.integration.race_world import assert_stock_consistent
+from tests.integration.stock_world import put
+from tests.integration.test_replenishment import _make_user_in
+from wms.auth.models import User
+from wms.db import db
+from wms.inbound import putaway, receiving
+from wms.orders.models import Channel, ChannelKind
+from wms.orders.services import LineRequest, OrderRequest, create_order
+from wms.replenishment import services as replenishment
+from wms.stock import levels_services as levels
+from wms.tasks.models import Task
+
+
+@pytest.fixture
+def busy_app(database_url: str):  # type: ignore[no-untyped-def]
+    app = make_test_app(database_url, DATABASE_ENGINE_OPTIONS={"pool_size": 16, "max_overflow": 8})
+    yield app
+    _truncate_all(app)
+    db.engine(app).dispose()
+
+
+def _at_once(app, jobs: list[Callable[[], object]]) -> list[object]:  # type: ignore[no-untyped-def]
+    barrier = threading.Barrier(len(jobs))
+    outcomes: list[object] = [None] * len(jobs)
+
+    def run(i: int) -> None:
+        with app.app_context():  # its own session, connection and transaction
+            try:
+                barrier.wait()
+                jobs[i]()
+                db.session.commit()
+                outcomes[i] = "done"
+            except Exception as exc:  # noqa: BLE001  (the outcome is what the test looks at)
+                db.session.rollback()
+                outcomes[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(jobs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return outcomes
+
+
+def test_put_away_and_replenishment_racing_intake_never_deadlock_nor_over_reserve(busy_app) -> None:  # type: ignore[no-untyped-def]
+    with busy_app.app_context():
+        w = build_inbound(_make_user_in)
+        for lane in w.lanes:
+            lane.capacity_units = 100
+        put(w.mug, w.reserve[0], 200)
+        for lane in reversed(w.lanes):  # quant ids in the reverse of location order
+            put(w.mug, lane, 1)
+        channel = Channel(code="SHOP", name="Shop", kind=ChannelKind.WEB_SHOP, warehouse_id=w.warehouse.id)
+        db.session.add(channel)
+        db.session.flush()
+        for i in range(6):  # take the 6 lane units and wait for 18 more
+            create_order(channel, OrderRequest(f"wait-{i}", [LineRequest("MUG", 4)]))
+        for lane in w.lanes[:3]:
+            levels.set_level(w.warehouse, "MUG", min_qty=5, max_qty=8, lane_code=lane.code)
+        replenish = [t.id for t in replenishment.plan_replenishment(w.warehouse).created]
+        receipt = receiving.open_receipt(w.po, w.receiver)
+        away = []
+        for _ in range(2):
+            line = receiving.receive(receipt, receiving.Receiving("MUG", 4), w.receiver)
+            away += [(t.id, t.location.code) for t in putaway.create_putaway_tasks(line)[0]]
+        receiver_id, channel_id = w.receiver.id, channel.id
+        db.session.commit()
+    assert len(replenish) == 3 and len(away) >= 2
+
+    def replenished(task_id: int) -> Callable[[], object]:
+        def job() -> object:
+            task = db.session.get(Task, task_id)
+            return replenishment.complete_replenishment(task, db.session.get(User, receiver_id), task.quantity)
+        return job
+
+    def put_away(task_id: int, lane: str) -> Callable[[], object]:
+        def job() -> object:
+            task = db.session.get(Task, task_id)
+            return putaway.complete_putaway(task, db.session.get(User, receiver_id), lane_scan="R:" + lane,
+                                            item_scan="MUG", quantity=task.quantity)
+        return job
+
+    def intake(i: int) -> Callable[[], object]:
+        return lambda: create_order(db.session.get(Channel, channel_id), OrderRequest(f"new-{i}",
+                                                                                      [LineRequest("MUG", 2)]))
+
+    jobs = [replenished(t) for t in replenish] + [put_away(t, lane) for t, lane in away]
+    jobs += [intake(i) for i in range(6)]
+    outcomes = _at_once(busy_app, jobs)
+    assert [o for o in outcomes if o != "done"] == []
+    assert_stock_consistent(busy_app)
+    with busy_app.app_context():
+        assert db.session.scalar(select(Task.id).where(Task.id.in_(replenish + [t for t, _ in away]),
+                                                       Task.status != "done")) is None
