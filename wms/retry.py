@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_app_context
 from sqlalchemy.exc import DBAPIError
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,8 @@ def is_retryable(exc: BaseException) -> bool:
 
 def note_outside_effect() -> None:
     """Mark this request as having acted outside its database transaction: it must not be run twice."""
-    g.wms_outside_effect = True
+    if has_app_context():
+        g.wms_outside_effect = True
 
 
 def _pause(attempt: int) -> None:

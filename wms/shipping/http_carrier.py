@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from wms.retry import note_outside_effect
 from wms.shipping.carriers import Carrier
 from wms.shipping.errors import CarrierResponseInvalid, CarrierUnavailable, ShippingInputInvalid
 
@@ -103,6 +104,7 @@ class HttpCarrier(Carrier, ABC):
             data = json.dumps(json_body).encode("utf-8")
             headers["Content-Type"] = "application/json"
         req = urllib.request.Request(url, data=data, headers=headers, method=method)
+        note_outside_effect()  # a carrier may have acted on it: this request's transaction is not run twice
         try:
             with self._opener.open(req, timeout=self.timeout) as resp:
                 response = HttpResponse(resp.status, dict(resp.headers), resp.read(MAX_BODY_BYTES + 1))
