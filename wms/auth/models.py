@@ -144,3 +144,34 @@ class ApiToken(Base):
         sa.CheckConstraint("purpose = 'user' OR warehouse_id IS NOT NULL", name="machine_token_has_warehouse"),
         sa.CheckConstraint("channel_id IS NULL OR purpose = 'channel'", name="channel_only_on_channel_tokens"),
     )
+
+
+class UserSession(Base):
+    """One sign-in: the cookie holds a random id, the database its hash; revoking the row ends the session."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True, comment="sha256 of the cookie's id")
+    device_id: Mapped[str | None] = mapped_column(
+        sa.String(64), comment="the handheld this session is bound to (X-Device-Id); null: not bound")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (sa.CheckConstraint("device_id IS NULL OR device_id <> ''", name="device_id_not_empty"),)
+
+
+class LoginThrottle(Base):
+    """Attempts claimed for one sign-in subject in its current window: a claim is taken (atomically) before a
+    secret is checked, so concurrent attempts can never check more than the limit."""
+
+    __tablename__ = "login_throttles"
+
+    kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    subject: Mapped[str] = mapped_column(sa.String(128), primary_key=True)
+    attempts: Mapped[int] = mapped_column(comment="failed or in-flight attempts since window_started_at")
+    window_started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),)
