@@ -58,7 +58,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
 
 
@@ -70,6 +69,11 @@ def _begin_immediate(conn: Any) -> None:
     writer committed meanwhile. BEGIN IMMEDIATE makes writers queue (busy_timeout) instead, each reading what the
     previous one committed. Reads queue too; in WAL mode nothing else waits for them."""
     conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# How long a SQLite transaction waits for the write lock before failing ("database is locked": a 503 with
+# Retry-After). DATABASE_ENGINE_OPTIONS = {"connect_args": {"timeout": seconds}} overrides it.
+SQLITE_BUSY_TIMEOUT_S = 10.0
 
 
 # A pooled connection idle longer than this is pinged before use (the server may have restarted or a firewall
@@ -102,7 +106,8 @@ def _ping_when_idle(engine: Engine) -> None:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine with the settings this application relies on for the given backend."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, **kwargs)
+        connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_S, **kwargs.pop("connect_args", {})}
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _begin_immediate)
         return engine
