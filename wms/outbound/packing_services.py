@@ -295,7 +295,7 @@ def start_packing(station: Resource, tote: str, ctx: ScanContext | None = None) 
     if order.status != OrderStatus.PICKED:
         raise PackRefused(_("Order %(order)s is %(status)s: it cannot be packed now.", order=order.external_id,
                             status=order.status.value))
-    carrier = order.carrier_code if order.carrier_code in registry.carrier_codes() else registry.default_carrier_code()
+    carrier = registry.choose_carrier(order.carrier_code).used
     shipment = Shipment(warehouse_id=order.warehouse_id, order_id=order.id, order=order, carrier_code=carrier,
                         status=ShipmentStatus.PACKING, tote=tote, pack_station_id=station.id, packed_by_id=user_id)
     db.session.add(shipment)
