@@ -16,6 +16,7 @@ from flask import Flask
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from tests.e2e.browser_support import wait_for_js
 from tests.wave_data import NOW, WaveSite, build_site
 from wms.auth.models import User, UserRole, UserWarehouse
 from wms.auth.passwords import hash_secret
@@ -170,12 +171,12 @@ def wedge(page: Any, code: str) -> None:
 
 
 def wait_sent(page: Any, timeout: float = 20_000) -> None:
-    page.wait_for_function("document.getElementById('hh-pending').hidden", timeout=timeout)
+    wait_for_js(page, "document.getElementById('hh-pending').hidden", timeout=timeout)
 
 
 def wait_for_shell_cached(page: Any) -> None:
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=20_000)
-    page.wait_for_function("caches.match('/hh/pick').then(r => !!r)", timeout=20_000)
+    wait_for_js(page, "navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=20_000)
+    wait_for_js(page, "caches.match('/hh/pick').then(r => !!r)", timeout=20_000)
 
 
 def wait_until(check: Any, what: str, timeout: float = 30.0) -> None:

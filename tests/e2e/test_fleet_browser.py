@@ -15,6 +15,7 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
+from tests.e2e.browser_support import wait_for_js
 from tests.e2e.test_run_command import CHROMIUM_ARGS, _free_port
 from tests.e2e.test_wave_browser import _healthy
 from tests.factories import PASSWORD
@@ -111,7 +112,7 @@ def test_the_fleet_page_follows_printer_status_and_a_test_label_can_be_reprinted
             page.click("table.jobs tbody tr td a")
             expect(page.locator("img.label-preview")).to_be_visible()
             # the PNG drawn from the job's own ZPL loaded (a broken image has no natural width)
-            page.wait_for_function("document.querySelector('img.label-preview').naturalWidth > 100")
+            wait_for_js(page, "document.querySelector('img.label-preview').naturalWidth > 100")
             page.click("form[action$='/reprint'] button")
             expect(page.locator(".flash.success")).to_contain_text("queued again")
         finally:

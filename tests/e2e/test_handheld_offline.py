@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from tests.e2e.browser_support import wait_for_js
 from tests.e2e.handheld_support import (
     badge_sign_in,
     build_world,
@@ -40,7 +41,7 @@ def scan_events(app: Any) -> int:
 
 
 def step_is(page: Any, step: str) -> None:
-    page.wait_for_function(f"document.getElementById('pick').dataset.step === '{step}'", timeout=20_000)
+    wait_for_js(page, f"document.getElementById('pick').dataset.step === '{step}'", timeout=20_000)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
+from tests.e2e.browser_support import wait_for_js
 from tests.e2e.handheld_support import (
     badge_sign_in,
     ean_for,
@@ -37,7 +38,7 @@ pytestmark = pytest.mark.slow
 
 
 def step_is(page: Any, step: str) -> None:
-    page.wait_for_function(f"document.getElementById('pack').dataset.step === '{step}'", timeout=20_000)
+    wait_for_js(page, f"document.getElementById('pack').dataset.step === '{step}'", timeout=20_000)
 
 
 def test_a_packer_packs_a_tote_a_mis_scan_is_refused_and_the_label_prints_with_the_stored_numbers(

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
+from tests.e2e.browser_support import wait_for_js
 from tests.e2e.handheld_support import (
     badge_sign_in,
     build_world,
@@ -55,7 +56,7 @@ def pick_zone(page: Any, app: Any, zone: str, op_id: int, lines: list[dict[str, 
     page.locator(".take-zone", has_text=f"Zone {zone}").click()
     page.wait_for_url("**/hh/pick")
     for n, line in enumerate(lines, start=1):
-        page.wait_for_function("document.getElementById('pick').dataset.step === 'location'")
+        wait_for_js(page, "document.getElementById('pick').dataset.step === 'location'")
         assert page.locator("#big").inner_text() == line["location"]
         assert page.locator("#progress").inner_text() == f"Line {n}/{len(lines)}"
         if screenshots and n == 1:
@@ -70,11 +71,11 @@ def pick_zone(page: Any, app: Any, zone: str, op_id: int, lines: list[dict[str, 
         if screenshots and n == 1:
             shot(page, "pick-4-tote")
         wedge(page, line["tote"])
-        page.wait_for_function("document.getElementById('pick').dataset.step === 'quantity'")
+        wait_for_js(page, "document.getElementById('pick').dataset.step === 'quantity'")
         if screenshots and n == 1:
             shot(page, "pick-5-quantity")
         wedge(page, str(line["quantity"]))
-    page.wait_for_function("document.getElementById('pick').dataset.step === 'drop'")
+    wait_for_js(page, "document.getElementById('pick').dataset.step === 'drop'")
     if screenshots:
         page.click("#exception-button")
         shot(page, "pick-6-exceptions-menu")
@@ -85,7 +86,7 @@ def pick_zone(page: Any, app: Any, zone: str, op_id: int, lines: list[dict[str, 
         page.evaluate("document.activeElement && document.activeElement.blur()")
     wedge(page, "SAS-01")
     # The drop waits behind the scans still queued on the device; on a loaded CI machine that can take a while.
-    page.wait_for_function("document.getElementById('pick').dataset.step === 'done'", timeout=60_000)
+    wait_for_js(page, "document.getElementById('pick').dataset.step === 'done'", timeout=60_000)
     wait_until(lambda: op_done(app, op_id), f"the server has OP {op_id} dropped at the sas")
     wait_sent(page)
     if screenshots:
@@ -149,7 +150,7 @@ def test_a_picker_given_an_op_by_the_supervisor_sees_it_with_its_slot_and_takes_
     shot(page, "home-assigned")
     page.locator(".take-zone").click()
     page.wait_for_url("**/hh/pick")
-    page.wait_for_function("document.getElementById('pick').dataset.step === 'location'")
+    wait_for_js(page, "document.getElementById('pick').dataset.step === 'location'")
     assert page.locator("#op-code").inner_text() == code
     if has_slot:
         expect(page.locator("#op-slot")).to_contain_text("–")
