@@ -159,7 +159,7 @@ class EncryptedString(TypeDecorator):
     """A string stored as a Fernet token of its purpose: Python sees plaintext, the database only ciphertext.
 
     Tokens are randomised: an encrypted column cannot be searched or compared in SQL. Size `length` for the
-    ciphertext (about 1.4 x the plaintext + 80 characters)."""
+    ciphertext: at most 4 * ceil((n + 73) / 3) characters for n bytes of plaintext (43 take 140, 128 take 268)."""
 
     impl = String
     cache_ok = True
