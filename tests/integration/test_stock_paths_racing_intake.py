@@ -1,4 +1,4 @@
-"""Put-away and replenishment racing intake while orders wait: one lock order, so no deadlock, no over-reservation.
+"""Put-away, replenishment and return restocks racing intake while orders wait: one lock order, so no deadlock.
 
 Both moves used to lock their two quants in location order, then serve backorders (quant order), while intake
 locks in quant order. The lanes' quants are created last lane first, so the two orders differ, as they do in any
@@ -109,3 +109,44 @@ def test_put_away_and_replenishment_racing_intake_never_deadlock_nor_over_reserv
     with busy_app.app_context():
         assert db.session.scalar(select(Task.id).where(Task.id.in_(replenish + [t for t, _ in away]),
                                                        Task.status != "done")) is None
+
+
+def test_returns_restocked_racing_intake_of_both_their_products_never_deadlock(busy_app) -> None:  # type: ignore[no-untyped-def]
+    from tests.integration import test_returns_world as rw
+    from wms.returns import services as returns
+    from wms.returns.models import Disposition, Rma
+    from wms.stock import operations as ops
+
+    with busy_app.app_context():
+        w = rw.build_world(_make_user_in)
+        for lane in (w.lanes[1], w.lanes[0]):  # quant ids in the reverse of location order
+            rw.put(w.mug, lane, 1)
+        for lane in (w.lanes[3], w.lanes[2]):
+            rw.put(w.tea, lane, 1)
+        for i in range(4):  # take the 4 lane units and wait for 12 more, of both products
+            create_order(w.channel, OrderRequest(f"wait-{i}", [LineRequest("MUG", 2), LineRequest("TEA", 2)]))
+        rmas = []
+        for i in range(4):  # two returns list MUG first, two TEA first: restocked line by line, they crossed
+            products = [(w.mug, 2), (w.tea, 2)] if i % 2 else [(w.tea, 2), (w.mug, 2)]
+            order = rw.shipped_order(w, f"shipped-{i}", products)
+            lines = [returns.LineRequest(2, sku=p.sku) for p, _ in products]
+            rma, _ = returns.authorize_return(order, lines, external_id=f"R-{i}")
+            returns.receive_return(rma, lines, ops.Actor(user=w.receiver))
+            rmas.append((rma.id, [p.sku for p, _ in products]))
+        channel_id, receiver_id = w.channel.id, w.receiver.id
+        db.session.commit()
+
+    def restock(rma_id: int, skus: list[str]) -> Callable[[], object]:
+        def job() -> object:
+            rma = db.session.get(Rma, rma_id)
+            return returns.inspect_return(rma, [returns.Disposal(returns.LineRequest(2, sku=sku), Disposition.RESTOCK)
+                                                for sku in skus], ops.Actor(user=db.session.get(User, receiver_id)))
+        return job
+
+    def intake(i: int) -> Callable[[], object]:
+        lines = [LineRequest("MUG", 1), LineRequest("TEA", 1)] if i % 2 else [LineRequest("TEA", 1)]
+        return lambda: create_order(db.session.get(Channel, channel_id), OrderRequest(f"new-{i}", lines))
+
+    outcomes = _at_once(busy_app, [restock(*r) for r in rmas] + [intake(i) for i in range(6)])
+    assert [o for o in outcomes if o != "done"] == []
+    assert_stock_consistent(busy_app)
