@@ -37,11 +37,15 @@ def database_url() -> str:
 
 
 def _render_item(type_, obj, autogen_context):  # type: ignore[no-untyped-def]
-    """Render our UTCDateTime as the plain timestamptz it stores, so revisions do not import wms."""
+    """Render our UTCDateTime and EncryptedString as the plain timestamptz and varchar they store, so revisions do
+    not import wms (a revision that must convert existing values says so by hand)."""
+    from wms.crypto import EncryptedString
     from wms.db import UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, EncryptedString):
+        return f"sa.String(length={obj.impl.length})" if obj.impl.length else "sa.String()"
     return False
 
 
