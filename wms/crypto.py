@@ -56,6 +56,8 @@ def parse_old_keys(value: Any) -> list[str]:
         return []
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list | tuple):
+        return [str(value)]  # one key the environment parser read as JSON (a number)
     return [str(part) for part in value if str(part)]
 
 

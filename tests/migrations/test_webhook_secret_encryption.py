@@ -17,6 +17,8 @@ from wms.crypto import SecretBox
 from wms.db import db, make_engine
 from wms.dbcli import alembic_config
 from wms.orders.models import Channel
+from wms.webhooks.dispatcher import SIGNATURE_HEADER, Answer, deliver, verify
+from wms.webhooks.models import WebhookEvent
 
 REVISION = "ae64fbe3ce97"
 KEY = "migration-test-key"
@@ -87,9 +89,18 @@ def test_upgrade_leaves_no_plaintext_secret_and_downgrade_gives_them_back(empty_
     try:
         with app.app_context():
             read = {c.code: c.webhook_secret for c in db.session.scalars(sa.select(Channel))}
+            db.session.add(WebhookEvent(channel_id=1, topic="stock.changed", object_key="MUG", payload={"sku": "MUG"}))
+            db.session.commit()
+        sent: list[tuple[bytes, dict[str, str]]] = []
+        with app.extensions["wms.db"]() as session:  # as the delivery worker does: no app context
+            event = session.scalars(sa.select(WebhookEvent)).one()
+            deliver(session, event, send=lambda url, body, headers, timeout: sent.append((body, headers))
+                    or Answer(204, None))
     finally:
         db.engine(app).dispose()
     assert read == {**PLAIN, "POS": None}
+    [(body, headers)] = sent
+    assert verify(PLAIN["SHOP"], headers[SIGNATURE_HEADER], body)  # signed with the decrypted secret
 
     command.downgrade(alembic_config(empty_database), _before())
     assert _stored(empty_database) == {**PLAIN, "POS": None}

@@ -65,3 +65,4 @@ def test_old_keys_are_read_from_a_comma_list_or_a_list() -> None:
     assert parse_old_keys("a, b,,c ") == ["a", "b", "c"]
     assert parse_old_keys(["a", "b"]) == ["a", "b"]
     assert parse_old_keys(None) == parse_old_keys("") == parse_old_keys(()) == []
+    assert parse_old_keys(12345) == ["12345"]  # WMS_OLD_SECRET_KEYS=12345 reaches the config as a number
