@@ -161,10 +161,14 @@ def assert_stock_consistent(app: Flask) -> None:
                                                                       OrderStatus.BACKORDERED)))):
             short = any(ln.allocated < ln.quantity for ln in order.lines)
             assert order.status == (OrderStatus.BACKORDERED if short else OrderStatus.ALLOCATED), order.external_id
-        waiting = s.scalar(select(func.count()).select_from(OrderLine).join(Order)
-                           .where(Order.status == OrderStatus.BACKORDERED,
-                                  OrderLine.allocated < OrderLine.quantity))
-        idle = s.scalar(select(func.coalesce(func.sum(Quant.on_hand - Quant.reserved), 0))
-                        .join(Location, Location.id == Quant.location_id).join(Zone, Zone.id == Location.zone_id)
-                        .where(Zone.kind == ZoneKind.RACK))
-        assert waiting == 0 or idle == 0, f"{idle} units sit in pick lanes while {waiting} lines wait"
+        waiting = dict(s.execute(select(OrderLine.product_id, func.count()).join(Order)
+                                 .where(Order.status == OrderStatus.BACKORDERED,
+                                        OrderLine.allocated < OrderLine.quantity)
+                                 .group_by(OrderLine.product_id)).all())
+        idle = dict(s.execute(select(Quant.product_id, func.sum(Quant.on_hand - Quant.reserved))
+                              .join(Location, Location.id == Quant.location_id)
+                              .join(Zone, Zone.id == Location.zone_id)
+                              .where(Zone.kind == ZoneKind.RACK, Location.active.is_(True))
+                              .group_by(Quant.product_id)).all())
+        for product_id, lines in waiting.items():
+            assert not idle.get(product_id), f"{idle[product_id]} units sit in pick lanes while {lines} lines wait"

@@ -150,3 +150,51 @@ def test_returns_restocked_racing_intake_of_both_their_products_never_deadlock(b
     outcomes = _at_once(busy_app, [restock(*r) for r in rmas] + [intake(i) for i in range(6)])
     assert [o for o in outcomes if o != "done"] == []
     assert_stock_consistent(busy_app)
+
+
+@pytest.mark.parametrize("kind", ["empty", "damaged"])
+def test_a_lane_exception_racing_intake_and_arrivals_of_its_product_never_deadlocks(busy_app, kind) -> None:  # type: ignore[no-untyped-def]
+    from tests.e2e.handheld_support import build_world as build_pick_world
+    from wms.layout.models import Location
+    from wms.picking import services as ps
+    from wms.picking.context import ScanContext
+    from wms.stock import operations as ops
+    from wms.waves.models import PickOrder
+
+    with busy_app.app_context():
+        w = build_pick_world(quarantine=True)
+        op, _event = ps.take_next_pick_order(w.picker, w.site.zones["A"], ScanContext(w.picker, "dev-1", "take"))
+        assert op is not None
+        line = ps.pick_state(op).line
+        product, zone_id = line.product, op.zone_id
+        others = list(db.session.scalars(select(Location).where(Location.zone_id == zone_id, Location.level == 2)
+                                         .order_by(Location.id.desc()).limit(2)))
+        for lane in others:  # two more lanes of the product, newer quants than its own lane
+            put(product, lane, 1)
+        channel = db.session.scalar(select(Channel).where(Channel.id == w.site.channel.id))
+        for i in range(3):  # orders already waiting for it
+            create_order(channel, OrderRequest(f"wait-{i}", [LineRequest(product.sku, 3)]))
+        ids = (op.id, line.id, w.picker.id, channel.id)
+        sku, lanes = product.sku, [(lane.warehouse_id, lane.code) for lane in others]
+        db.session.commit()
+
+    def exception() -> object:
+        op_id, line_id, picker_id, _ = ids
+        picker = db.session.get(User, picker_id)
+        result = ps.report_exception(db.session.get(PickOrder, op_id), kind, ScanContext(picker, "dev-1", kind),
+                                     quantity=2 if kind == "damaged" else 0, line_id=line_id)
+        assert not result.refused, result.message
+        return result
+
+    def intake(i: int) -> Callable[[], object]:
+        return lambda: create_order(db.session.get(Channel, ids[3]), OrderRequest(f"new-{i}", [LineRequest(sku, 1)]))
+
+    def arrival(wh_id: int, code: str) -> Callable[[], object]:
+        from wms.layout.models import Warehouse
+
+        return lambda: ops.adjust(db.session.get(Warehouse, wh_id), sku, code, delta=2, counted=None,
+                                  actor=ops.Actor())
+
+    outcomes = _at_once(busy_app, [exception] + [intake(i) for i in range(6)] + [arrival(*lane) for lane in lanes])
+    assert [o for o in outcomes if o != "done"] == []
+    assert_stock_consistent(busy_app)
