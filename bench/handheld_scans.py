@@ -113,7 +113,9 @@ def seed(url: str, pickers: int) -> list[dict]:  # type: ignore[type-arg]
     from flask_wtf.csrf import generate_csrf
     from sqlalchemy import select
 
+    from wms.auth import sessions
     from wms.auth.models import User, UserRole, UserWarehouse
+    from wms.auth.sessions import SESSION_KEY
     from wms.catalog.models import Product
     from wms.db import db
     from wms.enums import Face, Role, StockReason, TaskKind, ZoneKind
@@ -176,7 +178,6 @@ def seed(url: str, pickers: int) -> list[dict]:  # type: ignore[type-arg]
             quant = db.session.scalar(select(Quant).where(Quant.product_id == product.id,
                                                           Quant.location_id == lane.id))
             out.append({"user": user, "op": op.id, "line": pol.id, "quant": quant.id})
-        db.session.commit()
         serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
         for row in out:
             user = row.pop("user")
@@ -185,9 +186,11 @@ def seed(url: str, pickers: int) -> list[dict]:  # type: ignore[type-arg]
                 session["_user_id"] = user.get_id()
                 session["_fresh"] = True
                 session["_id"] = _create_identifier()
+                session[SESSION_KEY] = sessions.open_session(user)
                 g.pop("csrf_token", None)  # the app context (and its g) is shared by these request contexts
                 row["csrf"] = generate_csrf()
                 row["cookie"] = serializer.dumps(dict(session))
+        db.session.commit()
     db.engine(app).dispose()
     return out
 

@@ -246,11 +246,11 @@ def _confirm_fast(op_id: int) -> Response | None:
         return None  # the full path refuses it, after checking who is asking
     if body.step != "quantity" or body.quantity is None or body.quantity < 1:
         return None
-    user_id, version = who
+    user_id, version, session_hash = who
     digest = idem._request_hash()
     conn = db.driver_connection()
     with conn.pipeline():
-        person = conn.execute(SESSION_PRINCIPAL_SQL, {"user": user_id})
+        person = conn.execute(SESSION_PRINCIPAL_SQL, {"user": user_id, "session": session_hash, "now": utcnow()})
         claim = conn.execute(_CLAIM_KEY_SQL, {"scope": f"user:{user_id}", "key": key, "hash": digest,
                                               "now": utcnow()})
         queued = quick.queue(conn, op_id)

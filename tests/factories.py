@@ -76,26 +76,48 @@ def make_user(app: Flask) -> Callable[..., User]:
     return build
 
 
-def sign_in_client(app: Flask, client: FlaskClient, user: User, *, second_factor: bool = True) -> None:
+def open_test_session(app: Flask, user: User, *, device_id: str | None = None) -> str:
+    """A committed server-side session for `user`; returns the id its cookie carries. Through the current app
+    context's session when there is one (the test's own, where `user` may not be committed yet), else a new one."""
+    from flask import has_app_context
+
+    from wms.auth import sessions
+
+    if has_app_context():
+        raw = sessions.open_session(user, device_id=device_id)
+        db.session.commit()
+        return raw
+    with app.app_context():
+        raw = sessions.open_session(db.session.get(User, user.id), device_id=device_id)  # type: ignore[arg-type]
+        db.session.commit()
+    return raw
+
+
+def sign_in_client(app: Flask, client: FlaskClient, user: User, *, second_factor: bool = True,
+                   device_id: str | None = None) -> None:
     """Put a user's session into a client (skipping the forms, which have their own tests)."""
     from flask_login.utils import _create_identifier
+
+    from wms.auth.sessions import SESSION_KEY
 
     # Flask-Login's strong protection compares this identifier with the client's own address and agent.
     with app.test_request_context(base_url="https://localhost", environ_base=client.environ_base):
         ident = _create_identifier()
+    raw = open_test_session(app, user, device_id=device_id)
     with client.session_transaction() as sess:
         sess["_user_id"] = user.get_id()
         sess["_fresh"] = True
         sess["_id"] = ident
         sess["second_factor_done"] = second_factor
+        sess[SESSION_KEY] = raw
 
 
 @pytest.fixture
 def sign_in(app: Flask) -> Callable[..., None]:
-    """`sign_in(client, user, second_factor=True)`."""
+    """`sign_in(client, user, second_factor=True, device_id=None)`."""
 
-    def do(client: FlaskClient, user: User, *, second_factor: bool = True) -> None:
-        sign_in_client(app, client, user, second_factor=second_factor)
+    def do(client: FlaskClient, user: User, *, second_factor: bool = True, device_id: str | None = None) -> None:
+        sign_in_client(app, client, user, second_factor=second_factor, device_id=device_id)
 
     return do
 

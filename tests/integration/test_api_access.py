@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from flask import g
 
+from tests.factories import open_test_session
+from wms.auth.sessions import SESSION_KEY
 from wms.catalog import services as catalog
 
 CALLERS = ["anonymous", "picker", "receiver", "packer", "supervisor", "supervisor_without_second_factor", "admin",
@@ -66,7 +68,8 @@ def sign_in(app, client, user, *, second_factor: bool) -> None:  # type: ignore[
     with app.test_request_context(base_url="https://localhost", environ_base=client.environ_base):
         ident = _create_identifier()
     with client.session_transaction() as sess:
-        sess.update({"_user_id": user.get_id(), "_fresh": True, "_id": ident, "second_factor_done": second_factor})
+        sess.update({"_user_id": user.get_id(), "_fresh": True, "_id": ident, "second_factor_done": second_factor,
+                     SESSION_KEY: open_test_session(app, user)})
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from tests.factories import PASSWORD
 from tests.factories import sign_in_client as sign_in_as
-from wms.auth.models import LoginAttempt, RecoveryCode, User
+from wms.auth.models import LoginAttempt, LoginThrottle, RecoveryCode, User
 from wms.db import db
 
 
@@ -117,6 +117,7 @@ def test_throttle_ends_when_the_window_has_passed(app, client, add_user):  # typ
     past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=app.config["LOGIN_WINDOW_SECONDS"] + 1)
     with app.app_context():
         db.session.execute(update(LoginAttempt).values(at=past))
+        db.session.execute(update(LoginThrottle).values(window_started_at=past))
         db.session.commit()
     assert _login(client, "pia").status_code == 302
 
@@ -256,25 +257,33 @@ def test_picker_signs_in_by_badge_and_pin_and_goes_to_the_handheld(client, add_u
     add_user("pia", roles=("picker",), badge="B-0001", pin="4711")
     page = client.get("/auth/badge").get_data(as_text=True)
     assert re.search(r'name="badge"[^>]*autofocus|autofocus[^>]*name="badge"', page)
-    resp = client.post("/auth/badge", data={"badge": "B-0001", "pin": "4711"})
+    resp = client.post("/auth/badge", data={"badge": "B-0001", "pin": "4711", "device_id": "hh-1"})
     assert resp.status_code == 302 and resp.headers["Location"] == "/hh/"
     assert "_user_id" in _session(client)
+    assert 'data-device-id' in page and "js/signin.js" in page  # the handheld's script fills the device id in
+
+
+def test_badge_sign_in_without_a_device_id_is_refused(client, add_user):  # type: ignore[no-untyped-def]
+    add_user("pia", roles=("picker",), badge="B-0001", pin="4711")
+    resp = client.post("/auth/badge", data={"badge": "B-0001", "pin": "4711"})
+    assert resp.status_code == 422 and "handheld app" in resp.get_data(as_text=True)
+    assert "_user_id" not in _session(client)
 
 
 def test_wrong_pin_is_refused_and_throttled_by_badge(app, client, add_user):  # type: ignore[no-untyped-def]
     add_user("pia", roles=("picker",), badge="B-0001", pin="4711")
-    wrong = client.post("/auth/badge", data={"badge": "B-0001", "pin": "0000"})
+    wrong = client.post("/auth/badge", data={"badge": "B-0001", "pin": "0000", "device_id": "hh-1"})
     assert "Unknown badge or wrong PIN." in wrong.get_data(as_text=True)
     for _ in range(app.config["LOGIN_MAX_FAILURES"] - 1):
-        client.post("/auth/badge", data={"badge": "B-0001", "pin": "0000"})
-    resp = client.post("/auth/badge", data={"badge": "B-0001", "pin": "4711"})
+        client.post("/auth/badge", data={"badge": "B-0001", "pin": "0000", "device_id": "hh-1"})
+    resp = client.post("/auth/badge", data={"badge": "B-0001", "pin": "4711", "device_id": "hh-1"})
     assert resp.status_code == 429
     assert "_user_id" not in _session(client)
 
 
 def test_badge_sign_in_is_refused_for_a_supervisor(client, add_user):  # type: ignore[no-untyped-def]
     add_user("sam", roles=("supervisor",), badge="B-0002", pin="4711", totp=True)
-    resp = client.post("/auth/badge", data={"badge": "B-0002", "pin": "4711"})
+    resp = client.post("/auth/badge", data={"badge": "B-0002", "pin": "4711", "device_id": "hh-1"})
     assert resp.status_code == 403
     assert "second factor" in resp.get_data(as_text=True)
     assert "_user_id" not in _session(client)

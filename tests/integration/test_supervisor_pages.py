@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from tests.factories import open_test_session
+from wms.auth.sessions import SESSION_KEY
 from wms.catalog import services as catalog
 from wms.catalog.services import BarcodeSpec
 from wms.enums import StockReason
@@ -31,7 +33,7 @@ def sign_in(app):  # type: ignore[no-untyped-def]
             ident = _create_identifier()
         with client.session_transaction() as sess:
             sess.update({"_user_id": user.get_id(), "_fresh": True, "_id": ident,
-                         "second_factor_done": second_factor})
+                         "second_factor_done": second_factor, SESSION_KEY: open_test_session(app, user)})
 
     return do
 

@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from wms.auth import services
+from wms.auth import services, sessions
 from wms.auth.forms import (
     BadgeSetForm,
     EmptyForm,
@@ -88,6 +88,7 @@ def _edit_page(user: User, *, form: UserEditForm | None = None, error: str | Non
         "badge_form": extra.pop("badge_form", None) or BadgeSetForm(formdata=None),
         "button": EmptyForm(formdata=None),
         "recovery_left": services.unused_recovery_codes(user),
+        "live_sessions": sessions.live_sessions(user),
     }
     return render_template("auth/admin/user_edit.html", **context), status
 
@@ -182,6 +183,19 @@ def user_deactivate(user_id: int):  # type: ignore[no-untyped-def]
     except DomainError as err:
         return _edit_page(user, error=err.detail, status=err.status)
     flash(_("%(name)s is deactivated.", name=user.username), "success")
+    return redirect(url_for("users_admin.user_edit", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/sign-out-everywhere")
+@admin_only
+def user_sign_out_everywhere(user_id: int):  # type: ignore[no-untyped-def]
+    user = services.get_user(user_id)
+    if not EmptyForm().validate_on_submit():
+        return _edit_page(user, error=_("The form is not valid."), status=400)
+    ended = services.sign_out_everywhere(user)
+    flash(_("%(name)s is signed out everywhere (%(n)s session(s) ended).", name=user.username, n=ended), "success")
+    if user.id == current_user.id:
+        return redirect(url_for("auth.login"))
     return redirect(url_for("users_admin.user_edit", user_id=user.id))
 
 

@@ -27,6 +27,7 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)],
                              render_kw={"autocomplete": "current-password"})
     next = HiddenField()
+    device_id = HiddenField(validators=[Optional(), Length(max=64)], render_kw={"data-device-id": ""})
 
 
 class BadgeForm(FlaskForm):
@@ -34,6 +35,7 @@ class BadgeForm(FlaskForm):
                         render_kw={"autofocus": True, "autocomplete": "off", "inputmode": "text"})
     pin = PasswordField(_l("PIN"), validators=[DataRequired(), Length(max=16)],
                         render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    device_id = HiddenField(validators=[Optional(), Length(max=64)], render_kw={"data-device-id": ""})
 
 
 class CodeForm(FlaskForm):

@@ -10,6 +10,7 @@ from typing import Any
 from flask import request, session
 from flask_login import current_user
 
+from wms.auth import sessions
 from wms.enums import ROLES_NEEDING_SECOND_FACTOR, Role, TokenPurpose
 from wms.errors import AuthenticationRequired, SecondFactorRequired, WarehouseForbidden
 
@@ -114,20 +115,24 @@ def current_principal() -> Principal | None:
     return principal
 
 
-# The signed-in person in one statement, without building the ORM user: for the handheld's hot path, which queues
-# it in a pipeline with its own statements.
+# The signed-in person and their live session row in one statement, without building the ORM user: for the
+# handheld's hot path, which queues it in a pipeline with its own statements. No row: no such person or session.
 SESSION_PRINCIPAL_SQL = """
 SELECT u.active, u.session_version, u.locale, u.all_warehouses,
        ARRAY(SELECT ur.role FROM user_roles ur WHERE ur.user_id = u.id) AS roles,
-       ARRAY(SELECT uw.warehouse_id FROM user_warehouses uw WHERE uw.user_id = u.id) AS warehouses
-FROM users u WHERE u.id = %(user)s
+       ARRAY(SELECT uw.warehouse_id FROM user_warehouses uw WHERE uw.user_id = u.id) AS warehouses,
+       s.device_id
+FROM users u
+JOIN user_sessions s ON s.user_id = u.id AND s.token_hash = %(session)s AND s.revoked_at IS NULL
+                        AND s.expires_at > %(now)s
+WHERE u.id = %(user)s
 """
 _MAX_ID = 2**31 - 1
 
 
-def session_user_key() -> tuple[int, str] | None:
-    """(user id, session version) of a session cookie Flask-Login would take as it is, without loading anyone;
-    None for everything else (a bearer token, no one signed in, a session whose protection identifier does not
+def session_user_key() -> tuple[int, str, str] | None:
+    """(user id, session version, hash of the session id) of a session cookie Flask-Login would take as it is,
+    without loading anyone; None for everything else (a bearer token, no one signed in, a session whose protection identifier does not
     match this client), which ``current_principal`` decides the usual way."""
     from wms import login_manager
 
@@ -138,18 +143,20 @@ def session_user_key() -> tuple[int, str] | None:
     if not isinstance(user_key, str) or session.get("_id") != login_manager._session_identifier_generator():
         return None
     user_id, _, version = user_key.partition(":")
-    if not user_id.isdigit() or not 1 <= int(user_id) <= _MAX_ID:
+    raw = sessions.current_session_id()
+    if not user_id.isdigit() or not 1 <= int(user_id) <= _MAX_ID or raw is None:
         return None
-    return int(user_id), version
+    return int(user_id), version, sessions.token_hash(raw)
 
 
 def session_principal(user_id: int, version: str, row: tuple[Any, ...] | None) -> Principal | None:
     """The principal of SESSION_PRINCIPAL_SQL's `row`, cached for the request like ``current_principal``'s; None
-    when the person is gone, deactivated or signed out everywhere since (``current_principal`` then refuses)."""
+    when the person is gone or deactivated, the session revoked or expired, or bound to another device than this
+    request's (``current_principal`` then refuses, and ends a session a copied cookie was caught using)."""
     if row is None:
         return None
-    active, session_version, locale, all_warehouses, roles, warehouses = row
-    if not active or str(session_version) != version:
+    active, session_version, locale, all_warehouses, roles, warehouses, device_id = row
+    if not active or str(session_version) != version or sessions.device_refused(device_id):
         return None
     principal = Principal(
         roles=frozenset(Role(r) for r in roles), warehouse_ids=None if all_warehouses else frozenset(warehouses),

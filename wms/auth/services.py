@@ -9,11 +9,14 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, delete, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from wms.auth import totp as totp_service
-from wms.auth.models import ApiToken, LoginAttempt, RecoveryCode, User, UserRole, UserWarehouse
+from wms.auth.models import ApiToken, LoginAttempt, LoginThrottle, RecoveryCode, User, UserRole, UserWarehouse
 from wms.auth.passwords import hash_secret, needs_rehash, verify_secret
+from wms.auth.sessions import end_all_sessions
 from wms.auth.tokens import issue_token, revoke_token
 from wms.db import db
 from wms.enums import Role, TokenPurpose
@@ -116,33 +119,42 @@ def safe_next(target: str | None, default: str = "/") -> str:
 # --- throttling --------------------------------------------------------------------------------------------
 
 
-def check_throttle(kind: str, subject: str, ip: str) -> None:
-    """Refuse a sign-in attempt while its subject or address has failed too often within the window."""
+def claim_attempt(kind: str, subject: str, ip: str) -> None:
+    """Claim one sign-in attempt for `subject` before its secret is checked, or refuse it (429) while the subject
+    has used up its attempts of the window or the address failed too often. The claim is one conditional upsert:
+    concurrent attempts for one subject queue on its row, so no more than the limit are ever checked."""
     cfg = current_app.config
     window = dt.timedelta(seconds=int(cfg["LOGIN_WINDOW_SECONDS"]))
-    since = _now() - window
+    now = _now()
+    since = now - window
     subject = subject[:128]
-    last_success = db.session.scalar(
-        select(func.max(LoginAttempt.at)).where(
-            LoginAttempt.kind == kind, LoginAttempt.subject == subject, LoginAttempt.success.is_(True),
-            LoginAttempt.at >= since,
-        )
-    )
-    start = max(since, last_success) if last_success else since
-    oldest, failures = db.session.execute(
-        select(func.min(LoginAttempt.at), func.count()).where(
-            LoginAttempt.kind == kind, LoginAttempt.subject == subject, LoginAttempt.success.is_(False),
-            LoginAttempt.at > start,
-        )
-    ).one()
-    if failures >= int(cfg["LOGIN_MAX_FAILURES"]):
-        _refuse(oldest, window)
+    _check_address(ip, since, window)
+    table = LoginThrottle.__table__
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    expired = table.c.window_started_at <= since
+    claim = insert(table).values(kind=kind, subject=subject, attempts=1, window_started_at=now)
+    claim = claim.on_conflict_do_update(
+        index_elements=[table.c.kind, table.c.subject],
+        set_={"attempts": case((expired, 1), else_=table.c.attempts + 1),
+              "window_started_at": case((expired, now), else_=table.c.window_started_at)},
+        where=expired | (table.c.attempts < int(cfg["LOGIN_MAX_FAILURES"])),
+    ).returning(table.c.attempts)
+    if db.session.execute(claim).first() is None:
+        started = db.session.scalar(select(LoginThrottle.window_started_at).where(
+            LoginThrottle.kind == kind, LoginThrottle.subject == subject))
+        _refuse(started or now, window)
+
+
+def _check_address(ip: str, since: dt.datetime, window: dt.timedelta) -> None:
+    """Refuse while this address failed too often within the window (a spray over many subjects); counted, not
+    claimed: a claim would make every sign-in behind one NAT wait for the others' checks."""
     oldest_ip, ip_failures = db.session.execute(
         select(func.min(LoginAttempt.at), func.count()).where(
             LoginAttempt.ip == ip[:64], LoginAttempt.success.is_(False), LoginAttempt.at >= since
         )
     ).one()
-    if ip_failures >= int(cfg["LOGIN_MAX_FAILURES_PER_IP"]):
+    if ip_failures >= int(current_app.config["LOGIN_MAX_FAILURES_PER_IP"]):
         _refuse(oldest_ip, window)
 
 
@@ -155,8 +167,12 @@ def _refuse(oldest: dt.datetime, window: dt.timedelta) -> None:
 
 
 def record_attempt(kind: str, subject: str, ip: str, *, success: bool) -> None:
-    """Remember one sign-in attempt (the throttle counts failures; a success restarts the count)."""
-    db.session.add(LoginAttempt(kind=kind, subject=subject[:128], ip=ip[:64], success=success, at=_now()))
+    """Remember one checked sign-in attempt (the audit trail and the address's count); a success gives the
+    subject its attempts back, a failure keeps its claim."""
+    subject = subject[:128]
+    db.session.add(LoginAttempt(kind=kind, subject=subject, ip=ip[:64], success=success, at=_now()))
+    if success:
+        db.session.execute(delete(LoginThrottle).where(LoginThrottle.kind == kind, LoginThrottle.subject == subject))
     db.session.flush()
 
 
@@ -171,7 +187,7 @@ def find_user_by_username(username: str) -> User | None:
 def authenticate_password(username: str, password: str, ip: str) -> User:
     """The active user matching these credentials; records the attempt, throttles repeated failures."""
     subject = username.strip().lower()
-    check_throttle(KIND_PASSWORD, subject, ip)
+    claim_attempt(KIND_PASSWORD, subject, ip)
     user = find_user_by_username(subject) if subject else None
     ok = verify_secret(user.password_hash if user else None, password[:MAX_SECRET_LENGTH])
     if not ok or user is None or not user.active:
@@ -186,7 +202,7 @@ def authenticate_password(username: str, password: str, ip: str) -> User:
 def authenticate_badge(badge: str, pin: str, ip: str) -> User:
     """The active floor user holding this badge and PIN; supervisors and admins are refused."""
     badge = badge.strip()
-    check_throttle(KIND_BADGE, badge, ip)
+    claim_attempt(KIND_BADGE, badge, ip)
     user = db.session.scalar(select(User).where(User.badge_code == badge)) if badge else None
     ok = verify_secret(user.pin_hash if user else None, pin.strip()[:MAX_SECRET_LENGTH])
     if not ok or user is None or not user.active:
@@ -203,7 +219,7 @@ def authenticate_badge(badge: str, pin: str, ip: str) -> User:
 def verify_second_factor(user: User, code: str, ip: str) -> bool:
     """Accept a current TOTP code (once) or an unused recovery code; throttled like passwords."""
     subject = f"user:{user.id}"
-    check_throttle(KIND_TOTP, subject, ip)
+    claim_attempt(KIND_TOTP, subject, ip)
     code = code.strip()
     compact = code.replace(" ", "")
     ok = totp_service.verify_code(user, compact) if compact.isdigit() else totp_service.use_recovery_code(user, code)
@@ -230,7 +246,7 @@ def confirm_enrolment(user: User, code: str, ip: str) -> list[str] | None:
     if user.has_totp:
         raise Conflict("Two-factor authentication is already set up; an admin can reset it.")
     subject = f"user:{user.id}"
-    check_throttle(KIND_TOTP, subject, ip)
+    claim_attempt(KIND_TOTP, subject, ip)
     ok = totp_service.verify_code(user, code)
     record_attempt(KIND_TOTP, subject, ip, success=ok)
     if not ok:
@@ -242,7 +258,7 @@ def confirm_enrolment(user: User, code: str, ip: str) -> list[str] | None:
 def regenerate_recovery_codes(user: User, code: str, ip: str) -> list[str] | None:
     """New recovery codes in exchange for a current TOTP code (a recovery code does not do); None if wrong."""
     subject = f"user:{user.id}"
-    check_throttle(KIND_TOTP, subject, ip)
+    claim_attempt(KIND_TOTP, subject, ip)
     ok = user.has_totp and totp_service.verify_code(user, code)
     record_attempt(KIND_TOTP, subject, ip, success=ok)
     return totp_service.new_recovery_codes(user) if ok else None
@@ -404,15 +420,15 @@ def update_user(
     keep_wh = {w.warehouse_id: w for w in user.warehouse_rows}
     user.warehouse_rows = [keep_wh.get(w.id) or UserWarehouse(warehouse_id=w.id) for w in scope]
     if sessions_end:
-        user.session_version += 1
+        end_all_sessions(user)
     db.session.flush()
 
 
 def set_password(user: User, password: str) -> None:
-    """Replace a person's password."""
+    """Replace a person's password; every session of his ends (whoever knew the old one is signed out)."""
     _check_password(password)
     user.password_hash = hash_secret(password)
-    db.session.flush()
+    end_all_sessions(user)
 
 
 def set_badge(user: User, badge: str, pin: str) -> None:
@@ -421,14 +437,19 @@ def set_badge(user: User, badge: str, pin: str) -> None:
         raise BadgeSignInNotAllowed("Supervisors and admins cannot sign in by badge, so they get no badge.")
     user.badge_code = _check_badge(user, badge, pin)
     user.pin_hash = hash_secret(pin)
-    db.session.flush()
+    end_all_sessions(user)
 
 
 def clear_badge(user: User) -> None:
-    """Take a person's badge and PIN away."""
+    """Take a person's badge and PIN away, and end his sessions."""
     user.badge_code = None
     user.pin_hash = None
-    db.session.flush()
+    end_all_sessions(user)
+
+
+def sign_out_everywhere(user: User) -> int:
+    """End every session of `user` at once (his personal API tokens are revoked separately); returns how many."""
+    return end_all_sessions(user)
 
 
 def reset_second_factor(user: User) -> None:
@@ -438,8 +459,7 @@ def reset_second_factor(user: User) -> None:
     user.totp_last_counter = None
     for row in db.session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user.id)):
         db.session.delete(row)
-    user.session_version += 1
-    db.session.flush()
+    end_all_sessions(user)
 
 
 def deactivate_user(user: User, acting: User | None = None) -> None:
@@ -448,7 +468,7 @@ def deactivate_user(user: User, acting: User | None = None) -> None:
         raise SelfLockout("You cannot deactivate your own account.")
     if user.active:
         user.active = False
-        user.session_version += 1
+        end_all_sessions(user)
     db.session.flush()
 
 

@@ -9,10 +9,11 @@ from typing import Any
 from flask import Flask, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import joinedload
 
-from wms.auth.models import User
+from wms.auth import sessions
+from wms.auth.models import User, UserSession
 from wms.db import db
 from wms.enums import Role
 
@@ -26,14 +27,27 @@ def init_app(app: Flask) -> None:
     @login_manager.user_loader
     def _load(user_key: str) -> User | None:
         user_id, _, version = user_key.partition(":")
-        if not user_id.isdigit():
+        raw = sessions.current_session_id()
+        if not user_id.isdigit() or not 1 <= int(user_id) <= 2**31 - 1 or raw is None:
             return None
-        # One round trip on every request: the person with their roles and warehouses joined in.
-        user = db.session.scalars(select(User).where(User.id == int(user_id)).options(
-            joinedload(User.role_rows), joinedload(User.warehouse_rows))).unique().one_or_none()
-        if user is None or not user.active or str(user.session_version) != version:
+        # One round trip on every request: the person with their roles and warehouses, and the session's row.
+        found = db.session.execute(
+            select(User, UserSession.id, UserSession.device_id)
+            .join(UserSession, and_(*sessions.live_session_filter(int(user_id), raw)))
+            .where(User.id == int(user_id))
+            .options(joinedload(User.role_rows), joinedload(User.warehouse_rows))).unique().one_or_none()
+        if found is None:
+            return None
+        user, session_row_id, device_id = found
+        if not user.active or str(user.session_version) != version:
+            return None
+        if sessions.device_refused(device_id):
+            # Another device (or none) presenting a handheld's cookie: the cookie was copied; end the session.
+            sessions.revoke_after_request(session_row_id)
             return None
         return user
+
+    app.teardown_request(lambda _exc: sessions.commit_pending_revocations())
 
     @login_manager.unauthorized_handler
     def _unauthorized() -> Any:

@@ -9,7 +9,7 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from wms.auth import services
+from wms.auth import services, sessions
 from wms.auth import totp as totp_service
 from wms.auth.forms import BadgeForm, CodeForm, LoginForm
 from wms.auth.models import User
@@ -42,15 +42,23 @@ def _throttled(template: str, err: services.LoginThrottled, **context: Any) -> A
     return body, 429, {"Retry-After": str(err.extra.get("retry_after", 60))}
 
 
-def _start_session(user: User) -> None:
-    """A fresh session for a fresh sign-in: nothing from before it survives (no session fixation)."""
+def _start_session(user: User, device_id: str | None = None) -> None:
+    """A fresh session for a fresh sign-in: nothing from before it survives (no session fixation). Its server-side
+    row is what keeps it alive; a handheld's session is bound to the device it began on."""
     locale = session.get("locale")
+    sessions.end_session(sessions.current_session_id())
     session.clear()
     if locale:
         session["locale"] = locale
     login_user(user, fresh=True)
+    session[sessions.SESSION_KEY] = sessions.open_session(user, device_id=device_id)
     session.permanent = True
     session["second_factor_done"] = False
+
+
+def _device_id(form: Any) -> str | None:
+    """The handheld's device id a sign-in form carried (filled in from the device's storage by signin.js)."""
+    return sessions.clean_device_id(form.device_id.data)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -69,7 +77,9 @@ def login():  # type: ignore[no-untyped-def]
     except services.InvalidCredentials:
         # 200, not 401: the failed attempt must be committed for the throttle to count it.
         return render_template("auth/login.html", form=form, error=_("Unknown username or wrong password."))
-    _start_session(user)
+    # A floor person signing in on a handheld gets a device-bound session, as with a badge; supervisors and admins
+    # use pages whose scripts send no device id, so theirs is not bound.
+    _start_session(user, None if user.needs_second_factor else _device_id(form))
     if user.needs_second_factor or user.has_totp:
         endpoint = "auth.totp_verify" if user.has_totp else "auth.totp_enrol"
         return redirect(url_for(endpoint, next=nxt))
@@ -80,6 +90,20 @@ def login():  # type: ignore[no-untyped-def]
 
 @bp.post("/logout")
 def logout():  # type: ignore[no-untyped-def]
+    sessions.end_session(sessions.current_session_id())
+    logout_user()
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():  # type: ignore[no-untyped-def]
+    """End every session of mine (a handheld left signed in, a browser I no longer have), this one included."""
+    services.sign_out_everywhere(current_user)  # type: ignore[arg-type]
     logout_user()
     locale = session.get("locale")
     session.clear()
@@ -171,6 +195,11 @@ def badge():  # type: ignore[no-untyped-def]
         return render_template("auth/badge.html", form=form)
     if not form.validate_on_submit():
         return render_template("auth/badge.html", form=form, error=_("Scan your badge and enter your PIN.")), 422
+    device_id = _device_id(form)
+    if device_id is None:
+        # The handheld app sends its device id with every call; a session not bound to one could be replayed.
+        return render_template("auth/badge.html", form=form,
+                               error=_("This sign-in needs the handheld app (with JavaScript).")), 422
     try:
         user = services.authenticate_badge(form.badge.data or "", form.pin.data or "", _ip())
     except services.LoginThrottled as err:
@@ -182,5 +211,5 @@ def badge():  # type: ignore[no-untyped-def]
             "auth/badge.html", form=form,
             error=_("Supervisors and admins sign in with username, password and second factor."),
         ), 403
-    _start_session(user)
+    _start_session(user, device_id)
     return redirect(HANDHELD_HOME)

@@ -11,7 +11,7 @@ for (const button of document.querySelectorAll(".take-zone")) {
   button.addEventListener("click", async () => {
     button.disabled = true;
     try {
-      const token = await fetch("/hh/api/session", { headers: { Accept: "application/json" } }).then((r) => r.json());
+      const token = await fetch("/hh/api/session", { headers: { Accept: "application/json", "X-Device-Id": deviceId() } }).then((r) => r.json());
       const resp = await fetch("/hh/api/pick/take", {
         method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": token.csrf_token,

@@ -27,7 +27,8 @@ function setNet(online) {
 }
 
 export async function refreshCsrf() {
-  const resp = await fetch("/hh/api/session", { headers: { Accept: "application/json" }, credentials: "same-origin" });
+  const resp = await fetch("/hh/api/session", { headers: { Accept: "application/json", "X-Device-Id": deviceId() },
+    credentials: "same-origin" });
   if (resp.ok) { csrf = (await resp.json()).csrf_token; csrfFresh = true; }
   return resp.ok;
 }

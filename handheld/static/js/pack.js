@@ -23,7 +23,8 @@ let held = false; // after a cancelled label: a new one only when the packer ask
 function say(text, kind) { const m = $("message"); m.textContent = text; m.className = `hh-message ${kind}`; }
 
 async function refreshCsrf() {
-  const resp = await fetch("/hh/api/session", { headers: { Accept: "application/json" }, credentials: "same-origin" });
+  const resp = await fetch("/hh/api/session", { headers: { Accept: "application/json", "X-Device-Id": deviceId() },
+    credentials: "same-origin" });
   if (resp.ok) { csrf = (await resp.json()).csrf_token; }
 }
 
@@ -197,7 +198,8 @@ async function onScan(code) {
 
 async function loadBoxes() {
   try {
-    const resp = await fetch("/hh/api/pack/boxes", { headers: { Accept: "application/json" }, credentials: "same-origin" });
+    const resp = await fetch("/hh/api/pack/boxes", { headers: { Accept: "application/json", "X-Device-Id": deviceId() },
+      credentials: "same-origin" });
     if (resp.ok) { boxes = (await resp.json()).boxes; }
   } catch (e) { boxes = []; }
 }

@@ -1,5 +1,5 @@
 // The pick screen: shows where to go (big), judges each scan at once for the sound, queues it for the server.
-import { $, t } from "./device.js";
+import { $, deviceId, t } from "./device.js";
 import { error, oneAtATime, success } from "./feedback.js";
 import { exclusive, flush, idle, onResult, pending, submit } from "./outbox.js";
 import { getValue, setValue } from "./store.js";
@@ -20,7 +20,8 @@ async function load() {
   const seen = absorbed;
   let fresh;
   try {
-    const resp = await fetch("/hh/api/pick/current", { headers: { Accept: "application/json" }, credentials: "same-origin" });
+    const resp = await fetch("/hh/api/pick/current", { headers: { Accept: "application/json", "X-Device-Id": deviceId() },
+      credentials: "same-origin" });
     fresh = resp.ok ? (await resp.json()).sheet : undefined;
   } catch (e) { fresh = undefined; }
   await exclusive(async () => {

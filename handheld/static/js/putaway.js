@@ -1,5 +1,5 @@
 // Put-away: the lane scanned from its replenish face (R:code; the pick-face label is refused) → the item → units.
-import { $, t as baseT } from "./device.js";
+import { $, deviceId, t as baseT } from "./device.js";
 import { error, oneAtATime, success } from "./feedback.js";
 import { onResult, submit } from "./outbox.js";
 import { getValue, setValue } from "./store.js";
@@ -20,7 +20,7 @@ function gtin(code) { return /^\d{8,14}$/.test(code) ? code.padStart(14, "0") : 
 
 async function load() {
   try {
-    const resp = await fetch("/hh/api/putaway/tasks", { headers: { Accept: "application/json" },
+    const resp = await fetch("/hh/api/putaway/tasks", { headers: { Accept: "application/json", "X-Device-Id": deviceId() },
       credentials: "same-origin" });
     tasks = resp.ok ? (await resp.json()).tasks : (await getValue("putaway-tasks")) || [];
     if (resp.ok) { await setValue("putaway-tasks", tasks); }

@@ -1,6 +1,6 @@
 // Receiving: choose a purchase order (or one of its ASNs) → scan the item → units → lot and best-before when the
 // product needs them → sent (queued offline, applied once). Unknown items and over-receipts are refused.
-import { $, t as baseT } from "./device.js";
+import { $, deviceId, t as baseT } from "./device.js";
 import { error, oneAtATime, success } from "./feedback.js";
 import { onResult, submit } from "./outbox.js";
 import { getValue, setValue } from "./store.js";
@@ -26,7 +26,7 @@ function lineFor(code) {
 
 async function load() {
   try {
-    const resp = await fetch("/hh/api/receive/orders", { headers: { Accept: "application/json" },
+    const resp = await fetch("/hh/api/receive/orders", { headers: { Accept: "application/json", "X-Device-Id": deviceId() },
       credentials: "same-origin" });
     if (resp.ok) { const data = await resp.json(); orders = data.orders; await setValue("receive-orders", orders); }
   } catch (e) { orders = (await getValue("receive-orders")) || []; }

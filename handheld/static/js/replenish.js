@@ -1,5 +1,5 @@
 // Replenishment: reserve location → lane scanned from its replenish face (R:code) → units put in.
-import { $, t } from "./device.js";
+import { $, deviceId, t } from "./device.js";
 import { error, oneAtATime, success } from "./feedback.js";
 import { onResult, submit } from "./outbox.js";
 import { getValue, setValue } from "./store.js";
@@ -14,7 +14,8 @@ function say(text, kind) { const m = $("message"); m.textContent = text; m.class
 
 async function load() {
   try {
-    const resp = await fetch("/hh/api/tasks", { headers: { Accept: "application/json" }, credentials: "same-origin" });
+    const resp = await fetch("/hh/api/tasks", { headers: { Accept: "application/json", "X-Device-Id": deviceId() },
+      credentials: "same-origin" });
     tasks = resp.ok ? (await resp.json()).tasks : (await getValue("tasks")) || [];
     if (resp.ok) { await setValue("tasks", tasks); }
   } catch (e) { tasks = (await getValue("tasks")) || []; }
