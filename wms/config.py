@@ -67,7 +67,10 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     if not app.config.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'wms.sqlite3'}"
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+        path = instance / "secret_key"
+        # a key made just now encrypts nothing stored yet: the secrets migration refuses to use one (wms.crypto)
+        app.extensions["wms.secret_key_made_now"] = not path.exists()
+        app.config["SECRET_KEY"] = _instance_secret(path)
 
 
 def configured_secret_keys() -> tuple[str | None, Any]:

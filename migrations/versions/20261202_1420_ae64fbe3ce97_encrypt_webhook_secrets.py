@@ -36,6 +36,11 @@ def _box():  # type: ignore[no-untyped-def]
     from wms.crypto import SecretBox, parse_old_keys
 
     if has_app_context():
+        if current_app.extensions.get("wms.secret_key_made_now"):
+            raise RuntimeError(
+                "channels.webhook_secret holds secrets to convert, but this process found no SECRET_KEY and made a "
+                "new one in the instance folder just now: the application serving this database uses another. Run "
+                "the migration with the application's own environment (WMS_SECRET_KEY, WMS_CONFIG).")
         return SecretBox.from_config(current_app.config)
     current, old = configured_secret_keys()
     if not current:

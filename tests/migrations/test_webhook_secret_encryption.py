@@ -125,3 +125,39 @@ def test_migrations_find_the_key_and_old_keys_the_app_would_use(monkeypatch) -> 
     monkeypatch.setenv("WMS_OLD_SECRET_KEYS", "older-key, oldest-key")
     current, old = configured_secret_keys()
     assert (current, parse_old_keys(old)) == ("new-key", ["older-key", "oldest-key"])
+
+
+def test_wms_db_upgrade_encrypts_with_the_app_key_but_never_with_one_it_made_just_now(empty_database: str,
+                                                                                       monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("WMS_SECRET_KEY", raising=False)
+    _with_channels(empty_database)
+    app = create_app({"DATABASE_URL": empty_database, "SECRET_KEY": "the-app-key", "TESTING": True})
+    try:
+        app.extensions["wms.secret_key_made_now"] = True  # as when no key was configured nor in instance/
+        refused = app.test_cli_runner().invoke(args=["db", "upgrade", REVISION])
+        assert refused.exit_code != 0 and "made a new one" in str(refused.exception)
+        assert _stored(empty_database) == {**PLAIN, "POS": None}
+
+        app.extensions["wms.secret_key_made_now"] = False
+        done = app.test_cli_runner().invoke(args=["db", "upgrade", REVISION])
+        assert done.exit_code == 0, done.output
+    finally:
+        db.engine(app).dispose()
+    stored = _stored(empty_database)
+    assert {code: SecretBox("the-app-key").decrypt("webhook", stored[code]) for code in PLAIN} == PLAIN
+
+
+def test_the_app_says_when_it_made_its_key_just_now(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from flask import Flask
+
+    from wms.config import load_config
+
+    monkeypatch.delenv("WMS_SECRET_KEY", raising=False)
+    monkeypatch.delenv("WMS_CONFIG", raising=False)
+    first = Flask("wms", instance_path=str(tmp_path))
+    load_config(first, None)
+    again = Flask("wms", instance_path=str(tmp_path))
+    load_config(again, None)
+    assert first.extensions["wms.secret_key_made_now"] is True
+    assert again.extensions["wms.secret_key_made_now"] is False
+    assert first.config["SECRET_KEY"] == again.config["SECRET_KEY"]
