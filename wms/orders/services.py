@@ -197,6 +197,7 @@ def _waiting_orders(product_ids: list[int], warehouse_id: int):  # type: ignore[
 def _lock_orders(order_ids: Any) -> list[Order]:
     """Lock orders by id and read them and all their lines fresh: after a wait, what another transaction
     committed is what we compute from (the stale lines of a waiting order over-reserved it)."""
+    db.session.flush()  # reading them fresh must not drop a change of ours
     orders = list(db.session.scalars(select(Order).where(Order.id.in_(order_ids)).order_by(Order.id)
                                      .with_for_update().execution_options(populate_existing=True)))
     if orders:
