@@ -1,6 +1,15 @@
 """Import every model module so the metadata is complete (Alembic, tests, create_all)."""
 
-from wms.auth.models import ApiToken, LoginAttempt, RecoveryCode, User, UserRole, UserWarehouse  # noqa: F401
+from wms.auth.models import (  # noqa: F401
+    ApiToken,
+    LoginAttempt,
+    LoginThrottle,
+    RecoveryCode,
+    User,
+    UserRole,
+    UserSession,
+    UserWarehouse,
+)
 from wms.catalog.models import Barcode, Product  # noqa: F401
 from wms.idempotency_models import IdempotencyRecord  # noqa: F401
 from wms.inbound.models import Asn, AsnLine, PurchaseOrder, PurchaseOrderLine, Receipt, ReceiptLine, Supplier  # noqa: F401
