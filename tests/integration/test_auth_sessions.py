@@ -283,3 +283,13 @@ def test_a_saved_cookie_is_refused_after_sign_out_on_sqlite(tmp_path) -> None:  
     assert hh_get(replay(app, saved), "/session", device="hh-elsewhere").status_code == 401
     assert hh_get(client, "/session").status_code == 401  # ended for its device too
     db.engine(app).dispose()
+
+
+def test_the_command_line_signs_a_person_out_everywhere(app, world, runner) -> None:  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    saved = badge_sign_in(client, world)
+    result = runner.invoke(args=["users", "sign-out-everywhere", world.picker.username])
+    assert result.exit_code == 0 and "1 session(s) ended" in result.output, result.output
+    assert hh_get(replay(app, saved), "/session").status_code == 401
+    unknown = runner.invoke(args=["users", "sign-out-everywhere", "ghost"])
+    assert unknown.exit_code != 0 and "No user ghost" in unknown.output

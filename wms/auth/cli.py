@@ -79,6 +79,22 @@ def reset_2fa(username: str) -> None:
     click.echo(f"second factor of {user.username} reset; every session of theirs has ended")
 
 
+@users_cli.command("sign-out-everywhere")
+@click.argument("username")
+@with_appcontext
+def sign_out_everywhere(username: str) -> None:
+    """End every session of USERNAME at once (pages, API and handhelds)."""
+    from wms.auth import services
+    from wms.db import db
+
+    user = services.find_user_by_username(username)
+    if user is None:
+        raise click.ClickException(f"No user {username}.")
+    ended = services.sign_out_everywhere(user)
+    db.session.commit()
+    click.echo(f"{user.username} is signed out everywhere ({ended} session(s) ended)")
+
+
 @users_cli.command("list")
 @click.option("--search", default="", help="Part of the username or display name.")
 @with_appcontext

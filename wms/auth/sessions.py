@@ -11,6 +11,7 @@ import secrets
 
 from flask import current_app, g, request, session
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from wms.auth.models import User, UserSession
 from wms.db import db
@@ -110,10 +111,14 @@ def commit_pending_revocations() -> None:
     ids = g.pop(_REVOKE_AFTER_REQUEST, None)
     if not ids:
         return
-    db.session.rollback()
-    db.session.execute(update(UserSession).where(UserSession.id.in_(ids), UserSession.revoked_at.is_(None))
-                       .values(revoked_at=_now()))
-    db.session.commit()
+    try:
+        db.session.rollback()
+        db.session.execute(update(UserSession).where(UserSession.id.in_(ids), UserSession.revoked_at.is_(None))
+                           .values(revoked_at=_now()))
+        db.session.commit()
+    except SQLAlchemyError:  # the request was refused all the same; the session ends at its next refusal
+        db.session.rollback()
+        current_app.logger.exception("could not end sessions %s refused for their device", sorted(ids))
 
 
 def current_session_id() -> str | None:
