@@ -198,3 +198,42 @@ def test_a_lane_exception_racing_intake_and_arrivals_of_its_product_never_deadlo
     outcomes = _at_once(busy_app, [exception] + [intake(i) for i in range(6)] + [arrival(*lane) for lane in lanes])
     assert [o for o in outcomes if o != "done"] == []
     assert_stock_consistent(busy_app)
+
+
+def test_csv_stock_receipts_racing_intake_never_deadlock_nor_over_reserve(busy_app) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from tests.integration.race_world import seed
+    from wms.csvio.importing import run_import
+    from wms.csvio.stock import StockImporter
+    from wms.layout.models import Location
+    from wms.stock.operations import product_by_sku
+
+    world = seed(busy_app)
+    with busy_app.app_context():
+        mug = product_by_sku("MUG")
+        for code in reversed(world.lanes[:6]):  # quant ids in the reverse of location order
+            put(mug, db.session.scalar(select(Location).where(Location.code == code)), 1)
+        channel = db.session.scalar(select(Channel).where(Channel.code == "SHOP"))
+        for i in range(6):
+            create_order(channel, OrderRequest(f"wait-{i}", [LineRequest("MUG", 4)]))
+        db.session.commit()
+
+    def receipt(i: int) -> Callable[[], object]:
+        lanes = world.lanes[i % 3:6:2]
+        rows = "".join(f"WH,{code},MUG,2\n" for code in (lanes if i % 2 else reversed(lanes)))
+        body = io.BytesIO(("warehouse,location,sku,quantity\n" + rows).encode())
+
+        def job() -> object:
+            result = run_import(body, StockImporter("receipt", filename=f"delivery-{i}.csv"))
+            assert result.applied, (result.file_problems, result.row_problems)
+            return result
+        return job
+
+    def intake(i: int) -> Callable[[], object]:
+        return lambda: create_order(db.session.scalar(select(Channel).where(Channel.code == "SHOP")),
+                                    OrderRequest(f"new-{i}", [LineRequest("MUG", 2)]))
+
+    outcomes = _at_once(busy_app, [receipt(i) for i in range(4)] + [intake(i) for i in range(6)])
+    assert [o for o in outcomes if o != "done"] == []
+    assert_stock_consistent(busy_app)

@@ -27,6 +27,7 @@ from wms.enums import StockReason, ZoneKind
 from wms.errors import NotFound
 from wms.layout.models import Location, Warehouse, Zone
 from wms.orders.models import Order, OrderLine, OrderStatus
+from wms.stock.availability import lock_stock
 from wms.stock.models import LedgerEntry, Quant
 from wms.stock.services import adjust_stock
 from wms.webhooks import outbox
@@ -120,17 +121,19 @@ class StockImporter:
             resolved.append((row, product, location))
         return resolved
 
-    def _locked_quants(self, pairs: list[tuple[int, int]]) -> dict[tuple[int, int], Quant]:
-        # One round trip locks the batch's quants, in id order so that two imports cannot deadlock;
-        # adjust_stock locks each again (already ours) before it changes it.
-        return {(q.product_id, q.location_id): q for q in db.session.scalars(
-            select(Quant).where(tuple_(Quant.product_id, Quant.location_id).in_(sorted(set(pairs))))
-            .order_by(Quant.id).with_for_update().execution_options(populate_existing=True))}
+    def _locked_quants(self, resolved: list[tuple[Row, Product, Location]]) -> dict[tuple[int, int], Quant]:
+        # The batch's products' stock locked at once, in the global lock order (docs/stock.md "Lock order": their
+        # pick-lane quants, then the other quants the rows name), so an import racing intake or another import
+        # cannot deadlock; adjust_stock locks each again (already ours) before it changes it.
+        pairs = {(p.id, loc.id) for _, p, loc in resolved}
+        quants = lock_stock({p.id for _, p, _ in resolved}, {loc.warehouse_id for _, _, loc in resolved},
+                            location_ids={loc.id for _, _, loc in resolved})
+        return {(q.product_id, q.location_id): q for q in quants.values() if (q.product_id, q.location_id) in pairs}
 
     def apply(self, rows: list[Row], file_sha256: str) -> Counter[str]:
         counts: Counter[str] = Counter()
         resolved = self._resolve(rows)
-        quants = self._locked_quants([(p.id, loc.id) for _, p, loc in resolved])
+        quants = self._locked_quants(resolved)
         keys = {row.line: self._receipt_key(file_sha256, row.values) for row in rows} if self.mode == "receipt" \
             else {}
         done = set(db.session.scalars(select(LedgerEntry.idempotency_key).where(
