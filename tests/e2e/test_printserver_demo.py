@@ -48,7 +48,11 @@ def test_the_demo_runs_the_print_daemon_and_labels_land_as_files(tmp_path: Path)
         wait_until(lambda: _healthy(f"http://127.0.0.1:{port}/api/v1/health") or process.poll() is not None,
                    240, "the demo to answer")
         assert process.poll() is None, "".join(output)
-        assert f"labels land in {print_dir}/labels/<printer>/<job>-<attempt>.zpl" in "".join(output)
+        # the script prints the label folder once its own health check has passed, a moment after ours
+        label_line = f"labels land in {print_dir}/labels/<printer>/<job>-<attempt>.zpl"
+        wait_until(lambda: label_line in "".join(output) or process.poll() is not None, 60,
+                   "the demo to print its label folder")
+        assert label_line in "".join(output), "".join(output)
 
         app = create_app({"DATABASE_URL": database, "SECRET_KEY": "read-only-look"})
         from wms.printing.models import Printer
