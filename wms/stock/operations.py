@@ -79,8 +79,10 @@ def adjust(warehouse: Warehouse, sku: str, location_code: str, *, delta: int | N
     product = product_by_sku(sku)
     location = location_in(warehouse, location_code)
     if counted is not None:
-        lock_stock([product.id], [warehouse.id], location_ids=[location.id])
-        current = ensure_quant(product.id, location.id)
+        locked = lock_stock([product.id], [warehouse.id], location_ids=[location.id])
+        current = next((q for q in locked.values() if q.location_id == location.id), None)
+        if current is None:  # created by upsert: a twin count creating it too lands on the same row
+            current = ensure_quant(product.id, location.id)
         delta = counted - current.on_hand
         reason = StockReason.COUNT
         if delta == 0:
