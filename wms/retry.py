@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app, g, has_app_context
+from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,18 @@ def install(app: Flask) -> None:
 
     @functools.wraps(dispatch)
     def dispatch_with_retry() -> Any:
-        return run_with_retry(dispatch)
+        g.wms_in_view = True
+        try:
+            return run_with_retry(dispatch)
+        finally:
+            g.wms_in_view = False
 
     app.dispatch_request = dispatch_with_retry  # type: ignore[method-assign]
+    engine = app.extensions.get("wms.engine")
+    if engine is not None:
+        # A view that commits part of its work itself (a long poll does, before it waits) is no longer one
+        # transaction: what it committed would be done twice.
+        @event.listens_for(engine, "commit")
+        def _committed_in_view(_conn: Any) -> None:
+            if has_app_context() and g.get("wms_in_view"):
+                note_outside_effect()
