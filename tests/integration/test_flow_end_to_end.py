@@ -22,14 +22,14 @@ from wms.catalog.models import Product
 from wms.db import db
 from wms.demo.seed import seed_demo
 from wms.enums import TokenPurpose
-from wms.layout.models import Location, Zone
+from wms.layout.models import Location, Resource, Zone
 from wms.orders.models import Channel, ChannelKind, Order, OrderStatus
 from wms.picking import services as ps
 from wms.picking.context import ScanContext
 from wms.printing.models import PrintJob
 from wms.stock.models import Quant
 from wms.stock.services import ledger_balance
-from wms.waves.models import PickOrder
+from wms.waves.models import PickOrder, TimeSlot
 from wms.webhooks.models import WebhookEvent
 
 SKU = "DEMO-005"  # "Café ^XZ^XA~JA_x": the field data must reach every label literally
@@ -94,6 +94,18 @@ def flow(app, client, make_token):  # type: ignore[no-untyped-def]
         db.session.commit()
         yield Flow(client, make_token, channel)
 
+
+
+def _free_hour_at_door(door: str, *, after: dt.datetime) -> dt.datetime:
+    """The first whole hour from `after` with the door free for 45 minutes (the demo books DOOR-2 at 16:00 and
+    17:00 Paris: a pick-up at now + 3 h clashed with them in the early afternoon)."""
+    resource_id = db.session.scalar(select(Resource.id).where(Resource.code == door))
+    at = after.replace(minute=0, second=0, microsecond=0)
+    while db.session.scalar(select(TimeSlot.id).where(
+            TimeSlot.resource_id == resource_id, TimeSlot.starts_at < at + dt.timedelta(minutes=45),
+            TimeSlot.ends_at > at).limit(1)) is not None:
+        at += dt.timedelta(hours=1)
+    return at
 
 def test_po_to_restock_through_every_step_with_the_ledger_balanced(flow: Flow) -> None:  # noqa: PLR0915
     ledger_balances()
@@ -198,7 +210,7 @@ def _pack_ship_and_return(flow: Flow, tote: str, start: int) -> None:
     # 7. Staged at the shipping sas, a pick-up booked at door 2 (an overlapping one refused), manifest, departure.
     flow.call("packer", "POST", "/warehouses/DEMO/dock/staging", {"parcel": f"(00){parcel['sscc']}",
                                                                    "location": "SHIP-01"})
-    at = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
+    at = _free_hour_at_door("DOOR-2", after=dt.datetime.now(dt.UTC) + dt.timedelta(hours=3))
     pickup = flow.call("supervisor", "POST", "/warehouses/DEMO/pickups", {
         "carrier": "own-fleet", "door": "DOOR-2", "starts_at": at.isoformat(),
         "ends_at": (at + dt.timedelta(minutes=30)).isoformat()})
