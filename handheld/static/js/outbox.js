@@ -44,12 +44,14 @@ function post(item) {
 
 export async function pending() { return outbox.list(); }
 
+let adding = 0;  // scans submitted whose write to the store has not ended yet
+
 export async function showPending() {
   const items = await outbox.list();
   const button = $("hh-pending");
   if (!button) { return items; }
-  button.hidden = items.length === 0;
-  button.textContent = String(items.length);
+  button.hidden = items.length === 0 && adding === 0;
+  button.textContent = String(items.length + adding);
   button.setAttribute("aria-label", `${items.length} ${t("pending")}`);
   const list = document.querySelector("#hh-pending-list ol");
   list.replaceChildren(...items.map((i) => {
@@ -64,7 +66,16 @@ export async function showPending() {
 // Queue a call and try to send it now. `local` travels with it (what the device predicted).
 export async function submit(url, body, extra = {}) {
   const item = { url, body, key: uuid(), at: new Date().toISOString(), ...extra };
-  item.seq = await outbox.add(item);
+  // The scan waits from this instant: the badge shows it before its (asynchronous) write to the device's store
+  // ends, so the screen never says "nothing waiting" while a scan it already counted is still unsent.
+  adding += 1;
+  const button = $("hh-pending");
+  if (button) { button.hidden = false; }
+  try {
+    item.seq = await outbox.add(item);
+  } finally {
+    adding -= 1;
+  }
   await showPending();
   flush();
   return item;
