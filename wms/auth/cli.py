@@ -63,6 +63,16 @@ def create(username: str, roles: tuple[str, ...], display_name: str, all_warehou
     click.echo(f"created user {user.username} (id {user.id}) with roles {', '.join(sorted(user.roles))}")
 
 
+def _user_named(username: str):  # type: ignore[no-untyped-def]
+    """The user with this username, or a command-line error naming it."""
+    from wms.auth import services
+
+    user = services.find_user_by_username(username)
+    if user is None:
+        raise click.ClickException(f"No user {username}.")
+    return user
+
+
 @users_cli.command("reset-2fa")
 @click.argument("username")
 @with_appcontext
@@ -71,9 +81,7 @@ def reset_2fa(username: str) -> None:
     from wms.auth import services
     from wms.db import db
 
-    user = services.find_user_by_username(username)
-    if user is None:
-        raise click.ClickException(f"No user {username}.")
+    user = _user_named(username)
     services.reset_second_factor(user)
     db.session.commit()
     click.echo(f"second factor of {user.username} reset; every session of theirs has ended")
@@ -87,9 +95,7 @@ def sign_out_everywhere(username: str) -> None:
     from wms.auth import services
     from wms.db import db
 
-    user = services.find_user_by_username(username)
-    if user is None:
-        raise click.ClickException(f"No user {username}.")
+    user = _user_named(username)
     ended = services.sign_out_everywhere(user)
     db.session.commit()
     click.echo(f"{user.username} is signed out everywhere ({ended} session(s) ended)")

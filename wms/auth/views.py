@@ -91,12 +91,7 @@ def login():  # type: ignore[no-untyped-def]
 @bp.post("/logout")
 def logout():  # type: ignore[no-untyped-def]
     sessions.end_session(sessions.current_session_id())
-    logout_user()
-    locale = session.get("locale")
-    session.clear()
-    if locale:
-        session["locale"] = locale
-    return redirect(url_for("auth.login"))
+    return _signed_out()
 
 
 @bp.post("/sign-out-everywhere")
@@ -104,6 +99,11 @@ def logout():  # type: ignore[no-untyped-def]
 def sign_out_everywhere():  # type: ignore[no-untyped-def]
     """End every session of mine (a handheld left signed in, a browser I no longer have), this one included."""
     services.sign_out_everywhere(current_user)  # type: ignore[arg-type]
+    return _signed_out()
+
+
+def _signed_out():  # type: ignore[no-untyped-def]
+    """Forget the person in this browser (keeping the chosen language) and show the sign-in page."""
     logout_user()
     locale = session.get("locale")
     session.clear()
