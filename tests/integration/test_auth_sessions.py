@@ -250,24 +250,9 @@ def test_the_database_keeps_only_a_hash_of_the_session_id(app, world) -> None:  
 
 def test_a_saved_cookie_is_refused_after_sign_out_on_sqlite(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The embedded default keeps sessions the same way (the device binding and the revocation after a refusal)."""
-    from alembic import command
+    from tests.integration.sqlite_world import badge_picker_app
 
-    from tests.conftest import HttpsClient
-    from wms import create_app
-    from wms.auth.models import UserRole
-    from wms.auth.passwords import hash_secret
-    from wms.dbcli import alembic_config
-
-    url = f"sqlite:///{tmp_path}/sessions.db"
-    command.upgrade(alembic_config(url), "head")
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "sqlite-sessions",
-                      "WTF_CSRF_ENABLED": False, "SERVER_NAME": None})
-    app.test_client_class = HttpsClient
-    with app.app_context():
-        pia = User(username="pia", display_name="Pia", badge_code="B-0001", pin_hash=hash_secret("4711"))
-        pia.role_rows = [UserRole(role="picker")]
-        db.session.add(pia)
-        db.session.commit()
+    app = badge_picker_app(tmp_path / "sessions.db", "sqlite-sessions")
     client = app.test_client()
 
     def sign_in() -> str:

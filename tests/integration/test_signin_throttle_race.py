@@ -104,24 +104,9 @@ def test_the_right_pin_is_taken_once_the_window_has_passed(app, people) -> None:
 
 def test_concurrent_wrong_pins_never_check_more_than_the_limit_on_sqlite(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The embedded default: the claim is the same upsert, each transaction holding SQLite's write lock."""
-    from alembic import command
+    from tests.integration.sqlite_world import badge_picker_app
 
-    from tests.conftest import HttpsClient
-    from wms import create_app
-    from wms.auth.models import User, UserRole
-    from wms.auth.passwords import hash_secret
-    from wms.dbcli import alembic_config
-
-    url = f"sqlite:///{tmp_path}/throttle.db"
-    command.upgrade(alembic_config(url), "head")
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "sqlite-throttle",
-                      "WTF_CSRF_ENABLED": False, "SERVER_NAME": None})
-    app.test_client_class = HttpsClient
-    with app.app_context():
-        pia = User(username="pia", display_name="Pia", badge_code="B-0001", pin_hash=hash_secret("4711"))
-        pia.role_rows = [UserRole(role="picker")]
-        db.session.add(pia)
-        db.session.commit()
+    app = badge_picker_app(tmp_path / "throttle.db", "sqlite-throttle")
     racers = 12
     answers = _at_once([app.test_client() for _ in range(racers)], "/auth/badge",
                        {"badge": "B-0001", "pin": "0000", "device_id": "hh-1"})
