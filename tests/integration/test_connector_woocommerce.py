@@ -232,17 +232,20 @@ def _pull_all(woo: WooCommerceConnector, since: dt.datetime | None, between=None
         cursor = page.cursor
 
 
-def test_a_pull_reads_an_order_modified_in_the_checkpoint_second_and_not_older_ones(shop, woo):
+def test_a_pull_rereads_the_overlap_before_the_checkpoint_to_the_second_and_nothing_older(shop, woo):
     shop.add_item("MUG", 10)
     checkpoint = dt.datetime(2026, 12, 2, 12, 0, 0, tzinfo=dt.UTC)
-    older, at_checkpoint, newer = (shop.checkout("MUG", 1) for _ in range(3))
-    shop.modify_order(older, at=checkpoint - dt.timedelta(seconds=5), send=False)
-    shop.modify_order(at_checkpoint, at=checkpoint, send=False)
+    overlap = dt.timedelta(seconds=woo.overlap_s)
+    older, edge, in_overlap, newer = (shop.checkout("MUG", 1) for _ in range(4))
+    shop.modify_order(older, at=checkpoint - overlap - dt.timedelta(seconds=1), send=False)
+    shop.modify_order(edge, at=checkpoint - overlap, send=False)
+    shop.modify_order(in_overlap, at=checkpoint - dt.timedelta(seconds=30), send=False)
     shop.modify_order(newer, at=checkpoint + dt.timedelta(minutes=3), send=False)
 
-    assert _pull_all(woo, checkpoint) == [at_checkpoint, newer]
+    assert _pull_all(woo, checkpoint) == [edge, in_overlap, newer]
     query = shop.calls_to("/wc/v3/orders", "GET")[-1].query
-    assert query["modified_after"] == ["2026-12-02T11:59:59"] and query["dates_are_gmt"] == ["true"]
+    assert query["modified_after"] == [(checkpoint - overlap - dt.timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S")]
+    assert query["dates_are_gmt"] == ["true"]
     assert query["orderby"] == ["modified"] and query["order"] == ["asc"] and query["per_page"] == ["100"]
 
 
@@ -304,6 +307,8 @@ def test_stock_goes_in_batches_of_at_most_100_with_variations_on_their_own_endpo
     assert [len(json.loads(c.body)["update"]) for c in product_batches] == [100, 100, 31]
     assert [len(json.loads(c.body)["update"]) for c in variation_batches] == [3]
     assert all(u["manage_stock"] is True for c in product_batches for u in json.loads(c.body)["update"])
+    listed = {i.item_key: i.quantity for i in woo.list_items()}     # 3 pages of products, 1 of variations
+    assert listed == {key: n % 7 for n, key in enumerate(keys.values())}
 
 
 def test_list_items_gives_products_and_variations_with_their_keys(shop, woo):

@@ -10,8 +10,9 @@ Verified against the published documentation (woocommerce/woocommerce-rest-api-d
   HTTP (WooCommerce wants OAuth 1.0a there), except to a loopback host, which is how the tests' stand-in runs.
 - Orders: `GET /orders` with `modified_after` + `dates_are_gmt=true`, `orderby=modified` (in the controller's
   enum since WC 5.x, though the docs table omits it), `order=asc`, `per_page=100` (the controller's maximum);
-  `X-WP-TotalPages` says whether more pages follow. WordPress' date query compares `after` strictly and to the
-  second, so we ask for one second before the checkpoint. Pages are read keyset-wise (each page restarts after
+  `X-WP-TotalPages` says whether more pages follow. Each pull re-reads `overlap_s` before the checkpoint (an order
+  saved by a slow request is stamped before it commits); WordPress' date query compares `after` strictly and to
+  the second, so we ask for one second more. Pages are read keyset-wise (each page restarts after
   the last second seen), so an order modified while we page cannot shift another one out of view.
 - Statuses (docs): pending, processing, on-hold, completed, cancelled, refunded, failed, trash (+ the block
   checkout's checkout-draft).
@@ -225,8 +226,7 @@ class WooCommerceConnector(Connector):
             return OrderPage(tuple(orders))
         return OrderPage(tuple(orders), self._next_cursor(after, page, rows, updated_since is None))
 
-    @staticmethod
-    def _cursor(updated_since: dt.datetime | None, cursor: str | None) -> tuple[str | None, int, set[int]]:
+    def _cursor(self, updated_since: dt.datetime | None, cursor: str | None) -> tuple[str | None, int, set[int]]:
         if cursor:
             try:
                 state = json.loads(cursor)
@@ -235,8 +235,9 @@ class WooCommerceConnector(Connector):
                 raise BadPayload(f"woocommerce: not a cursor of ours: {cursor[:80]!r}") from exc
         if updated_since is None:
             return None, 1, set()
-        # WordPress compares `after` strictly, to the second: one second earlier reads "at or after".
-        return _iso(updated_since - dt.timedelta(seconds=1)), 1, set()
+        # The overlap: an order saved by a slow PHP request carries a date_modified from before its commit.
+        # WordPress compares `after` strictly, to the second: one second more reads "at or after".
+        return _iso(updated_since - dt.timedelta(seconds=self.overlap_s + 1)), 1, set()
 
     @staticmethod
     def _next_cursor(after: str | None, page: int, rows: list[Any], open_only: bool) -> str:
