@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import defusedxml.ElementTree as SafeET
 import pytest
@@ -346,3 +347,24 @@ def test_shop_dates_are_read_in_the_shop_time_zone_and_the_repeated_hour_is_rere
     assert other.shop_time(dt.datetime(2026, 1, 10, 17, 0, tzinfo=dt.UTC)) == "2026-01-10 12:00:00"
     with pytest.raises(Rejected):
         connector(shop, options={"shop_timezone": "Mars/Olympus"})
+
+
+def test_a_carrier_added_after_the_first_read_is_named(shop):
+    shop.add_item("MUG", 10)
+    conn = connector(shop)
+    first = shop.checkout("MUG", 1)
+    assert conn.fetch_order(first).shipping_method == "Colissimo"
+    with shop.lock:
+        shop.db["carriers"][3] = {"id": 3, "name": "Mondial Relay", "url": "", "active": 1, "deleted": 0}
+    later = shop.checkout("MUG", 1, carrier=3)
+
+    assert conn.fetch_order(later).shipping_method == "Mondial Relay"
+
+
+def test_checkouts_racing_for_the_last_units_never_sell_more_than_the_shop_holds(shop):
+    shop.add_item("SHIRT-BLUE-44", 5, product_of="SHIRT")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        sold = [o for o in pool.map(lambda _: shop.checkout("SHIRT-BLUE-44", 1), range(20)) if o]
+
+    assert len(sold) == 5 and shop.stock_of("SHIRT-BLUE-44") == 0
+    assert len(pull_all(connector(shop), dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))) == 5

@@ -210,12 +210,17 @@ class PrestaShopConnector(Connector):
                 return
             offset += PAGE_SIZE
 
-    def _lookup(self, resource: str, field: str) -> dict[str, str]:
-        """id -> field of a small resource (carriers, languages, currencies, countries), read once."""
+    def _lookup(self, resource: str, field: str, wanted: str) -> str | None:
+        """`field` of one row of a small resource (carriers, languages, currencies, countries), read once and
+        read again once when a row appears that we have not seen (a carrier added since)."""
         key = f"{resource}.{field}"
-        if key not in self._lookups:
-            self._lookups[key] = {text(n, "id"): text(n, field) for n in self._all(resource, {"display": f"[id,{field}]"})}
-        return self._lookups[key]
+        table = self._lookups.get(key)
+        if table is None or (wanted not in table and f"{key}!" not in self._lookups):
+            if table is not None:
+                self._lookups[f"{key}!"] = {}
+            table = {text(n, "id"): text(n, field) for n in self._all(resource, {"display": f"[id,{field}]"})}
+            self._lookups[key] = table
+        return table.get(wanted) or None
 
     # --- dates -----------------------------------------------------------------------------------------------
     def shop_time(self, moment: dt.datetime) -> str:
@@ -333,7 +338,7 @@ class PrestaShopConnector(Connector):
         customer = customers.get(text(node, "id_customer"))
         email = text(customer, "email") or None
         lang_id = text(node, "id_lang") or text(customer, "id_lang")
-        language = self._lookup("languages", "iso_code").get(lang_id) or None
+        language = self._lookup("languages", "iso_code", lang_id)
         return ChannelOrder(
             external_id=order_id,
             state=self._state(text(node, "current_state")),
@@ -342,11 +347,11 @@ class PrestaShopConnector(Connector):
             ship_to=self._address(addresses.get(text(node, "id_address_delivery")), email),
             customer_email=email,
             customer_language=language,
-            shipping_method=self._lookup("carriers", "name").get(text(node, "id_carrier")) or None,
+            shipping_method=self._lookup("carriers", "name", text(node, "id_carrier")),
             placed_at=self.from_shop_time(text(node, "date_add"), f"order {order_id} date_add")
             if text(node, "date_add") else None,
             total=_decimal(text(node, "total_paid_tax_incl") or text(node, "total_paid")),
-            currency=self._lookup("currencies", "iso_code").get(text(node, "id_currency")) or None,
+            currency=self._lookup("currencies", "iso_code", text(node, "id_currency")),
             platform_ref=text(node, "reference") or None,
             raw=to_dict(node),
         )
@@ -360,7 +365,7 @@ class PrestaShopConnector(Connector):
             name=f"{name} ({company})" if company and name else (name or company),
             line1=text(node, "address1"), line2=text(node, "address2") or None,
             postcode=text(node, "postcode"), city=text(node, "city"),
-            country=self._lookup("countries", "iso_code").get(text(node, "id_country"), "").upper(),
+            country=(self._lookup("countries", "iso_code", text(node, "id_country")) or "").upper(),
             phone=text(node, "phone_mobile") or text(node, "phone") or None, email=email)
 
     # --- catalogue and stock ---------------------------------------------------------------------------------
