@@ -72,7 +72,8 @@ DEFAULT_STATES = {
 }
 NEEDED_RESOURCES = {"orders": ("get",), "stock_availables": ("get", "put"), "order_carriers": ("get", "put", "post"),
                     "order_histories": ("post",), "products": ("get",), "combinations": ("get",),
-                    "addresses": ("get",), "customers": ("get",), "carriers": ("get",)}
+                    "addresses": ("get",), "customers": ("get",), "carriers": ("get",), "countries": ("get",),
+                    "currencies": ("get",), "languages": ("get",)}
 
 
 def parse_xml(text: str | bytes, what: str) -> Element:
