@@ -262,6 +262,26 @@ def test_paging_never_loses_an_order_modified_while_the_pages_are_read(shop, woo
     assert seen.count(ids[10]) == 2     # read before and after its change (idempotent by order id)
 
 
+def test_a_dropped_webhook_is_caught_by_the_next_poll(shop, receiver, woo):
+    shop.add_item("MUG", 10)
+    before = dt.datetime.now(dt.UTC)
+    shop.drop_next_webhooks(1)
+    lost = shop.checkout("MUG", 1)
+    assert receiver.received == [] and shop.webhooks_sent[-1][1] is None
+    assert lost in _pull_all(woo, before)
+
+
+def test_the_first_import_pages_through_the_open_orders_only(shop, woo):
+    shop.add_item("MUG", 1000)
+    start = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
+    ids = [shop.checkout("MUG", 1) for _ in range(130)]
+    for n, oid in enumerate(ids):
+        shop.modify_order(oid, at=start + dt.timedelta(seconds=n), send=False,
+                          status="completed" if n % 10 == 0 else "processing")
+    seen = _pull_all(woo, None, between=lambda: shop.modify_order(ids[5], send=False, status="completed"))
+    assert set(seen) == {oid for n, oid in enumerate(ids) if n % 10}
+
+
 def test_a_pull_without_checkpoint_reads_the_open_orders(shop, woo):
     shop.add_item("MUG", 10)
     kept, closed = shop.checkout("MUG", 1), shop.checkout("MUG", 1)

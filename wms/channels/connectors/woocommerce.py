@@ -207,48 +207,51 @@ class WooCommerceConnector(Connector):
 
     # --- orders ----------------------------------------------------------------------------------------------
     def pull_orders(self, updated_since: dt.datetime | None, cursor: str | None = None) -> OrderPage:
-        after, page, seen = self._cursor(updated_since, cursor)
-        params: dict[str, Any] = {"orderby": "modified", "order": "asc", "per_page": PAGE_SIZE, "page": page}
-        if after is not None:
-            params.update(modified_after=after, dates_are_gmt="true")
-        else:
+        state = self._cursor(updated_since, cursor)
+        params: dict[str, Any] = {"orderby": "modified", "order": "asc", "per_page": PAGE_SIZE,
+                                  "page": state["page"]}
+        if state["after"] is not None:
+            params.update(modified_after=state["after"], dates_are_gmt="true")
+        if state["open"]:
             params["status"] = OPEN_STATUSES
         resp = self._call("GET", f"{API}/orders", params=params)
         rows = self._json(resp)
         if not isinstance(rows, list):
             raise BadPayload("woocommerce: the order list is not a list", body=resp.text[:2000])
+        seen = set(state["seen"])
         orders = [self.map_order(row) for row in rows if not (isinstance(row, dict) and row.get("id") in seen)]
         try:
             pages = int(resp.headers.get("X-WP-TotalPages", "1"))
         except ValueError:
             pages = 1
-        if page >= pages or not rows:
+        if state["page"] >= pages or not rows:
             return OrderPage(tuple(orders))
-        return OrderPage(tuple(orders), self._next_cursor(after, page, rows, updated_since is None))
+        return OrderPage(tuple(orders), self._next_cursor(state, rows))
 
-    def _cursor(self, updated_since: dt.datetime | None, cursor: str | None) -> tuple[str | None, int, set[int]]:
+    def _cursor(self, updated_since: dt.datetime | None, cursor: str | None) -> dict[str, Any]:
         if cursor:
             try:
                 state = json.loads(cursor)
-                return state["after"], int(state["page"]), {int(i) for i in state["seen"]}
+                return {"after": state["after"], "page": int(state["page"]), "open": bool(state["open"]),
+                        "seen": [int(i) for i in state["seen"]]}
             except (ValueError, KeyError, TypeError) as exc:
                 raise BadPayload(f"woocommerce: not a cursor of ours: {cursor[:80]!r}") from exc
-        if updated_since is None:
-            return None, 1, set()
+        if updated_since is None:     # the first import: every order still to pay or to ship
+            return {"after": None, "page": 1, "open": True, "seen": []}
         # The overlap: an order saved by a slow PHP request carries a date_modified from before its commit.
         # WordPress compares `after` strictly, to the second: one second more reads "at or after".
-        return _iso(updated_since - dt.timedelta(seconds=self.overlap_s + 1)), 1, set()
+        after = _iso(updated_since - dt.timedelta(seconds=self.overlap_s + 1))
+        return {"after": after, "page": 1, "open": False, "seen": []}
 
     @staticmethod
-    def _next_cursor(after: str | None, page: int, rows: list[Any], open_only: bool) -> str:
-        if open_only:   # no date filter to restart from: plain pages
-            return json.dumps({"after": None, "page": page + 1, "seen": []})
+    def _next_cursor(state: dict[str, Any], rows: list[Any]) -> str:
+        """Restart after the last second read (keyset), so an order modified meanwhile shifts nothing away."""
         last = max(_gmt(r.get("date_modified_gmt")) for r in rows)
         restart = _iso(last - dt.timedelta(seconds=1))
+        if restart == state["after"]:   # a whole page within one second: page on inside it
+            return json.dumps({**state, "page": state["page"] + 1, "seen": []})
         seen = [r["id"] for r in rows if _gmt(r.get("date_modified_gmt")) == last]
-        if restart == after:   # a whole page within one second: page on inside it
-            return json.dumps({"after": after, "page": page + 1, "seen": []})
-        return json.dumps({"after": restart, "page": 1, "seen": seen})
+        return json.dumps({**state, "after": restart, "page": 1, "seen": seen})
 
     def fetch_order(self, external_id: str) -> ChannelOrder | None:
         if not external_id.isdigit():
