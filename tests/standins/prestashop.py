@@ -102,6 +102,10 @@ class PrestaShopStandIn(StandIn):
         self.db["order_states"] = {i: {"id": i, "name": n, "paid": int(i in (2, 3, 4, 5, 9, 11)),
                                        "shipped": int(i in (4, 5)), "delivery": int(i in (4, 5)),
                                        "logable": int(i in (2, 3, 4, 5, 9, 11))} for i, n in STATE_NAMES.items()}
+        self._next: dict[str, int] = {}
+        self._refs: dict[str, tuple[int, int]] = {}         # reference -> (id_product, id_product_attribute)
+        self._stock_at: dict[tuple[int, int], int] = {}     # (id_product, id_product_attribute) -> stock id
+        self._combos_of: dict[int, list[int]] = {}          # id_product -> stock ids of its combinations
         super().__init__()
 
     # --- the shop's own clock (wall clock of its time zone, no offset) ------------------------------------------
@@ -111,7 +115,11 @@ class PrestaShopStandIn(StandIn):
 
     def _new_id(self, table: str) -> int:
         rows = self.db[table]
-        return max(rows, default=0) + 1
+        new = self._next.get(table) or max(rows, default=0) + 1
+        while new in rows:          # a test may have put a row in by hand
+            new += 1
+        self._next[table] = new + 1
+        return new
 
     # --- contract ------------------------------------------------------------------------------------------------
     def add_item(self, sku: str, quantity: int, *, title: str | None = None, product_of: str | None = None) -> str:
@@ -121,12 +129,13 @@ class PrestaShopStandIn(StandIn):
                 pid = self._add_product(sku, title or sku)
                 self._add_stock(pid, 0, quantity)
                 return f"{pid}:0"
-            parent = next((p for p in self.db["products"].values() if p["reference"] == product_of), None)
-            pid = parent["id"] if parent else self._add_product(product_of, title or product_of)
+            parent = self._refs.get(product_of)
+            pid = parent[0] if parent else self._add_product(product_of, title or product_of)
             if parent is None:
                 self._add_stock(pid, 0, 0)
             cid = self._new_id("combinations")
             self.db["combinations"][cid] = {"id": cid, "id_product": pid, "reference": sku, "ean13": ""}
+            self._refs[sku] = (pid, cid)
             self._add_stock(pid, cid, quantity)
             self._sum_parent(pid)
             return f"{pid}:{cid}"
@@ -135,6 +144,7 @@ class PrestaShopStandIn(StandIn):
         pid = self._new_id("products")
         self.db["products"][pid] = {"id": pid, "reference": reference, "ean13": "", "name": {1: title, 2: title},
                                     "active": 1, "date_add": self.now(), "date_upd": self.now()}
+        self._refs.setdefault(reference, (pid, 0))
         return pid
 
     def _add_stock(self, pid: int, cid: int, quantity: int) -> None:
@@ -142,26 +152,23 @@ class PrestaShopStandIn(StandIn):
         self.db["stock_availables"][sid] = {"id": sid, "id_product": pid, "id_product_attribute": cid, "id_shop": 1,
                                             "id_shop_group": 0, "quantity": quantity, "depends_on_stock": 0,
                                             "out_of_stock": 2, "location": ""}
+        self._stock_at[(pid, cid)] = sid
+        if cid:
+            self._combos_of.setdefault(pid, []).append(sid)
 
     def _stock_row(self, pid: int, cid: int) -> dict[str, Any] | None:
-        return next((s for s in self.db["stock_availables"].values()
-                     if s["id_product"] == pid and s["id_product_attribute"] == cid), None)
+        sid = self._stock_at.get((pid, cid))
+        return self.db["stock_availables"].get(sid) if sid is not None else None
 
     def _sum_parent(self, pid: int) -> None:
-        combos = [s for s in self.db["stock_availables"].values()
-                  if s["id_product"] == pid and s["id_product_attribute"] != 0]
+        combos = [self.db["stock_availables"][sid] for sid in self._combos_of.get(pid, [])]
         parent = self._stock_row(pid, 0)
         if combos and parent is not None:
             parent["quantity"] = sum(s["quantity"] for s in combos)
 
     def _item_of(self, sku: str) -> tuple[int, int, dict[str, Any]]:
-        for comb in self.db["combinations"].values():
-            if comb["reference"] == sku:
-                return comb["id_product"], comb["id"], self.db["products"][comb["id_product"]]
-        for prod in self.db["products"].values():
-            if prod["reference"] == sku:
-                return prod["id"], 0, prod
-        raise KeyError(sku)
+        pid, cid = self._refs[sku]
+        return pid, cid, self.db["products"][pid]
 
     def stock_of(self, sku: str) -> int:
         with self.lock:
@@ -388,12 +395,10 @@ class PrestaShopStandIn(StandIn):
 
     def _list(self, resource: str) -> Response:
         args = request.args
+        filters = [(m.group(1), value) for name, value in args.items()
+                   if (m := re.fullmatch(r"filter\[(\w+)\]", name))]
         with self.lock:
-            rows = [dict(r) for r in self.db[resource].values()]
-        for name, value in args.items():
-            match = re.fullmatch(r"filter\[(\w+)\]", name)
-            if match:
-                rows = [r for r in rows if matches(r.get(match.group(1)), value)]
+            rows = [dict(r) for r in self.db[resource].values() if all(matches(r.get(f), v) for f, v in filters)]
         for part in reversed(args.get("sort", "[id_ASC]").strip("[]").split(",")):
             field, _, way = part.rpartition("_")
             rows.sort(key=lambda r, f=field: sort_key(r.get(f)), reverse=way == "DESC")
