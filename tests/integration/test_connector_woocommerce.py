@@ -331,6 +331,14 @@ def test_stock_goes_in_batches_of_at_most_100_with_variations_on_their_own_endpo
     assert listed == {key: n % 7 for n, key in enumerate(keys.values())}
 
 
+def test_a_batch_the_host_redirects_is_reported_failed_not_sent_again_as_a_get(shop, woo):
+    key = shop.add_item("MUG", 4)
+    shop.redirect_next("/products/batch")
+    [result] = woo.push_stock([StockUpdate(key, "MUG", 1)])
+    assert not result.ok and "301" in result.error
+    assert shop.stock_of("MUG") == 4 and shop.calls_to("/products/batch", "GET") == []
+
+
 def test_list_items_gives_products_and_variations_with_their_keys(shop, woo):
     mug = shop.add_item("MUG", 4, title="Mug")
     small = shop.add_variation("Shirt", "SHIRT-S", 2, option="S")

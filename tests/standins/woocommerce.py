@@ -20,7 +20,6 @@ import hashlib
 import hmac
 import itertools
 import json
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -77,7 +76,7 @@ class WooCommerceStandIn(StandIn):
         self._ids = itertools.count(100)                   # posts share one id sequence in WordPress
         self._line_ids = itertools.count(1)
         self.last_webhook: tuple[bytes, dict[str, str]] | None = None
-        self._send_lock = threading.Lock()
+        self._redirects: list[str] = []
         super().__init__()
 
     # --- the contract the end-to-end race drives -----------------------------------------------------------------
@@ -172,6 +171,11 @@ class WooCommerceStandIn(StandIn):
         return self.send_webhook(self._url(), f"webhook_id={self.webhook_id}".encode(),
                                  {"Content-Type": "application/x-www-form-urlencoded",
                                   "User-Agent": "WooCommerce/9.4.0 Hookshot (WordPress/6.7)"})
+
+    def redirect_next(self, fragment: str) -> None:
+        """The next request to a path holding `fragment` gets a 301 to the same URL (a host's www/https rule)."""
+        with self.lock:
+            self._redirects.append(fragment)
 
     def replay_last_webhook(self) -> int | None:
         """The last signed delivery sent again, byte for byte (a replay, or a re-delivery from the logs)."""
@@ -296,7 +300,13 @@ class WooCommerceStandIn(StandIn):
                                                          404))
 
     def _gate(self) -> Response | None:
-        """Rate limit (as a host's limiter answers), then the keys (WooCommerce's authentication)."""
+        """A host's redirect, its rate limit, then the keys (WooCommerce's authentication)."""
+        with self.lock:
+            redirect = next((f for f in self._redirects if f in request.path), None)
+            if redirect is not None:
+                self._redirects.remove(redirect)
+        if redirect is not None:
+            return Response("", status=301, headers={"Location": request.url})
         wait = self.bucket.take()
         if wait is not None:
             secs = max(1, int(wait + 0.999))

@@ -172,7 +172,8 @@ class WooCommerceConnector(Connector):
         query = dict(params or {})
         if self.query_string_auth:
             query.update(consumer_key=self._key, consumer_secret=self._secret)
-        kwargs: dict[str, Any] = {"params": query}
+        # a redirected write would come back as a GET (requests turns 301/302 POSTs into GETs): refuse it instead
+        kwargs: dict[str, Any] = {"params": query, "allow_redirects": method == "GET"}
         if body is not None:
             kwargs["json"] = body
         resp = self.http.request(method, path, ok=_CLIENT_ERRORS, **kwargs)
