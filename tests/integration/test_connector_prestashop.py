@@ -368,3 +368,21 @@ def test_checkouts_racing_for_the_last_units_never_sell_more_than_the_shop_holds
 
     assert len(sold) == 5 and shop.stock_of("SHIRT-BLUE-44") == 0
     assert len(pull_all(connector(shop), dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))) == 5
+
+
+def test_a_multistore_channel_filters_its_shop_and_the_host_may_throttle_with_503():
+    shop = PrestaShopStandIn(rate=0.5, burst=3, throttle_status=503)
+    shop.start()
+    try:
+        mug = shop.add_item("MUG", 10)
+        conn = connector(shop, options={"shop_timezone": "Europe/Paris", "id_shop": "1"})
+        assert conn.push_stock([StockUpdate(mug, "MUG", 6)])[0].ok
+        assert shop.calls_to("/api/stock_availables", "GET")[-1].query["filter[id_shop]"] == ["[1]"]
+        with pytest.raises(Unavailable) as caught:
+            for _ in range(3):
+                conn.pull_orders(T0)
+        assert caught.value.status == 503
+    finally:
+        shop.stop()
+    assert shop.stock_of("MUG") == 6
+    assert shop.violations == []
