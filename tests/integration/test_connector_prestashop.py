@@ -236,7 +236,7 @@ def test_a_shipment_writes_its_tracking_numbers_and_the_shipped_state_once(shop)
 
     assert shop.tracking_of(oid) == ["6A0001", "6A0002"]
     assert shop.order_state(oid) == "Shipped"
-    assert shop.emails_sent == [(oid, 4)]
+    assert shop.emails_sent == [(oid, "shipped")]
     assert len(shop.calls_to("/api/order_histories", "POST")) == 1
 
 
@@ -249,6 +249,7 @@ def test_a_partial_shipment_writes_tracking_but_leaves_the_state(shop):
 
     assert shop.tracking_of(oid) == ["6A0009"]
     assert shop.order_state(oid) == "Payment accepted"
+    assert shop.emails_sent == [(oid, "in_transit")]
 
 
 def test_a_shipment_for_a_cancelled_order_is_refused_after_its_tracking(shop):

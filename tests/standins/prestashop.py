@@ -89,7 +89,7 @@ class PrestaShopStandIn(StandIn):
         self.throttle = Bucket(rate, burst) if rate else None
         self.throttle_status = throttle_status
         self.permissions = {r: {"get", "put", "post", "head"} for r in QUERIES["resources"]}
-        self.emails_sent: list[tuple[str, int]] = []   # (order id, state) mailed to the customer (sendemail=1)
+        self.emails_sent: list[tuple[str, str]] = []   # (order id, mail template) sent (sendemail=1)
         self.clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
         self.db: dict[str, dict[int, dict[str, Any]]] = {r: {} for r in QUERIES["resources"]}
         self.db["languages"] = {1: {"id": 1, "name": "Français", "iso_code": "fr"},
@@ -481,6 +481,8 @@ class PrestaShopStandIn(StandIn):
             raise PsError(400, 85, "Validation error: id_order cannot change")
         self._known("carriers", fields["id_carrier"])
         row.update(id_carrier=int(fields["id_carrier"]), tracking_number=fields["tracking_number"])
+        if request.args.get("sendemail") == "1":
+            self.emails_sent.append((str(row["id_order"]), "in_transit"))
         self.db["orders"][row["id_order"]]["date_upd"] = self.now()
         return row
 
@@ -501,7 +503,7 @@ class PrestaShopStandIn(StandIn):
         self._known("order_states", fields["id_order_state"])
         self._history(oid, state)
         if request.args.get("sendemail") == "1":
-            self.emails_sent.append((str(oid), state))
+            self.emails_sent.append((str(oid), STATE_NAMES[state].lower()))
         return self.db["order_histories"][max(self.db["order_histories"])]
 
     def _known(self, table: str, rid: str) -> None:

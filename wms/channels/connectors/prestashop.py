@@ -23,6 +23,8 @@ What PrestaShop does not have, and how we live with it:
 - Stock: the absolute quantity is PUT in the whole `stock_available` document read just before (PrestaShop has
   no PATCH in 1.7 and a partial PUT resets fields); the quantity read is never used to compute what is sent.
 - One tracking number per `order_carrier`: the first goes into the order's empty one, others get new ones.
+  The customer is told by the shipped state's mail (`order_histories?sendemail=1`), or for a partial shipment
+  by the "in transit" mail of `PUT order_carriers?sendemail=1` (OrderCarrier::updateWs).
 - `external_id` is the order id (unique); the order reference (shared by the orders of one split cart) is
   `platform_ref`. Relay points belong to carrier modules and are not read.
 """
@@ -448,7 +450,10 @@ class PrestaShopConnector(Connector):
                 node = empty.pop(0)
                 fields = {child.tag: (child.text or "").strip() for child in node if not len(child)}
                 fields["tracking_number"] = number
-                self._call("PUT", f"order_carriers/{fields['id']}", body=document("order_carrier", fields))
+                # A partial shipment changes no state: the "in transit" mail is the customer's only news of it.
+                mail = {"sendemail": "1"} if fulfilment.notify_customer and not fulfilment.complete else {}
+                self._call("PUT", f"order_carriers/{fields['id']}", params=mail,
+                           body=document("order_carrier", fields))
             else:
                 base = carriers[0]
                 fields = {"id_order": order_id, "id_carrier": text(base, "id_carrier"), "weight": "0",
