@@ -378,7 +378,11 @@ class WooCommerceConnector(Connector):
     def _write_tracking(self, order_id: str, fulfilment: Fulfilment) -> None:
         path = f"{TRACKING_API}/orders/{order_id}/shipment-trackings"
         resp = self._call("GET", path, missing_ok=True)
-        if resp.status_code == 404:   # the Shipment Tracking extension is not installed
+        if resp.status_code == 404:
+            code, message = _error_of(resp)
+            if code != "rest_no_route":
+                raise Rejected(f"woocommerce: trackings of order {order_id}: {code}: {message}", status=404)
+            # the Shipment Tracking extension is not installed: the customer gets the tracking in a note
             self._note_once(order_id, _tracking_note(fulfilment), fulfilment.notify_customer)
             return
         existing = {str(t.get("tracking_number")) for t in self._json(resp) or () if isinstance(t, dict)}
