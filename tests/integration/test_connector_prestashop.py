@@ -387,3 +387,13 @@ def test_a_multistore_channel_filters_its_shop_and_the_host_may_throttle_with_50
         shop.stop()
     assert shop.stock_of("MUG") == 6
     assert shop.violations == []
+
+
+def test_the_stand_in_records_a_call_to_a_route_or_resource_the_webservice_has_not(shop):
+    auth = (shop.key, "")
+    assert requests.get(f"{shop.url}/api/ordres", auth=auth, timeout=5).status_code == 400
+    assert requests.get(f"{shop.url}/api/orders/abc", auth=auth, timeout=5).status_code == 400
+    assert requests.get(f"{shop.url}/api/orders?filter[date_upd]=[2026-01-01,2026-02-01]", auth=auth,
+                        timeout=5).status_code == 400          # a date filter without date=1
+    assert len(shop.violations) == 3
+    shop.violations.clear()

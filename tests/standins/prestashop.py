@@ -280,6 +280,12 @@ class PrestaShopStandIn(StandIn):
         app.add_url_rule("/api/<resource>", "collection", self._collection, methods=["GET", "POST", "PUT"])
         app.add_url_rule("/api/<resource>/<int:rid>", "item", self._item, methods=["GET", "PUT", "POST", "DELETE"])
         app.register_error_handler(PsError, lambda e: error_response(e.status, (e.code, e.message)))
+        app.register_error_handler(404, self._no_route)
+        app.register_error_handler(405, self._no_route)
+
+    def _no_route(self, exc: Exception) -> Response:
+        self.violation(f"no such webservice route ({exc})")
+        return error_response(400, (19, "Method or resource not found"))
 
     def _gate(self) -> Response | None:
         """Host throttling first (a host answers before PHP runs), then the webservice key."""
@@ -312,6 +318,7 @@ class PrestaShopStandIn(StandIn):
 
     def _allowed(self, resource: str, method: str) -> None:
         if resource not in QUERIES["resources"]:
+            self.violation(f"no resource {resource} in the webservice")
             raise PsError(400, 19, f"Resource of type \"{resource}\" not found")
         if method.lower() not in self.permissions.get(resource, set()):
             raise PsError(405, 22, f"Method {method} is not allowed for the resource {resource} with this authentication key")
@@ -441,6 +448,7 @@ class PrestaShopStandIn(StandIn):
     def _write(self, resource: str, rid: int | None) -> Response:
         target = WRITES.get((request.method, resource))
         if target is None:
+            self.violation(f"{request.method} {resource} is not a write the connector is meant to make")
             raise PsError(405, 22, f"Method {request.method} is not allowed for the resource {resource}")
         schema, node_name = target
         if not (request.content_type or "").startswith(("text/xml", "application/xml")):
