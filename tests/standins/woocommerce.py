@@ -355,11 +355,14 @@ class WooCommerceStandIn(StandIn):
                       "home": self.url, "namespaces": ["wp/v2", "wc/v3"] + (
                           ["wc-shipment-tracking/v3"] if self.shipment_tracking else [])})
 
-    def _paged(self, rows: list[dict[str, Any]], query: dict[str, Any], path: str) -> Response:
+    def _paged(self, rows: list[dict[str, Any]], query: dict[str, Any], path: str,
+               render: Callable[[dict[str, Any]], dict[str, Any]]) -> Response:
+        """One page of `rows` (only that page is copied out, so 10,000 listings stay cheap)."""
         per_page, page = query.get("per_page", 10), query.get("page", 1)
         total = len(rows)
         pages = (total + per_page - 1) // per_page
-        chunk = rows[(page - 1) * per_page: page * per_page]
+        with self.lock:
+            chunk = [render(r) for r in rows[(page - 1) * per_page: page * per_page]]
         links = []
         if page < pages:
             links.append(f'<{self.url}{path}?page={page + 1}>; rel="next"')
@@ -390,8 +393,7 @@ class WooCommerceStandIn(StandIn):
                 "modified": lambda o: (o["date_modified_gmt"], o["id"]), "id": lambda o: o["id"],
             }.get(query.get("orderby", "date"), lambda o: (o["date_created_gmt"], o["id"]))
             rows.sort(key=key, reverse=query.get("order", "desc") == "desc")
-            rows = [self._order_json(o) for o in rows]
-        return self._paged(rows, query, "/wp-json/wc/v3/orders")
+        return self._paged(rows, query, "/wp-json/wc/v3/orders", self._order_json)
 
     def _order(self, oid: int) -> Response:
         with self.lock:
@@ -438,8 +440,8 @@ class WooCommerceStandIn(StandIn):
         if bad:
             return bad
         with self.lock:
-            rows = sorted((json.loads(json.dumps(p)) for p in self.products.values()), key=lambda p: -p["id"])
-        return self._paged(rows, query, "/wp-json/wc/v3/products")
+            rows = [self.products[i] for i in sorted(self.products, reverse=True)]
+        return self._paged(rows, query, "/wp-json/wc/v3/products", _copy)
 
     def _variations(self, pid: int) -> Response:
         query, bad = self._query("collection_query")
@@ -448,8 +450,8 @@ class WooCommerceStandIn(StandIn):
         with self.lock:
             if pid not in self.products:
                 return _error("woocommerce_rest_product_invalid_id", "Invalid ID.", 404)
-            rows = [json.loads(json.dumps(self.variations[v])) for v in self.products[pid]["variations"]]
-        return self._paged(rows, query, f"/wp-json/wc/v3/products/{pid}/variations")
+            rows = [self.variations[v] for v in self.products[pid]["variations"]]
+        return self._paged(rows, query, f"/wp-json/wc/v3/products/{pid}/variations", _copy)
 
     def _products_batch(self) -> Response:
         return self._batch("products_batch", self.products.get, "woocommerce_rest_product_invalid_id")
@@ -513,6 +515,10 @@ class WooCommerceStandIn(StandIn):
             self.trackings.setdefault(oid, []).append(item)
             self._touch(self.orders[oid])
         return _json(item, 201, {"Location": f"{request.path}/{item['tracking_id']}"})
+
+
+def _copy(doc: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(doc))
 
 
 def _coerce(spec: dict[str, Any], value: str) -> Any:

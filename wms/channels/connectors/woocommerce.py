@@ -299,6 +299,8 @@ class WooCommerceConnector(Connector):
     # --- catalogue and stock -----------------------------------------------------------------------------------
     def list_items(self) -> Iterable[ChannelItem]:
         for product in self._pages(f"{API}/products"):
+            if product.get("type") in ("grouped", "external"):    # hold no stock of their own
+                continue
             if product.get("type") == "variable":
                 for variation in self._pages(f"{API}/products/{int(product['id'])}/variations"):
                     yield _item(variation, product["id"], variation["id"],
