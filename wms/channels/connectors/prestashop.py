@@ -195,11 +195,10 @@ class PrestaShopConnector(Connector):
 
     def _list(self, resource: str, params: Mapping[str, str]) -> list[Element]:
         root = self._call("GET", resource, params=params)
-        assert root is not None
-        container = root.find(resource)
+        container = root.find(resource) if root is not None else None
         if container is None:
             # An empty list is `<prestashop><orders/></prestashop>`; PrestaShop 1.7 sometimes sends `<prestashop/>`.
-            if len(root):
+            if root is not None and len(root):
                 raise BadPayload(f"prestashop: GET {resource} answered without <{resource}>")
             return []
         return list(container)
