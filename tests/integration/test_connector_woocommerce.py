@@ -471,6 +471,14 @@ def test_the_stand_in_records_a_batch_over_100_as_a_violation(shop):
     shop.violations.clear()
 
 
+def test_the_stand_in_records_a_call_to_a_route_woocommerce_has_not(shop):
+    resp = requests.delete(f"{shop.url}/wp-json/wc/v3/products/batch", auth=(shop.consumer_key,
+                           shop.consumer_secret), timeout=5)
+    assert resp.status_code == 404 and resp.json()["code"] == "rest_no_route"
+    assert shop.violations
+    shop.violations.clear()
+
+
 def test_the_stand_in_refuses_a_tracking_with_no_provider(shop):
     shop.add_item("MUG", 1)
     order_id = shop.checkout("MUG", 1)

@@ -292,12 +292,12 @@ class WooCommerceStandIn(StandIn):
                          methods=["POST"])
         app.add_url_rule(f"{st}/orders/<int:oid>/shipment-trackings", "trackings", self._trackings,
                          methods=["GET", "POST"])
-        app.register_error_handler(404, lambda e: _error("rest_no_route",
-                                                         "No route was found matching the URL and request method.",
-                                                         404))
-        app.register_error_handler(405, lambda e: _error("rest_no_route",
-                                                         "No route was found matching the URL and request method.",
-                                                         404))
+        app.register_error_handler(404, self._no_route)
+        app.register_error_handler(405, self._no_route)
+
+    def _no_route(self, _error_: Exception) -> Response:
+        self.violation("no such route in the WooCommerce REST API")
+        return _error("rest_no_route", "No route was found matching the URL and request method.", 404)
 
     def _gate(self) -> Response | None:
         """A host's redirect, its rate limit, then the keys (WooCommerce's authentication)."""
