@@ -11,6 +11,15 @@ from wms.auth.models import (  # noqa: F401
     UserWarehouse,
 )
 from wms.catalog.models import Barcode, Product  # noqa: F401
+from wms.channels.models import (  # noqa: F401
+    ChannelConnection,
+    ChannelDocument,
+    ChannelFulfilment,
+    ChannelListing,
+    ChannelSyncLog,
+    ChannelWarehouse,
+    HeldChannelOrder,
+)
 from wms.idempotency_models import IdempotencyRecord  # noqa: F401
 from wms.inbound.models import Asn, AsnLine, PurchaseOrder, PurchaseOrderLine, Receipt, ReceiptLine, Supplier  # noqa: F401
 from wms.layout.models import Aisle, Location, LocationFace, Rack, Resource, Warehouse, Zone  # noqa: F401

@@ -70,6 +70,15 @@ class Order(Base):
     cutoff_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     carrier_code: Mapped[str | None] = mapped_column(sa.String(32))
     ship_to: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    customer_email: Mapped[str | None] = mapped_column(sa.String(200))
+    customer_language: Mapped[str | None] = mapped_column(sa.String(16))
+    shipping_method: Mapped[str | None] = mapped_column(sa.String(120), comment="the channel's carrier/service")
+    relay_point_id: Mapped[str | None] = mapped_column(sa.String(64), comment="the pick-up point chosen at checkout")
+    placed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, comment="when the customer ordered")
+    channel_updated_at: Mapped[dt.datetime | None] = mapped_column(
+        UTCDateTime, comment="the channel's last change of the order that we took in")
+    source_document_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("channel_documents.id", ondelete="SET NULL"), comment="what the channel sent (audit)")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -94,6 +103,7 @@ class OrderLine(Base):
     quantity: Mapped[int]
     allocated: Mapped[int] = mapped_column(default=0)
     picked: Mapped[int] = mapped_column(default=0)
+    channel_line_ref: Mapped[str | None] = mapped_column(sa.String(100), comment="the channel's id of the line")
 
     order: Mapped[Order] = relationship(back_populates="lines")
     product = relationship("Product")
