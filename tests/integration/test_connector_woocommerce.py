@@ -349,7 +349,7 @@ def test_list_items_gives_products_and_variations_with_their_keys(shop, woo):
 
 
 # --- fulfilment ------------------------------------------------------------------------------------------------
-def test_a_shipment_writes_its_tracking_and_completes_the_order_once(shop, woo):
+def test_a_shipment_writes_its_tracking_and_completes_the_order_once(shop, receiver, woo):
     shop.add_item("MUG", 4)
     order_id = shop.checkout("MUG", 2)
     shipment = _shipment(order_id, ("6A123", "6A124"))
@@ -359,6 +359,9 @@ def test_a_shipment_writes_its_tracking_and_completes_the_order_once(shop, woo):
 
     assert shop.tracking_of(order_id) == ["6A123", "6A124"]
     assert shop.order_state(order_id) == "completed"
+    shop.wait_for_webhooks()
+    completed = [woo.read_webhook(h, b) for h, b in receiver.received if h["X-Wc-Webhook-Topic"] == "order.updated"]
+    assert [c.order.state for c in completed] == [OrderState.CLOSED]
     posted = [json.loads(c.body) for c in shop.calls_to("/shipment-trackings", "POST")]
     assert posted[0]["custom_tracking_provider"] == "Colissimo" and posted[0]["date_shipped"] == "2026-12-02"
     assert posted[1]["custom_tracking_link"].endswith("code=6A124")

@@ -7,7 +7,10 @@ headers `X-WP-Total`/`X-WP-TotalPages`/`Link`, per_page at most 100, batch limit
 errors in place, `modified_after` compared strictly and to the second against GMT dates only when
 `dates_are_gmt=true` (else the site's local time, an hour ahead here), errors as `{"code","message","data"}`.
 Checkout reduces stock and creates a `processing` order (a paid order); cancelling restores it, as
-`wc_maybe_increase_stock_levels` does. The delivery id is a hash of the webhook id and the current second, as
+`wc_maybe_increase_stock_levels` does. Webhooks of customer actions (checkout, cancel) are sent before the call
+returns, so tests can read them at once; those of changes made through the API go out in the background after the
+answer, as WooCommerce queues them (`wait_for_webhooks()`), so a caller holding a lock is never called back inside
+its own request. The delivery id is a hash of the webhook id and the current second, as
 WooCommerce makes it. A test liberty: keys are accepted over plain HTTP on 127.0.0.1 (a real shop wants OAuth 1.0a
 there).
 """
@@ -20,6 +23,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -77,6 +81,7 @@ class WooCommerceStandIn(StandIn):
         self._line_ids = itertools.count(1)
         self.last_webhook: tuple[bytes, dict[str, str]] | None = None
         self._redirects: list[str] = []
+        self._background: list[threading.Thread] = []
         super().__init__()
 
     # --- the contract the end-to-end race drives -----------------------------------------------------------------
@@ -265,6 +270,21 @@ class WooCommerceStandIn(StandIn):
                 "X-WC-Webhook-ID": str(self.webhook_id),
                 "X-WC-Webhook-Delivery-ID": hashlib.md5(f"{self.webhook_id}{second}".encode()).hexdigest()}
 
+    def _deliver_later(self, topic: str, oid: int) -> None:
+        if not self.webhook_url:
+            return
+        worker = threading.Thread(target=self._deliver, args=(topic, oid), daemon=True)
+        with self.lock:
+            self._background.append(worker)
+        worker.start()
+
+    def wait_for_webhooks(self, timeout: float = 10.0) -> None:
+        """Let the background deliveries (changes made through the API) finish."""
+        with self.lock:
+            workers, self._background = self._background, []
+        for worker in workers:
+            worker.join(timeout)
+
     def _deliver(self, topic: str, oid: int, *, payload: dict[str, Any] | None = None) -> int | None:
         if not self.webhook_url:
             return None
@@ -414,7 +434,8 @@ class WooCommerceStandIn(StandIn):
                 self._restock(order)
             self._touch(order, **doc)
             answer = self._order_json(order)
-        self._deliver("order.updated", oid)
+        # a change made through the API is delivered in the background (Action Scheduler), after the answer
+        self._deliver_later("order.updated", oid)
         return _json(answer)
 
     def _notes(self, oid: int) -> Response:
