@@ -14,12 +14,13 @@ def register_cli(app: Flask) -> None:
     from wms.csvio.cli import export_cli, import_cli
     from wms.dbcli import db_cli
     from wms.demo.cli import demo_cli
+    from wms.jobs.cli import jobs_cli
     from wms.layout.cli import layout_cli
     from wms.printing.cli import printing_cli
     from wms.webhooks.cli import webhooks_cli
 
     for group in (db_cli, layout_cli, users_cli, demo_cli, webhooks_cli, import_cli, export_cli, printing_cli,
-                  secrets_cli):
+                  secrets_cli, jobs_cli):
         app.cli.add_command(group)
 
 

@@ -1,9 +1,6 @@
-"""`wms webhooks` commands: run the delivery worker, list pending events."""
+"""`wms webhooks` commands: a manual one-shot delivery, list pending events (the job worker delivers)."""
 
 from __future__ import annotations
-
-import signal
-import time
 
 import click
 from flask import current_app
@@ -20,28 +17,13 @@ def webhooks_cli() -> None:
 
 
 @webhooks_cli.command("run")
-@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
-@click.option("--interval", default=1.0, show_default=True, help="Seconds between polls when idle.")
+@click.option("--once", is_flag=True, required=True,
+              help="Deliver what is due now, then exit (the job worker delivers continuously: wms jobs worker).")
 @with_appcontext
-def run(once: bool, interval: float) -> None:
-    """Deliver due events until stopped (SIGTERM/SIGINT finish the current event first)."""
-    factory = current_app.extensions["wms.db"]
-    stopping = False
-
-    def _stop(*_args: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    while not stopping:
-        delivered, failed = run_once(factory)
-        if delivered or failed:
-            click.echo(f"webhooks: {delivered} delivered, {failed} failed (will retry)")
-        if once:
-            break
-        if not delivered:
-            time.sleep(interval)
+def run(once: bool) -> None:
+    """Deliver what is due now, once, by hand. Continuous delivery is the job worker's (`wms jobs worker`)."""
+    delivered, failed = run_once(current_app.extensions["wms.db"])
+    click.echo(f"webhooks: {delivered} delivered, {failed} failed (will retry)")
 
 
 @webhooks_cli.command("pending")

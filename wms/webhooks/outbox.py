@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from wms.db import db, utcnow
+from wms.jobs import defer_after_commit
 from wms.orders.models import Channel
 from wms.webhooks.models import WebhookEvent
 
@@ -21,6 +22,8 @@ def emit(channel: Channel, topic: str, object_key: str, payload: dict[str, Any])
     event = WebhookEvent(channel_id=channel.id, topic=topic, object_key=object_key,
                          payload={"topic": topic, "at": utcnow().isoformat(), "data": payload})
     db.session.add(event)
+    # deliver right after the commit (dropped on rollback); the webhooks.sweep job catches up on anything missed
+    defer_after_commit("webhooks.deliver_due", queueing_lock="webhooks.deliver_due")
     return event
 
 
