@@ -93,3 +93,37 @@ def make_due(app: Flask) -> int:
     with psycopg.connect(conninfo_of(app), autocommit=True) as conn:
         return conn.execute("UPDATE procrastinate_jobs SET scheduled_at = now() WHERE status = 'todo' "
                             "AND scheduled_at > now()").rowcount
+
+
+# --- tasks the jobs tests run (registered when this module is imported, in the test process or a worker) ---------
+
+from procrastinate.retry import RetryStrategy  # noqa: E402
+
+from wms.jobs import task  # noqa: E402
+
+
+@task("tests.record_attempt", queue="tests", retry=RetryStrategy(max_attempts=3))
+def record_attempt(subject: str, fail: bool = False) -> None:
+    """Write a row, then fail when told: the row must be committed on success and rolled back on failure."""
+    from wms.auth.models import LoginAttempt
+    from wms.db import db
+
+    db.session.add(LoginAttempt(kind="test", subject=subject, ip="127.0.0.1", success=not fail))
+    db.session.flush()
+    if fail:
+        raise RuntimeError(f"receiver refused {subject}")
+
+
+@task("tests.hold_while_file_exists", queue="tests", retry=False)
+def hold_while_file_exists(marker: str, hold: str) -> None:
+    """Append 'start <pid>' to `marker`, wait while the file `hold` exists, append 'end <pid>'."""
+    import os
+    import time
+    from pathlib import Path
+
+    with Path(marker).open("a") as fh:
+        fh.write(f"start {os.getpid()}\n")
+    while Path(hold).exists():
+        time.sleep(0.1)
+    with Path(marker).open("a") as fh:
+        fh.write(f"end {os.getpid()}\n")

@@ -47,6 +47,8 @@ def defer_after_commit(name: str, *, queueing_lock: str | None = None, lock: str
         conninfo = jobs_database_url()
     except JobsNotConfigured:
         conninfo = None
+    if not session.in_transaction():
+        session.begin()  # no connection yet: only so that a rollback before any SQL still forgets this defer
     pending: dict[tuple[Any, ...], PendingDefer] = session.info.setdefault(PENDING_KEY, {})
     item = PendingDefer(conninfo, name, {"queueing_lock": queueing_lock, "lock": lock,
                                          "schedule_in_s": schedule_in_s, "priority": priority}, kwargs)
@@ -68,6 +70,9 @@ def _after_commit(session: Session) -> None:
                       item.name, err)
 
 
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop(PENDING_KEY, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, previous_transaction: Any) -> None:
+    # every rollback() of the outermost transaction, even one that had sent no SQL yet (no DBAPI rollback);
+    # a savepoint's rollback keeps what the outer transaction will still commit
+    if previous_transaction.parent is None and not previous_transaction.nested:
+        session.info.pop(PENDING_KEY, None)

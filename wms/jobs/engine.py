@@ -29,7 +29,7 @@ log = logging.getLogger("wms.jobs")
 # missing module never keeps the worker from running the others' jobs.
 TASK_MODULES = ("wms.jobs.maintenance", "wms.webhooks.jobs", "wms.channels.jobs")
 
-# 2, 4, 8 ... 1024 s between attempts (about 34 minutes in all), then the job is marked failed.
+# Retried 10 times, 2, 4, 8 ... 1024 s apart (about 34 minutes in all), then the job is marked failed.
 DEFAULT_RETRY = RetryStrategy(max_attempts=10, exponential_wait=2)
 
 # How long a process stops trying to reach an unreachable jobs database before trying again (web requests must

@@ -122,9 +122,9 @@ def purge_retention() -> None:
 def retry_stalled_jobs(seconds_since_heartbeat: float | None = None) -> list[int]:
     """Put back to `todo` the jobs in `doing` whose worker stopped sending heartbeats (killed, host lost): they
     run again on a live worker. Tasks are idempotent, so a job that had half run is safe to run again."""
-    from wms.jobs.worker import STALLED_WORKER_TIMEOUT_S
+    from wms.jobs.worker import stalled_after_s
 
-    seconds = STALLED_WORKER_TIMEOUT_S if seconds_since_heartbeat is None else seconds_since_heartbeat
+    seconds = stalled_after_s() if seconds_since_heartbeat is None else seconds_since_heartbeat
 
     manager = job_manager()
     rows = manager.connector.execute_query_all(

@@ -17,9 +17,16 @@ log = logging.getLogger("wms.jobs")
 
 _current: contextvars.ContextVar[job_context.JobContext | None] = contextvars.ContextVar("wms_job", default=None)
 
-# A worker is taken for dead (its jobs stalled) when its heartbeat is older than this; see maintenance.py.
-HEARTBEAT_INTERVAL_S = 5.0
+# A worker is taken for dead (its jobs stalled) when its heartbeat is older than JOBS_STALLED_AFTER_S (config,
+# default 30 s); it beats a few times within that. See maintenance.retry_stalled_jobs.
 STALLED_WORKER_TIMEOUT_S = 30.0
+
+
+def stalled_after_s(app: Flask | None = None) -> float:
+    from flask import current_app
+
+    config = (app or current_app).config
+    return float(config.get("JOBS_STALLED_AFTER_S", STALLED_WORKER_TIMEOUT_S))
 
 
 def current_job() -> Any:
@@ -49,7 +56,8 @@ def prepare(app: Flask) -> str:
 
 def worker_options(*, queues: Iterable[str] | None, concurrency: int, wait: bool, name: str | None = None,
                    install_signal_handlers: bool = True, listen_notify: bool = True,
-                   fetch_job_polling_interval: float = 2.0) -> dict[str, Any]:
+                   fetch_job_polling_interval: float = 2.0, stalled_after: float = STALLED_WORKER_TIMEOUT_S,
+                   ) -> dict[str, Any]:
     return {
         "queues": list(queues) if queues else None,
         "concurrency": concurrency,
@@ -58,8 +66,8 @@ def worker_options(*, queues: Iterable[str] | None, concurrency: int, wait: bool
         "install_signal_handlers": install_signal_handlers,
         "listen_notify": listen_notify,
         "fetch_job_polling_interval": fetch_job_polling_interval,
-        "update_heartbeat_interval": HEARTBEAT_INTERVAL_S,
-        "stalled_worker_timeout": STALLED_WORKER_TIMEOUT_S,
+        "update_heartbeat_interval": min(5.0, stalled_after / 3),
+        "stalled_worker_timeout": stalled_after,
         # a stop (SIGTERM/SIGINT) lets running jobs finish: no graceful timeout, nothing aborted
         "shutdown_graceful_timeout": None,
         "delete_jobs": "never",
@@ -74,7 +82,7 @@ def run(app: Flask, *, queues: Iterable[str] | None = None, concurrency: int = 1
 
     async def main() -> None:
         async with job_app.open_async():
-            await job_app.run_worker_async(**worker_options(queues=queues, concurrency=concurrency, wait=wait,
-                                                            **options))
+            await job_app.run_worker_async(**worker_options(
+                queues=queues, concurrency=concurrency, wait=wait, stalled_after=stalled_after_s(app), **options))
 
     asyncio.run(main())
