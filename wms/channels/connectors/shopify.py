@@ -1,0 +1,645 @@
+"""Shopify, through the Admin GraphQL API version 2026-01 (pinned: `API_VERSION`).
+
+Written from shopify.dev (read with the docs search, December 2026); what was verified there:
+- Endpoint `POST https://<shop>.myshopify.com/admin/api/2026-01/graphql.json`, header `X-Shopify-Access-Token`
+  (a custom app's Admin API token). A refused token answers HTTP 401.
+- Orders: `orders(first, after, query: "updated_at:>='<ISO>'", sortKey: UPDATED_AT)` with `pageInfo
+  {hasNextPage endCursor}`; the fields read are the brief's (id, name, legacyResourceId, updatedAt, cancelledAt,
+  displayFinancialStatus, displayFulfillmentStatus, email, customerLocale, shippingAddress, shippingLines,
+  lineItems{id sku quantity variant{id inventoryItem{id}}}). A line's item key is its inventory item gid.
+- Stock: `inventorySetQuantities(input: {name: "available", reason: "correction", quantities: [...]})`. In 2026-01
+  `InventoryQuantityInput.changeFromQuantity` is new and takes precedence over the deprecated `compareQuantity` /
+  `ignoreCompareQuantity` (both removed in 2026-04, where `changeFromQuantity` becomes mandatory), so this
+  connector sends `changeFromQuantity` on every quantity: the 2026-04 syntax, valid in 2026-01. A quantity changed
+  on Shopify since it was read answers the userError `CHANGE_FROM_QUANTITY_STALE` (`COMPARE_QUANTITY_STALE` for
+  the old field): the connector re-reads that item's `inventoryLevel(locationId).quantities(names: ["available"])`
+  and reports it in `StockResult.channel_quantity`, never overwriting it. Input arrays hold at most 250 items
+  (shopify.dev/docs/api/usage/limits), so one call carries 250 quantities.
+- Fulfilment: the order's `fulfillmentOrders` (`lineItems{id remainingQuantity lineItem{id}}`), then
+  `fulfillmentCreate(fulfillment: FulfillmentInput!)` (in 2026-01 the current name; `fulfillmentCreateV2` is
+  deprecated) with `lineItemsByFulfillmentOrder`, `trackingInfo {company numbers urls}` and `notifyCustomer`.
+- Webhooks `orders/create`, `orders/updated`, `orders/cancelled`: REST-shaped JSON bodies (numeric `id`,
+  `admin_graphql_api_id`, `line_items[].variant_id`, `cancelled_at`); `X-Shopify-Hmac-Sha256` is
+  base64(HMAC-SHA256(app client secret, raw body)), checked before parsing; `X-Shopify-Webhook-Id` tells a
+  re-delivery; `X-Shopify-Topic` the topic.
+- Rate limit: calculated query cost in a leaky bucket per app and shop (Standard plan: 100 points/s restored;
+  a single query may not cost more than 1,000). Every answer carries `extensions.cost` (`requestedQueryCost`,
+  `actualQueryCost`, `throttleStatus{maximumAvailable currentlyAvailable restoreRate}`); this connector paces on
+  it (waits until the bucket holds the next query's requested cost) and turns a `THROTTLED` error (HTTP 200,
+  `errors[].extensions.code`) into RateLimited with the wait the bucket implies.
+What was not verified against a real shop (none is reachable from here): the exact requested cost Shopify
+computes for each query (the connector learns it from each answer), and whether a mutation with one stale
+quantity applies the others (the connector assumes it does not and sends them again).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from wms.channels.connectors.base import (
+    Address,
+    AuthFailed,
+    BadPayload,
+    ChannelItem,
+    ChannelOrder,
+    ChannelOrderLine,
+    Connector,
+    ConnectorConfig,
+    Fulfilment,
+    OrderPage,
+    OrderState,
+    RateLimit,
+    RateLimited,
+    Rejected,
+    StockResult,
+    StockUpdate,
+    Unavailable,
+    WebhookCall,
+    WebhookTopic,
+)
+from wms.channels.connectors.http import PlatformHttp
+
+API_VERSION = "2026-01"
+MAX_INPUT_ARRAY = 250          # every input array (shopify.dev/docs/api/usage/limits)
+MAX_QUERY_COST = 1000          # the most one query may ask for
+ORDER_PAGE = 8                 # orders per page: 2 + 8 x (order + 20 lines) = 906 stays under MAX_QUERY_COST
+ORDER_LINES = 20
+MORE_LINES = 150               # a long order's further lines, per query (2 + 150 x 5)
+READ_CHUNK = 100               # inventory items re-read per query
+STALE_CODES = frozenset({"CHANGE_FROM_QUANTITY_STALE", "COMPARE_QUANTITY_STALE"})
+# what a first call of each operation is expected to cost, until Shopify has said (then its own figure is used)
+FIRST_GUESS = {"WmsShop": 1, "WmsOrders": 906, "WmsOrder": 114, "WmsOrderLines": 753, "WmsLevels": 300,
+               "WmsVariants": 802, "WmsSetQuantities": 10, "WmsFulfillmentOrders": 560, "WmsFulfil": 10,
+               "WmsVariantItems": 500}
+
+ADDRESS = "name address1 address2 zip city countryCodeV2 phone"
+LINE = "id sku name quantity originalUnitPriceSet { shopMoney { amount } } variant { id inventoryItem { id } }"
+ORDER = (
+    "id name legacyResourceId createdAt updatedAt cancelledAt displayFinancialStatus displayFulfillmentStatus "
+    "email customerLocale currencyCode totalPriceSet { shopMoney { amount currencyCode } } "
+    f"shippingAddress {{ {ADDRESS} }} shippingLines(first: 5) {{ nodes {{ title code }} }} "
+    f"lineItems(first: {ORDER_LINES}) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {LINE} }} }}"
+)
+Q_SHOP = "query WmsShop { shop { name myshopifyDomain } }"
+Q_ORDERS = (
+    "query WmsOrders($first: Int!, $after: String, $query: String) { orders(first: $first, after: $after, "
+    f"query: $query, sortKey: UPDATED_AT) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {ORDER} }} }} }}"
+)
+Q_ORDER = f"query WmsOrder($id: ID!) {{ order(id: $id) {{ {ORDER} }} }}"
+Q_ORDER_LINES = (
+    "query WmsOrderLines($id: ID!, $after: String) { order(id: $id) { "
+    f"lineItems(first: {MORE_LINES}, after: $after) "
+    f"{{ pageInfo {{ hasNextPage endCursor }} nodes {{ {LINE} }} }} }} }}"
+)
+Q_LEVELS = (
+    "query WmsLevels($ids: [ID!]!, $locationId: ID!) { nodes(ids: $ids) { ... on InventoryItem { id "
+    'inventoryLevel(locationId: $locationId) { quantities(names: ["available"]) { name quantity } } } } }'
+)
+Q_VARIANTS = (
+    "query WmsVariants($first: Int!, $after: String, $locationId: ID!) { productVariants(first: $first, "
+    "after: $after) { pageInfo { hasNextPage endCursor } nodes { id sku displayName barcode inventoryItem { id "
+    'inventoryLevel(locationId: $locationId) { quantities(names: ["available"]) { name quantity } } } } } }'
+)
+Q_VARIANT_ITEMS = (
+    "query WmsVariantItems($ids: [ID!]!) { nodes(ids: $ids) { ... on ProductVariant { id inventoryItem { id } } } }"
+)
+M_SET = (
+    "mutation WmsSetQuantities($input: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $input) "
+    "{ inventoryAdjustmentGroup { id } userErrors { code field message } } }"
+)
+Q_FULFILLMENT_ORDERS = (
+    "query WmsFulfillmentOrders($id: ID!) { order(id: $id) { id fulfillments(first: 20) { id trackingInfo "
+    "{ number } } fulfillmentOrders(first: 5) { nodes { id status lineItems(first: 50) { nodes { id "
+    "remainingQuantity lineItem { id } } } } } } }"
+)
+M_FULFIL = (
+    "mutation WmsFulfil($fulfillment: FulfillmentInput!) { fulfillmentCreate(fulfillment: $fulfillment) "
+    "{ fulfillment { id status } userErrors { field message } } }"
+)
+
+TOPICS = {"orders/create": WebhookTopic.ORDER_CREATED, "orders/updated": WebhookTopic.ORDER_UPDATED,
+          "orders/cancelled": WebhookTopic.ORDER_CANCELLED, "refunds/create": WebhookTopic.REFUND}
+
+
+class CostBucket:
+    """Shopify's leaky bucket as this process last heard of it, so no call is sent into THROTTLED.
+
+    `reserve(cost)` waits until the bucket (as last reported, refilled since at the restore rate, less the cost
+    of calls still in flight) holds `cost`; `settle` takes the figures of an answer.
+    """
+
+    def __init__(self, clock=time.monotonic, sleep=time.sleep) -> None:  # type: ignore[no-untyped-def]
+        self.clock, self.sleep = clock, sleep
+        self.lock = threading.Lock()
+        self.maximum: float | None = None   # unknown until the first answer
+        self.available = 0.0
+        self.restore = 50.0
+        self.at = clock()
+        self.in_flight = 0.0
+
+    def _now_available(self) -> float:
+        assert self.maximum is not None
+        return min(self.maximum, self.available + (self.clock() - self.at) * self.restore) - self.in_flight
+
+    def reserve(self, cost: float) -> float:
+        """Wait for `cost` points; returns the seconds waited."""
+        waited = 0.0
+        while True:
+            with self.lock:
+                if self.maximum is None:
+                    if self.in_flight == 0:     # the first call tells us the bucket; send it alone
+                        self.in_flight += cost
+                        return waited
+                    pause = 0.05
+                else:
+                    need = min(cost, self.maximum)
+                    have = self._now_available()
+                    if have >= need:
+                        self.in_flight += cost
+                        return waited
+                    pause = (need - have) / self.restore
+            self.sleep(pause)
+            waited += pause
+
+    def settle(self, cost: float, status: Mapping[str, Any] | None) -> None:
+        """The call that reserved `cost` has been answered; `status` is its throttleStatus (when it had one)."""
+        with self.lock:
+            self.in_flight = max(0.0, self.in_flight - cost)
+            if not status:
+                return
+            try:
+                self.maximum = float(status["maximumAvailable"])
+                self.available = float(status["currentlyAvailable"])
+                self.restore = max(0.1, float(status["restoreRate"]))
+            except (KeyError, TypeError, ValueError):
+                return
+            self.at = self.clock()
+
+    def wait_for(self, cost: float) -> float:
+        """Seconds until the bucket would hold `cost` (for a THROTTLED answer's retry_after)."""
+        with self.lock:
+            if self.maximum is None:
+                return 1.0
+            return max(0.0, (min(cost, self.maximum) - self._now_available()) / self.restore)
+
+
+_cost_buckets: dict[str, CostBucket] = {}
+_cost_lock = threading.Lock()
+
+
+def cost_bucket_for(shop_url: str) -> CostBucket:
+    """The process-wide cost bucket of one shop (Shopify's bucket is per app and shop)."""
+    with _cost_lock:
+        return _cost_buckets.setdefault(shop_url, CostBucket())
+
+
+def order_gid(external_id: str) -> str:
+    return external_id if external_id.startswith("gid://") else f"gid://shopify/Order/{external_id}"
+
+
+class ShopifyConnector(Connector):
+    kind = "shopify"
+    api_version = API_VERSION
+    # in calls: the Standard plan restores 100 points/s and a stock call costs 10 points
+    rate_limit = RateLimit(rate=10.0, burst=20, items_per_call=MAX_INPUT_ARRAY,
+                           source="https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits")
+    credential_fields = ("access_token", "app_secret")
+    option_fields = ("location_id",)
+    has_webhooks = True
+    poll_interval_s = 300
+
+    def __init__(self, config: ConnectorConfig) -> None:
+        super().__init__(config)
+        self.http = PlatformHttp(self.kind, config.base_url, self.rate_limit, timeout=config.timeout, headers={
+            "X-Shopify-Access-Token": config.credentials.get("access_token", ""),
+            "Content-Type": "application/json", "Accept": "application/json"})
+        self.cost = cost_bucket_for(self.http.base_url)
+        self.expected_cost = dict(FIRST_GUESS)
+        self._variant_items: dict[str, str] = {}
+
+    # --- transport -----------------------------------------------------------------------------------------
+    def graphql(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """One paced GraphQL call; returns `data`, or raises the ConnectorError its errors mean."""
+        name = query.split("(", 1)[0].split("{", 1)[0].split()[-1]
+        cost = float(self.expected_cost.get(name, 100))
+        self.cost.reserve(cost)
+        status = None
+        try:
+            resp = self.http.request("POST", f"admin/api/{API_VERSION}/graphql.json", data=json.dumps(
+                {"query": query, "variables": dict(variables or {}), "operationName": name}))
+            try:
+                doc = resp.json()
+            except ValueError as exc:
+                raise BadPayload(f"shopify: {name} answered something that is not JSON", body=resp.text[:500]) \
+                    from exc
+            if not isinstance(doc, dict):
+                raise BadPayload(f"shopify: {name} answered {type(doc).__name__}, not an object")
+            spent = (doc.get("extensions") or {}).get("cost") or {}
+            status = spent.get("throttleStatus")
+            if isinstance(spent.get("requestedQueryCost"), int | float):
+                self.expected_cost[name] = spent["requestedQueryCost"]
+        finally:
+            self.cost.settle(cost, status)
+        errors = doc.get("errors")
+        if errors:
+            raise self._error(name, errors, spent)
+        data = doc.get("data")
+        if not isinstance(data, dict):
+            raise BadPayload(f"shopify: {name} answered no data")
+        return data
+
+    def _error(self, name: str, errors: Any, spent: Mapping[str, Any]) -> Exception:
+        body = json.dumps(errors)[:2000]
+        if not isinstance(errors, list):
+            return Rejected(f"shopify: {name}: {errors}", body=body)
+        codes = {(e.get("extensions") or {}).get("code") for e in errors if isinstance(e, dict)}
+        message = "; ".join(str(e.get("message")) for e in errors if isinstance(e, dict))[:300]
+        if "THROTTLED" in codes:
+            wait = self.cost.wait_for(float(spent.get("requestedQueryCost") or self.expected_cost.get(name, 100)))
+            return RateLimited(f"shopify: {name} throttled (retry in {wait:.2f} s)", retry_after=wait, body=body)
+        if "ACCESS_DENIED" in codes:
+            return AuthFailed(f"shopify: {name}: access denied (missing scope?): {message}", body=body)
+        if "INTERNAL_SERVER_ERROR" in codes:
+            return Unavailable(f"shopify: {name}: {message}", body=body)
+        return Rejected(f"shopify: {name}: {message}", body=body)
+
+    def _graphql_paced(self, query: str, variables: Mapping[str, Any], attempts: int = 3) -> dict[str, Any]:
+        """`graphql`, waiting out a THROTTLED answer (another process spent the shared bucket) a few times."""
+        for attempt in range(attempts):
+            try:
+                return self.graphql(query, variables)
+            except RateLimited as exc:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(min(30.0, exc.retry_after or 1.0))
+        raise AssertionError("unreachable")
+
+    @property
+    def location_id(self) -> str:
+        location = self.config.options.get("location_id")
+        if not location:
+            raise Rejected("shopify: the channel has no location_id option (the Shopify location stock is set at)")
+        return str(location)
+
+    # --- connector -----------------------------------------------------------------------------------------
+    def test_connection(self) -> str:
+        shop = self.graphql(Q_SHOP).get("shop") or {}
+        return f"{shop.get('name')} ({shop.get('myshopifyDomain')})"
+
+    def pull_orders(self, updated_since: dt.datetime | None, cursor: str | None = None) -> OrderPage:
+        if cursor:
+            try:
+                search, after = json.loads(cursor)
+            except (ValueError, TypeError) as exc:
+                raise BadPayload(f"shopify: not a cursor of this connector: {cursor!r}") from exc
+        else:
+            after = None
+            if updated_since is None:
+                search = "status:open"
+            else:
+                stamp = updated_since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                search = f"updated_at:>='{stamp}'"
+        data = self._graphql_paced(Q_ORDERS, {"first": ORDER_PAGE, "after": after, "query": search})
+        connection = data.get("orders") or {}
+        orders = tuple(self._order(node) for node in connection.get("nodes") or [])
+        info = connection.get("pageInfo") or {}
+        next_cursor = json.dumps([search, info["endCursor"]]) if info.get("hasNextPage") else None
+        return OrderPage(orders=orders, cursor=next_cursor)
+
+    def fetch_order(self, external_id: str) -> ChannelOrder | None:
+        node = self._graphql_paced(Q_ORDER, {"id": order_gid(external_id)}).get("order")
+        return self._order(node) if node else None
+
+    def list_items(self) -> Iterable[ChannelItem]:
+        after = None
+        while True:
+            data = self._graphql_paced(Q_VARIANTS, {"first": 200, "after": after, "locationId": self.location_id})
+            connection = data.get("productVariants") or {}
+            for node in connection.get("nodes") or []:
+                item = node.get("inventoryItem") or {}
+                if item.get("id"):
+                    yield ChannelItem(item_key=item["id"], sku=node.get("sku") or None,
+                                      title=node.get("displayName"), barcode=node.get("barcode") or None,
+                                      quantity=_available(item))
+            info = connection.get("pageInfo") or {}
+            if not info.get("hasNextPage"):
+                return
+            after = info.get("endCursor")
+
+    # --- stock -----------------------------------------------------------------------------------------------
+    def read_quantities(self, item_keys: list[str]) -> dict[str, int | None]:
+        """What Shopify holds now as `available` at our location, per inventory item (None: not stocked there)."""
+        found: dict[str, int | None] = {}
+        for start in range(0, len(item_keys), READ_CHUNK):
+            chunk = item_keys[start:start + READ_CHUNK]
+            nodes = self._graphql_paced(Q_LEVELS, {"ids": chunk, "locationId": self.location_id}).get("nodes")
+            for key, node in zip(chunk, nodes or [], strict=False):
+                found[key] = _available(node) if node else None
+        return found
+
+    def push_stock(self, updates: list[StockUpdate]) -> list[StockResult]:
+        results: dict[str, StockResult] = {}
+        unknown = [u.item_key for u in updates if u.previous is None]
+        current = self.read_quantities(unknown) if unknown else {}
+        ready: list[tuple[StockUpdate, int]] = []
+        for u in updates:
+            if u.quantity < 0:
+                results[u.item_key] = StockResult(u.item_key, False, error="a negative quantity is never pushed")
+            elif u.previous is not None:
+                ready.append((u, u.previous))
+            elif current.get(u.item_key) is None:
+                results[u.item_key] = StockResult(u.item_key, False, error="not stocked at the location (or unknown)")
+            else:
+                ready.append((u, current[u.item_key]))  # type: ignore[arg-type]
+        for start in range(0, len(ready), MAX_INPUT_ARRAY):
+            results.update(self._set_batch(ready[start:start + MAX_INPUT_ARRAY]))
+        return [results[u.item_key] for u in updates]
+
+    def _set_batch(self, batch: list[tuple[StockUpdate, int]]) -> dict[str, StockResult]:
+        """One inventorySetQuantities call; stale quantities are re-read and reported, the rest sent again."""
+        results: dict[str, StockResult] = {}
+        stale: list[StockUpdate] = []
+        while batch:
+            data = self._graphql_paced(M_SET, {"input": {
+                "name": "available", "reason": "correction",
+                "referenceDocumentUri": "rackzone-wms://stock/available",
+                "quantities": [{"inventoryItemId": u.item_key, "locationId": self.location_id,
+                                "quantity": u.quantity, "changeFromQuantity": compare} for u, compare in batch]}})
+            payload = data.get("inventorySetQuantities") or {}
+            errors = payload.get("userErrors") or []
+            if not errors:
+                results.update({u.item_key: StockResult(u.item_key, True) for u, _ in batch})
+                break
+            refused: set[int] = set()
+            for error in errors:
+                index = _quantity_index(error.get("field"))
+                if index is None or index >= len(batch):
+                    # an error about the whole call: nothing was set
+                    message = f"{error.get('code')}: {error.get('message')}"
+                    results.update({u.item_key: StockResult(u.item_key, False, error=message) for u, _ in batch})
+                    batch = []
+                    break
+                refused.add(index)
+                update = batch[index][0]
+                if error.get("code") in STALE_CODES:
+                    stale.append(update)
+                else:
+                    results[update.item_key] = StockResult(update.item_key, False,
+                                                           error=f"{error.get('code')}: {error.get('message')}")
+            batch = [pair for i, pair in enumerate(batch) if i not in refused]
+        if stale:
+            now = self.read_quantities([u.item_key for u in stale])
+            for u in stale:
+                held = now.get(u.item_key)
+                if held == u.quantity:   # already what we want (a retried push whose first try went through)
+                    results[u.item_key] = StockResult(u.item_key, True, channel_quantity=held)
+                else:
+                    results[u.item_key] = StockResult(
+                        u.item_key, False, channel_quantity=held,
+                        error=f"changed on Shopify since it was read: it holds {held}, not the compared quantity")
+        return results
+
+    # --- fulfilment ------------------------------------------------------------------------------------------
+    def push_fulfilment(self, fulfilment: Fulfilment) -> None:
+        order = self._graphql_paced(Q_FULFILLMENT_ORDERS, {"id": order_gid(fulfilment.external_id)}).get("order")
+        if not order:
+            raise Rejected(f"shopify: order {fulfilment.external_id} does not exist")
+        done = {t.get("number") for f in order.get("fulfillments") or [] for t in f.get("trackingInfo") or []}
+        if fulfilment.tracking_numbers and done & set(fulfilment.tracking_numbers):
+            return   # written back already (a retried job): never fulfil twice
+        groups = self._fulfilment_groups(fulfilment, (order.get("fulfillmentOrders") or {}).get("nodes") or [])
+        tracking: dict[str, Any] = {"company": fulfilment.carrier_name, "numbers": list(fulfilment.tracking_numbers)}
+        if fulfilment.tracking_url:
+            tracking["urls"] = [fulfilment.tracking_url]
+        for group in groups:
+            data = self._graphql_paced(M_FULFIL, {"fulfillment": {
+                "lineItemsByFulfillmentOrder": [group], "trackingInfo": tracking,
+                "notifyCustomer": fulfilment.notify_customer}})
+            errors = (data.get("fulfillmentCreate") or {}).get("userErrors") or []
+            if errors:
+                raise Rejected("shopify: fulfillmentCreate: " + "; ".join(str(e.get("message")) for e in errors))
+
+    @staticmethod
+    def _fulfilment_groups(fulfilment: Fulfilment, fulfillment_orders: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The fulfillment order line items that carry the shipped lines (one group per fulfillment order)."""
+        open_orders = [fo for fo in fulfillment_orders if fo.get("status") in ("OPEN", "IN_PROGRESS")]
+        if not fulfilment.lines:
+            return [{"fulfillmentOrderId": fo["id"]} for fo in open_orders]
+        wanted = {}
+        for line in fulfilment.lines:
+            wanted[line.ref] = wanted.get(line.ref, 0) + line.quantity
+        groups = []
+        for fo in open_orders:
+            items = []
+            for fo_line in (fo.get("lineItems") or {}).get("nodes") or []:
+                ref = (fo_line.get("lineItem") or {}).get("id")
+                take = min(wanted.get(ref, 0), int(fo_line.get("remainingQuantity") or 0))
+                if take > 0:
+                    items.append({"id": fo_line["id"], "quantity": take})
+                    wanted[ref] -= take
+            if items:
+                groups.append({"fulfillmentOrderId": fo["id"], "fulfillmentOrderLineItems": items})
+        short = {ref: n for ref, n in wanted.items() if n > 0}
+        if short:
+            raise Rejected(f"shopify: order {fulfilment.external_id} has nothing left to fulfil for {short}")
+        return groups
+
+    # --- webhooks --------------------------------------------------------------------------------------------
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
+        secret = self.config.credentials.get("app_secret", "")
+        given = _header(headers, "X-Shopify-Hmac-Sha256")
+        if not secret or not given:
+            return False
+        expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+        return hmac.compare_digest(expected, given.strip())
+
+    def read_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookCall:
+        topic_name = _header(headers, "X-Shopify-Topic") or ""
+        topic = TOPICS.get(topic_name, WebhookTopic.OTHER)
+        delivery = _header(headers, "X-Shopify-Webhook-Id")
+        try:
+            doc = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BadPayload(f"shopify: webhook {topic_name} is not JSON") from exc
+        if not isinstance(doc, dict):
+            raise BadPayload(f"shopify: webhook {topic_name} is not an object")
+        if topic == WebhookTopic.OTHER:
+            return WebhookCall(topic, delivery, None)
+        if topic == WebhookTopic.REFUND:
+            if not isinstance(doc.get("order_id"), int):
+                raise BadPayload("shopify: refunds/create without an order_id")
+            return WebhookCall(topic, delivery, str(doc["order_id"]))
+        return WebhookCall(topic, delivery, *self._webhook_order(doc))
+
+    def _webhook_order(self, doc: dict[str, Any]) -> tuple[str, ChannelOrder]:
+        """A REST-shaped order body as the ChannelOrder a GraphQL read gives (item keys looked up by variant)."""
+        if not isinstance(doc.get("id"), int) or not isinstance(doc.get("line_items"), list):
+            raise BadPayload("shopify: the order webhook has no numeric id or no line_items")
+        try:
+            variants = [f"gid://shopify/ProductVariant/{int(li['variant_id'])}" for li in doc["line_items"]
+                        if li.get("variant_id") is not None]
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise BadPayload("shopify: an order webhook line has no readable variant_id") from exc
+        self._learn_variants(variants)
+        node: dict[str, Any] = {
+            "id": doc.get("admin_graphql_api_id") or order_gid(str(doc["id"])), "legacyResourceId": str(doc["id"]),
+            "name": doc.get("name"), "createdAt": doc.get("created_at"), "updatedAt": doc.get("updated_at"),
+            "cancelledAt": doc.get("cancelled_at"),
+            "displayFinancialStatus": (doc.get("financial_status") or "").upper() or None,
+            "displayFulfillmentStatus": _rest_fulfillment(doc.get("fulfillment_status")),
+            "email": doc.get("email") or doc.get("contact_email"), "customerLocale": doc.get("customer_locale"),
+            "currencyCode": doc.get("currency"),
+            "totalPriceSet": {"shopMoney": {"amount": doc.get("total_price")}},
+            "shippingAddress": _rest_address(doc.get("shipping_address")),
+            "shippingLines": {"nodes": [{"title": s.get("title"), "code": s.get("code")}
+                                        for s in doc.get("shipping_lines") or [] if isinstance(s, dict)]},
+            "lineItems": {"nodes": [_rest_line(li, self._variant_items) for li in doc["line_items"]]},
+        }
+        order = self._order(node, complete_lines=False)
+        return order.external_id, replace(order, raw=doc)
+
+    def _learn_variants(self, variants: list[str]) -> None:
+        missing = [v for v in dict.fromkeys(variants) if v not in self._variant_items]
+        for start in range(0, len(missing), MAX_INPUT_ARRAY):
+            chunk = missing[start:start + MAX_INPUT_ARRAY]
+            for node in self._graphql_paced(Q_VARIANT_ITEMS, {"ids": chunk}).get("nodes") or []:
+                if node and (node.get("inventoryItem") or {}).get("id"):
+                    self._variant_items[node["id"]] = node["inventoryItem"]["id"]
+
+    # --- mapping ---------------------------------------------------------------------------------------------
+    def _order(self, node: Mapping[str, Any], *, complete_lines: bool = True) -> ChannelOrder:
+        try:
+            external_id = str(node["legacyResourceId"])
+            updated = _when(node["updatedAt"])
+            lines_conn = node.get("lineItems") or {}
+            line_nodes = list(lines_conn.get("nodes") or [])
+            info = lines_conn.get("pageInfo") or {}
+            if complete_lines and info.get("hasNextPage"):
+                line_nodes += self._rest_of_lines(node["id"], info.get("endCursor"))
+            lines = tuple(_line(li) for li in line_nodes)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise BadPayload(f"shopify: an order cannot be read ({exc.__class__.__name__}: {exc})") from exc
+        shipping = (node.get("shippingLines") or {}).get("nodes") or []
+        total = node.get("totalPriceSet") or {}
+        return ChannelOrder(
+            external_id=external_id, state=_state(node), updated_at=updated, lines=lines,
+            ship_to=_address(node.get("shippingAddress"), node.get("email")),
+            customer_email=node.get("email") or None,
+            customer_language=(node.get("customerLocale") or "").split("-")[0].lower() or None,
+            shipping_method=(shipping[0].get("title") or shipping[0].get("code")) if shipping else None,
+            placed_at=_when(node["createdAt"]) if node.get("createdAt") else None,
+            total=_decimal((total.get("shopMoney") or {}).get("amount")),
+            currency=node.get("currencyCode") or (total.get("shopMoney") or {}).get("currencyCode"),
+            platform_ref=node.get("id"), raw=dict(node))
+
+    def _rest_of_lines(self, gid: str, after: str | None) -> list[dict[str, Any]]:
+        lines: list[dict[str, Any]] = []
+        while after:
+            conn = (self._graphql_paced(Q_ORDER_LINES, {"id": gid, "after": after}).get("order") or {}) \
+                .get("lineItems") or {}
+            lines += conn.get("nodes") or []
+            info = conn.get("pageInfo") or {}
+            after = info.get("endCursor") if info.get("hasNextPage") else None
+        return lines
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    lowered = name.lower()
+    return next((v for k, v in headers.items() if k.lower() == lowered), None)
+
+
+def _when(value: str) -> dt.datetime:
+    stamp = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if stamp.tzinfo is None:
+        raise ValueError(f"timestamp without a zone: {value}")
+    return stamp
+
+
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value is not None else None
+    except InvalidOperation:
+        return None
+
+
+def _available(item: Mapping[str, Any] | None) -> int | None:
+    level = (item or {}).get("inventoryLevel")
+    if not level:
+        return None
+    return next((int(q["quantity"]) for q in level.get("quantities") or [] if q.get("name") == "available"), None)
+
+
+def _quantity_index(field: Any) -> int | None:
+    """["input", "quantities", "3", "changeFromQuantity"] -> 3"""
+    if isinstance(field, list) and len(field) >= 3 and field[:2] == ["input", "quantities"]:
+        try:
+            return int(field[2])
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
+def _state(node: Mapping[str, Any]) -> OrderState:
+    financial = node.get("displayFinancialStatus")
+    fulfilment = node.get("displayFulfillmentStatus")
+    if node.get("cancelledAt"):
+        return OrderState.CANCELLED
+    if fulfilment == "FULFILLED":
+        return OrderState.CLOSED
+    if financial in ("REFUNDED", "VOIDED", "EXPIRED"):
+        return OrderState.CANCELLED
+    if financial == "PENDING":
+        return OrderState.PENDING_PAYMENT
+    return OrderState.OPEN
+
+
+def _line(node: Mapping[str, Any]) -> ChannelOrderLine:
+    item = ((node.get("variant") or {}).get("inventoryItem") or {}).get("id")
+    if not item:
+        # a custom line or a deleted variant: kept, with a key that maps to no SKU, so the order is held
+        item = f"line:{node['id']}"
+    price = ((node.get("originalUnitPriceSet") or {}).get("shopMoney") or {}).get("amount")
+    return ChannelOrderLine(ref=node["id"], item_key=item, sku=node.get("sku") or None,
+                            quantity=int(node["quantity"]), unit_price=_decimal(price), title=node.get("name"))
+
+
+def _address(node: Mapping[str, Any] | None, email: str | None) -> Address | None:
+    if not node:
+        return None
+    return Address(name=node.get("name") or "", line1=node.get("address1") or "", line2=node.get("address2") or None,
+                   postcode=node.get("zip") or "", city=node.get("city") or "",
+                   country=node.get("countryCodeV2") or "", phone=node.get("phone") or None, email=email or None)
+
+
+def _rest_address(node: Any) -> dict[str, Any] | None:
+    if not isinstance(node, dict):
+        return None
+    name = node.get("name") or " ".join(p for p in (node.get("first_name"), node.get("last_name")) if p)
+    return {"name": name, "address1": node.get("address1"), "address2": node.get("address2"), "zip": node.get("zip"),
+            "city": node.get("city"), "countryCodeV2": node.get("country_code"), "phone": node.get("phone")}
+
+
+def _rest_fulfillment(value: Any) -> str:
+    return {None: "UNFULFILLED", "fulfilled": "FULFILLED", "partial": "PARTIALLY_FULFILLED",
+            "restocked": "RESTOCKED"}.get(value, str(value).upper())
+
+
+def _rest_line(node: Any, variant_items: Mapping[str, str]) -> dict[str, Any]:
+    if not isinstance(node, dict) or not isinstance(node.get("id"), int):
+        raise BadPayload("shopify: an order webhook line has no numeric id")
+    variant = f"gid://shopify/ProductVariant/{node['variant_id']}" if node.get("variant_id") is not None else None
+    item = variant_items.get(variant) if variant else None
+    return {"id": node.get("admin_graphql_api_id") or f"gid://shopify/LineItem/{node['id']}", "sku": node.get("sku"),
+            "name": node.get("name") or node.get("title"), "quantity": node.get("quantity"),
+            "originalUnitPriceSet": {"shopMoney": {"amount": node.get("price")}},
+            "variant": {"id": variant, "inventoryItem": {"id": item} if item else None} if variant else None}
