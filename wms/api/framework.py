@@ -50,12 +50,23 @@ class Operation:
     errors: tuple[int, ...] = ()
     also: tuple[int, ...] = ()  # other success statuses answered with the same schema (e.g. 200 on replay)
     extra: dict[str, Any] = field(default_factory=dict)
+    # The view gets the body as sent (`raw: RawBody`), unparsed: a signed payload is verified on its exact bytes.
+    raw_body: bool = False
     # Runs with the parsed arguments before the (idempotent) apply, e.g. a long-poll wait that must not hold
     # the transaction in which the idempotency key row is written.
     prepare: Callable[..., None] | None = None
 
 
 OPERATIONS: list[Operation] = []
+
+
+@dataclass(frozen=True)
+class RawBody:
+    """A request body exactly as sent, with its headers (webhooks whose signature covers the raw bytes)."""
+
+    data: bytes
+    headers: dict[str, str]
+    content_type: str | None
 
 
 def field_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
@@ -207,6 +218,7 @@ def operation(
     errors: Iterable[int] = (),
     also: Iterable[int] = (),
     prepare: Callable[..., None] | None = None,
+    raw_body: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare an API operation; the view receives path args plus `body`/`query` models when declared."""
 
@@ -229,6 +241,7 @@ def operation(
             errors=tuple(errors),
             also=tuple(also),
             prepare=prepare,
+            raw_body=raw_body,
         )
 
         @functools.wraps(view)
@@ -252,6 +265,9 @@ def operation(
                 )
             if op.body is not None:
                 kwargs["body"] = parse_json_body(op.body)
+            elif op.raw_body:
+                kwargs["raw"] = RawBody(request.get_data(cache=True), dict(request.headers.items()),
+                                        request.content_type)
             if op.prepare is not None:
                 op.prepare(**kwargs)
             if op.idempotent:

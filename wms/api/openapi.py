@@ -134,6 +134,8 @@ def build_document(server_url: str = "") -> dict[str, Any]:
                 "schema": {"type": "string", "minLength": 1, "maxLength": 200},
                 "description": "Applied once per caller and key; a replay returns the stored response.",
             })
+        if op.raw_body:
+            item["x-raw-body"] = True  # the platform's own payload, read unparsed (see the description)
         if op.body is not None:
             item["requestBody"] = {"required": True, "content": {"application/json": {"schema": schemas.ref(op.body)}}}
         ok: dict[str, Any] = {"description": "Success"}

@@ -83,8 +83,22 @@ def _order_out(order: Order) -> s.OrderOut:
 
 def _stock_out(warehouse: Warehouse, products: list) -> list[s.StockOut]:  # type: ignore[type-arg]
     avail = availability([p.id for p in products], warehouse.id)
+    promised = _channel_promise([p.id for p in products])
     return [s.StockOut(sku=p.sku, warehouse=warehouse.code, on_hand=avail[p.id].on_hand,
-                       reserved=avail[p.id].reserved, available=avail[p.id].available) for p in products]
+                       reserved=avail[p.id].reserved,
+                       available=promised[p.id] if promised is not None else avail[p.id].available)
+            for p in products]
+
+
+def _channel_promise(product_ids: list[int]) -> dict[int, int] | None:
+    """For a connected channel's own token: what that channel may sell (wms.channels.availability), else None."""
+    from wms.channels.availability import channel_available
+    from wms.channels.sync.common import connection_of
+
+    p = _principal()
+    if not p.is_machine or not p.channel_id or connection_of(p.channel_id) is None:
+        return None
+    return channel_available(db.session.get(Channel, p.channel_id), product_ids)
 
 
 @operation("/channels/<channel_code>/orders", "POST", summary="Create an order (idempotent per channel order id)",

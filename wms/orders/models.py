@@ -75,6 +75,7 @@ class Order(Base):
     shipping_method: Mapped[str | None] = mapped_column(sa.String(120), comment="the channel's carrier/service")
     relay_point_id: Mapped[str | None] = mapped_column(sa.String(64), comment="the pick-up point chosen at checkout")
     placed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, comment="when the customer ordered")
+    platform_ref: Mapped[str | None] = mapped_column(sa.String(120), comment="the platform's second id of it")
     channel_updated_at: Mapped[dt.datetime | None] = mapped_column(
         UTCDateTime, comment="the channel's last change of the order that we took in")
     source_document_id: Mapped[int | None] = mapped_column(

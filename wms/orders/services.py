@@ -41,6 +41,7 @@ explain_constraint("ck_order_lines_reservations_within_need", Conflict,
 class LineRequest:
     sku: str
     quantity: int
+    channel_line_ref: str | None = None
 
 
 @dataclass
@@ -51,6 +52,14 @@ class OrderRequest:
     cutoff_at: Any = None
     carrier_code: str | None = None
     ship_to: dict[str, Any] = field(default_factory=dict)
+    customer_email: str | None = None
+    customer_language: str | None = None
+    shipping_method: str | None = None
+    relay_point_id: str | None = None
+    placed_at: Any = None
+    channel_updated_at: Any = None
+    platform_ref: str | None = None
+    source_document_id: int | None = None
 
     def content_hash(self) -> str:
         data = {
@@ -93,21 +102,32 @@ def _replay(order: Order, request: OrderRequest) -> IntakeResult:
     return IntakeResult(order, created=False)
 
 
-def create_order(channel: Channel, request: OrderRequest, *, actor_token_id: int | None = None) -> IntakeResult:
-    """Accept a channel order once per channel order id, reserving stock in the same transaction."""
+def create_order(channel: Channel, request: OrderRequest, *, actor_token_id: int | None = None,
+                 known: str = "compare") -> IntakeResult:
+    """Accept a channel order once per channel order id, reserving stock in the same transaction.
+
+    `known="compare"` (the API) refuses a known id with other content (409); `known="return"` (channel sync,
+    which updates known orders itself) returns the known order whatever its content.
+    """
     if not request.lines:
         raise ValidationFailed("An order needs at least one line.", errors=[{"field": "lines", "message": "empty"}])
+    replay = _replay if known == "compare" else (lambda order, _request: IntakeResult(order, created=False))
     existing = _existing(channel, request.external_id)
     if existing is not None:
-        return _replay(existing, request)
+        return replay(existing, request)
     products = _products_by_sku(request.lines)
     order = Order(
         channel_id=channel.id, external_id=request.external_id, content_hash=request.content_hash(),
         warehouse_id=channel.warehouse_id, status=OrderStatus.ACCEPTED, priority=request.priority,
         cutoff_at=request.cutoff_at, carrier_code=request.carrier_code, ship_to=request.ship_to,
+        customer_email=request.customer_email, customer_language=request.customer_language,
+        shipping_method=request.shipping_method, relay_point_id=request.relay_point_id, placed_at=request.placed_at,
+        channel_updated_at=request.channel_updated_at, platform_ref=request.platform_ref,
+        source_document_id=request.source_document_id,
     )
     # reservations=[]: a new line has none, and saying so spares a lazy load per line after the flush
-    order.lines = [OrderLine(line_no=i + 1, product_id=products[ln.sku].id, quantity=ln.quantity, reservations=[])
+    order.lines = [OrderLine(line_no=i + 1, product_id=products[ln.sku].id, quantity=ln.quantity, reservations=[],
+                             channel_line_ref=ln.channel_line_ref)
                    for i, ln in enumerate(request.lines)]
     try:
         with db.session.begin_nested():
@@ -118,7 +138,7 @@ def create_order(channel: Channel, request: OrderRequest, *, actor_token_id: int
         twin = _existing(channel, request.external_id)
         if twin is None:
             raise
-        return _replay(twin, request)
+        return replay(twin, request)
     outbox.order_status_changed(order)  # accepted: the channel's lifecycle starts here
     allocate_order(order, actor_token_id=actor_token_id)
     outbox.order_status_changed(order)  # then allocated or backordered

@@ -38,6 +38,10 @@ def order_status_changed(order: Order) -> None:
         if shipment is not None:
             payload["shipment"] = shipment
     emit(channel, "order.status_changed", f"order:{order.id}", payload)
+    if order.status.value == "shipped":
+        from wms.channels.sync.fulfilments import record_shipped
+
+        record_shipped(order)  # a connected channel gets its tracking written back (docs/channels.md)
 
 
 TRACKED_ORDER_STATUSES = ("packed", "shipped", "delivered")
@@ -64,13 +68,17 @@ def stock_changed(product_id: int, warehouse_id: int) -> None:
 
 
 def stock_changed_many(product_ids: list[int], warehouse_id: int) -> None:
-    """Tell every channel selling from the warehouse the new available quantity of each product (few queries)."""
+    """Tell every channel selling from the warehouse the new available quantity of each product (few queries):
+    webhooks to API channels, a debounced stock push to connected ones."""
     from wms.catalog.models import Product
     from wms.layout.models import Warehouse
     from wms.stock.availability import availability
 
     if not product_ids:
         return
+    from wms.channels.sync.stock import mark_dirty
+
+    mark_dirty(product_ids, warehouse_id)  # connected channels: their listings are pushed, debounced
     channels = list(db.session.scalars(select(Channel).where(
         Channel.warehouse_id == warehouse_id, Channel.webhook_url.is_not(None), Channel.active.is_(True))))
     if not channels:
