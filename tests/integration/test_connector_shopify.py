@@ -409,3 +409,18 @@ def test_items_are_listed_with_their_inventory_item_key_and_quantity(shop: Shopi
     assert {i.item_key for i in items} == keys
     assert sorted((i.sku, i.quantity) for i in items) == [("SKU-0", 0), ("SKU-1", 1), ("SKU-2", 2)]
     assert shop.violations == []
+
+
+def test_an_order_id_that_is_not_shopify_s_is_rejected_before_any_call(shop: ShopifyStandIn) -> None:
+    with pytest.raises(Rejected):
+        connector_for(shop).fetch_order("12 OR 1=1")
+    assert shop.calls == []
+
+
+def test_the_secret_kept_apart_as_webhook_secret_verifies_too(shop: ShopifyStandIn) -> None:
+    shop.add_item("MUG", 5)
+    body, headers = shop.webhook_request("orders/create", shop.add_order([("MUG", 1)]))
+    config = shop.connector_config()
+    connector = make_connector("shopify", ConnectorConfig(config.base_url, {
+        "access_token": shop.access_token, "webhook_secret": shop.app_secret}, config.options))
+    assert connector.verify_webhook(headers, body)

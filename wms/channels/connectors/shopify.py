@@ -204,7 +204,11 @@ def cost_bucket_for(shop_url: str) -> CostBucket:
 
 
 def order_gid(external_id: str) -> str:
-    return external_id if external_id.startswith("gid://") else f"gid://shopify/Order/{external_id}"
+    """An order's gid from our external id (its numeric legacyResourceId) or from the gid itself."""
+    gid = external_id if external_id.startswith("gid://") else f"gid://shopify/Order/{external_id}"
+    if not gid.removeprefix("gid://shopify/Order/").isdigit():
+        raise Rejected(f"shopify: {external_id!r} is not a Shopify order id")
+    return gid
 
 
 class ShopifyConnector(Connector):
@@ -230,7 +234,8 @@ class ShopifyConnector(Connector):
     # --- transport -----------------------------------------------------------------------------------------
     def graphql(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """One paced GraphQL call; returns `data`, or raises the ConnectorError its errors mean."""
-        name = query.split("(", 1)[0].split("{", 1)[0].split()[-1]
+        head = query.split("(", 1)[0].split("{", 1)[0].split()
+        name = head[-1] if len(head) > 1 else "anonymous"
         cost = float(self.expected_cost.get(name, 100))
         self.cost.reserve(cost)
         status = None
@@ -456,7 +461,8 @@ class ShopifyConnector(Connector):
 
     # --- webhooks --------------------------------------------------------------------------------------------
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
-        secret = self.config.credentials.get("app_secret", "")
+        # Shopify signs webhooks with the app's client secret; the channel may keep it apart as webhook_secret
+        secret = self.config.credentials.get("app_secret") or self.config.credentials.get("webhook_secret") or ""
         given = _header(headers, "X-Shopify-Hmac-Sha256")
         if not secret or not given:
             return False
