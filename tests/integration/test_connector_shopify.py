@@ -424,3 +424,21 @@ def test_the_secret_kept_apart_as_webhook_secret_verifies_too(shop: ShopifyStand
     connector = make_connector("shopify", ConnectorConfig(config.base_url, {
         "access_token": shop.access_token, "webhook_secret": shop.app_secret}, config.options))
     assert connector.verify_webhook(headers, body)
+
+
+def test_a_dev_dashboard_app_buys_its_token_by_the_client_credentials_grant_and_renews_it(
+        shop: ShopifyStandIn) -> None:
+    config = shop.connector_config()
+    granted = ConnectorConfig(config.base_url, {"app_secret": shop.app_secret, "client_id": shop.client_id},
+                              config.options)
+    connector = make_connector("shopify", granted)
+    assert connector.test_connection().startswith("Stand-in shop")
+    assert make_connector("shopify", granted).test_connection()      # the token is kept, not bought again
+    assert len(shop.calls_to("/admin/oauth/access_token")) == 1
+    shop.expire_granted_tokens()
+    assert connector.test_connection()                                # a 401, one fresh grant, the call again
+    assert len(shop.calls_to("/admin/oauth/access_token")) == 2
+    wrong = ConnectorConfig(config.base_url, {"app_secret": "nope", "client_id": "other-client"}, config.options)
+    with pytest.raises(AuthFailed):
+        make_connector("shopify", wrong).test_connection()
+    assert shop.violations == []

@@ -290,6 +290,8 @@ class ShopifyStandIn(StandIn):
         self.blind_writes = 0                                 # quantities set with the compare check opted out
         self.stale_answers = 0                                # compare-and-set refusals
         self.notified: list[bool] = []                        # notifyCustomer of each fulfilment
+        self.client_id = "standin-client-id"
+        self.granted: dict[str, float] = {}                   # tokens bought by the client credentials grant
         self.webhook_url: str | None = None
         self.last_webhook: tuple[bytes, dict[str, str]] | None = None
         super().__init__()
@@ -353,6 +355,11 @@ class ShopifyStandIn(StandIn):
         with self.lock:
             order = self.orders[int(external_id)]
             return "CANCELLED" if order["cancelled"] else self._fulfillment_status(order)
+
+    def expire_granted_tokens(self) -> None:
+        """Every token bought by the client credentials grant is refused from now on (24 h went by)."""
+        with self.lock:
+            self.granted.clear()
 
     def connector_config(self) -> ConnectorConfig:
         return ConnectorConfig(base_url=self.url, credentials={"access_token": self.access_token,
@@ -711,9 +718,31 @@ class ShopifyStandIn(StandIn):
 
     # --- the endpoint ----------------------------------------------------------------------------------------
     def routes(self, app: Flask) -> None:
+        @app.post("/admin/oauth/access_token")
+        def access_token() -> Response:
+            # shopify.dev client credentials grant: form grant_type, client_id, client_secret
+            form = request.form
+            if (request.mimetype or "") != "application/x-www-form-urlencoded":
+                self.violation(f"token request as {request.mimetype!r}, not a form")
+            if form.get("grant_type") != "client_credentials" or set(form) != {"grant_type", "client_id",
+                                                                               "client_secret"}:
+                self.violation(f"token request fields {sorted(form)}")
+                return self._json({"error": "invalid_request"}, 400)
+            if form.get("client_id") != self.client_id or form.get("client_secret") != self.app_secret:
+                return self._json({"error": "invalid_client", "error_description": "Client authentication "
+                                                                                   "failed"}, 401)
+            token = f"shpat_{uuid.uuid4().hex}"
+            with self.lock:
+                self.granted[token] = dt.datetime.now(dt.UTC).timestamp() + 86399
+            return self._json({"access_token": token, "scope": "read_orders,write_inventory", "expires_in": 86399},
+                              200)
+
         @app.post("/admin/api/<version>/graphql.json")
         def graphql(version: str) -> Response:
-            if request.headers.get("X-Shopify-Access-Token") != self.access_token:
+            given = request.headers.get("X-Shopify-Access-Token")
+            with self.lock:
+                granted = given in self.granted and self.granted[given] > dt.datetime.now(dt.UTC).timestamp()
+            if given != self.access_token and not granted:
                 return self._json({"errors": "[API] Invalid API key or access token (unrecognized login or wrong "
                                              "password)"}, 401)
             if version != API_VERSION:

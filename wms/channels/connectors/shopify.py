@@ -1,8 +1,12 @@
 """Shopify, through the Admin GraphQL API version 2026-01 (pinned: `API_VERSION`).
 
 Written from shopify.dev (read with the docs search, December 2026); what was verified there:
-- Endpoint `POST https://<shop>.myshopify.com/admin/api/2026-01/graphql.json`, header `X-Shopify-Access-Token`
-  (a custom app's Admin API token). A refused token answers HTTP 401.
+- Endpoint `POST https://<shop>.myshopify.com/admin/api/2026-01/graphql.json`, header `X-Shopify-Access-Token`.
+  The token is either the Admin API token of a custom app created in the Shopify admin (no new ones since
+  2026-01-01; existing ones keep working), or, for an app created in the Dev Dashboard for the seller's own store,
+  one bought by the client credentials grant (`POST /admin/oauth/access_token`, form `grant_type=
+  client_credentials&client_id&client_secret`, answer `access_token`, `expires_in` ~24 h), cached and renewed.
+  A refused token answers HTTP 401.
 - Orders: `orders(first, after, query: "updated_at:>='<ISO>'", sortKey: UPDATED_AT)` with `pageInfo
   {hasNextPage endCursor}`; the fields read are the brief's (id, name, legacyResourceId, updatedAt, cancelledAt,
   displayFinancialStatus, displayFulfillmentStatus, email, customerLocale, shippingAddress, shippingLines,
@@ -197,6 +201,10 @@ _cost_buckets: dict[str, CostBucket] = {}
 _cost_lock = threading.Lock()
 
 
+_granted: dict[tuple[str, str], tuple[str, float]] = {}   # (shop, client id) -> (token, monotonic expiry)
+_token_lock = threading.Lock()
+
+
 def cost_bucket_for(shop_url: str) -> CostBucket:
     """The process-wide cost bucket of one shop (Shopify's bucket is per app and shop)."""
     with _cost_lock:
@@ -217,16 +225,20 @@ class ShopifyConnector(Connector):
     # in calls: the Standard plan restores 100 points/s and a stock call costs 10 points
     rate_limit = RateLimit(rate=10.0, burst=20, items_per_call=MAX_INPUT_ARRAY,
                            source="https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits")
-    credential_fields = ("access_token", "app_secret")
-    option_fields = ("location_id",)
+    # app_secret: the app's client secret (signs webhooks; with client_id it also buys access tokens)
+    credential_fields = ("app_secret",)
+    # one of these is needed too: the Admin API token of an admin-created custom app, or the client id of a Dev
+    # Dashboard app (tokens then come from the client credentials grant and last 24 h)
+    optional_credential_fields = ("access_token", "client_id")
+    option_fields = ("location_id", "client_id")
     has_webhooks = True
     poll_interval_s = 300
 
     def __init__(self, config: ConnectorConfig) -> None:
         super().__init__(config)
         self.http = PlatformHttp(self.kind, config.base_url, self.rate_limit, timeout=config.timeout, headers={
-            "X-Shopify-Access-Token": config.credentials.get("access_token", ""),
             "Content-Type": "application/json", "Accept": "application/json"})
+        self.client_id = str(config.credentials.get("client_id") or config.options.get("client_id") or "")
         self.cost = cost_bucket_for(self.http.base_url)
         self.expected_cost = dict(FIRST_GUESS)
         self._variant_items: dict[str, str] = {}
@@ -240,8 +252,7 @@ class ShopifyConnector(Connector):
         self.cost.reserve(cost)
         status = None
         try:
-            resp = self.http.request("POST", f"admin/api/{API_VERSION}/graphql.json", data=json.dumps(
-                {"query": query, "variables": dict(variables or {}), "operationName": name}))
+            resp = self._post_graphql(query, variables, name)
             try:
                 doc = resp.json()
             except ValueError as exc:
@@ -262,6 +273,47 @@ class ShopifyConnector(Connector):
         if not isinstance(data, dict):
             raise BadPayload(f"shopify: {name} answered no data")
         return data
+
+    def _post_graphql(self, query: str, variables: Mapping[str, Any] | None, name: str) -> Any:
+        body = json.dumps({"query": query, "variables": dict(variables or {}), "operationName": name})
+        path = f"admin/api/{API_VERSION}/graphql.json"
+        try:
+            return self.http.request("POST", path, data=body, headers={"X-Shopify-Access-Token": self._token()})
+        except AuthFailed:
+            if not self.client_id:
+                raise
+            # a granted token may have been revoked or expired early: one fresh grant, then give up
+            return self.http.request("POST", path, data=body,
+                                     headers={"X-Shopify-Access-Token": self._token(renew=True)})
+
+    def _token(self, *, renew: bool = False) -> str:
+        """The static Admin API token, or a client-credentials token (granted, cached, renewed near expiry)."""
+        if not self.client_id:
+            token = self.config.credentials.get("access_token")
+            if not token:
+                raise AuthFailed("shopify: neither an access_token nor a client_id is configured")
+            return token
+        key = (self.http.base_url, self.client_id)
+        with _token_lock:
+            held = _granted.get(key)
+            if held and not renew and held[1] > time.monotonic() + 60:
+                return held[0]
+        resp = self.http.request("POST", "admin/oauth/access_token", ok=(400, 401), data={
+            "grant_type": "client_credentials", "client_id": self.client_id,
+            "client_secret": self.config.credentials.get("app_secret", "")},
+            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        try:
+            doc = resp.json()
+        except ValueError:
+            doc = {}
+        if resp.status_code != 200 or not isinstance(doc, dict) or not doc.get("access_token"):
+            raise AuthFailed(f"shopify: the client credentials grant was refused ({resp.status_code}: "
+                             f"{str(doc.get('error_description') or doc.get('error') or resp.text)[:200]})",
+                             status=resp.status_code)
+        expires = time.monotonic() + float(doc.get("expires_in") or 3600)
+        with _token_lock:
+            _granted[key] = (str(doc["access_token"]), expires)
+        return str(doc["access_token"])
 
     def _error(self, name: str, errors: Any, spent: Mapping[str, Any]) -> Exception:
         body = json.dumps(errors)[:2000]
