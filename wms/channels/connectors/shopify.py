@@ -513,8 +513,9 @@ class ShopifyConnector(Connector):
 
     # --- webhooks --------------------------------------------------------------------------------------------
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
-        # Shopify signs webhooks with the app's client secret; the channel may keep it apart as webhook_secret
-        secret = self.config.credentials.get("app_secret") or self.config.credentials.get("webhook_secret") or ""
+        # webhooks the app subscribes are signed with its client secret; those made under the admin's Settings >
+        # Notifications with the key shown there, which the channel then keeps apart as webhook_secret
+        secret = self.config.credentials.get("webhook_secret") or self.config.credentials.get("app_secret") or ""
         given = _header(headers, "X-Shopify-Hmac-Sha256")
         if not secret or not given:
             return False
