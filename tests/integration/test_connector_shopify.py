@@ -91,8 +91,11 @@ def test_a_checkout_sends_a_signed_orders_create_webhook_read_as_the_same_order_
 
     assert headers["X-Shopify-Topic"] == "orders/create"
     assert connector.verify_webhook(headers, body)
+    calls_before = len(shop.calls)
+    cold = connector.read_webhook(headers, body)   # variants never read yet: the id only, no call to Shopify
+    assert (cold.external_id, cold.order, len(shop.calls)) == (external_id, None, calls_before)
+    pulled = connector.fetch_order(external_id)    # what the webhook job does then; it also learns the variants
     call = connector.read_webhook(headers, body)
-    pulled = connector.fetch_order(external_id)
 
     assert call.topic == WebhookTopic.ORDER_CREATED
     assert call.delivery_id == headers["X-Shopify-Webhook-Id"]
@@ -141,6 +144,8 @@ def test_a_cancel_sends_orders_cancelled_read_as_a_cancelled_order_and_a_redeliv
     (first_headers, first_body), (again_headers, again_body) = receiver.received[-2:]
     connector = connector_for(shop)
 
+    assert connector.read_webhook(first_headers, first_body).order is None   # variants not read yet
+    connector.fetch_order(external_id)
     call = connector.read_webhook(first_headers, first_body)
     assert call.topic == WebhookTopic.ORDER_CANCELLED and call.order is not None
     assert call.order.state == OrderState.CANCELLED and call.external_id == external_id

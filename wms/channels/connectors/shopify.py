@@ -23,7 +23,8 @@ Written from shopify.dev (read with the docs search, December 2026); what was ve
   `fulfillmentCreate(fulfillment: FulfillmentInput!)` (in 2026-01 the current name; `fulfillmentCreateV2` is
   deprecated) with `lineItemsByFulfillmentOrder`, `trackingInfo {company numbers urls}` and `notifyCustomer`.
 - Webhooks `orders/create`, `orders/updated`, `orders/cancelled`: REST-shaped JSON bodies (numeric `id`,
-  `admin_graphql_api_id`, `line_items[].variant_id`, `cancelled_at`); `X-Shopify-Hmac-Sha256` is
+  `admin_graphql_api_id`, `line_items[].variant_id`, `cancelled_at`), mapped to the ChannelOrder a GraphQL
+  read gives when the variants are known, else read fresh by the job; `X-Shopify-Hmac-Sha256` is
   base64(HMAC-SHA256(app client secret, raw body)), checked before parsing; `X-Shopify-Webhook-Id` tells a
   re-delivery; `X-Shopify-Topic` the topic.
 - Rate limit: calculated query cost in a leaky bucket per app and shop (Standard plan: 100 points/s restored;
@@ -83,8 +84,7 @@ READ_CHUNK = 100               # inventory items re-read per query
 STALE_CODES = frozenset({"CHANGE_FROM_QUANTITY_STALE", "COMPARE_QUANTITY_STALE"})
 # what a first call of each operation is expected to cost, until Shopify has said (then its own figure is used)
 FIRST_GUESS = {"WmsShop": 1, "WmsOrders": 906, "WmsOrder": 114, "WmsOrderLines": 753, "WmsLevels": 300,
-               "WmsVariants": 802, "WmsSetQuantities": 10, "WmsFulfillmentOrders": 560, "WmsFulfil": 10,
-               "WmsVariantItems": 500}
+               "WmsVariants": 802, "WmsSetQuantities": 10, "WmsFulfillmentOrders": 560, "WmsFulfil": 10}
 
 ADDRESS = "name address1 address2 zip city countryCodeV2 phone"
 LINE = "id sku name quantity originalUnitPriceSet { shopMoney { amount } } variant { id inventoryItem { id } }"
@@ -113,9 +113,6 @@ Q_VARIANTS = (
     "query WmsVariants($first: Int!, $after: String, $locationId: ID!) { productVariants(first: $first, "
     "after: $after) { pageInfo { hasNextPage endCursor } nodes { id sku displayName barcode inventoryItem { id "
     'inventoryLevel(locationId: $locationId) { quantities(names: ["available"]) { name quantity } } } } } }'
-)
-Q_VARIANT_ITEMS = (
-    "query WmsVariantItems($ids: [ID!]!) { nodes(ids: $ids) { ... on ProductVariant { id inventoryItem { id } } } }"
 )
 M_SET = (
     "mutation WmsSetQuantities($input: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $input) "
@@ -205,6 +202,15 @@ _granted: dict[tuple[str, str], tuple[str, float]] = {}   # (shop, client id) ->
 _token_lock = threading.Lock()
 
 
+_variant_items: dict[str, dict[str, str]] = {}   # shop -> variant gid -> inventory item gid, from every read
+
+
+def variant_items_of(shop_url: str) -> dict[str, str]:
+    """What this process has read of one shop's variants: variant gid -> inventory item gid."""
+    with _cost_lock:
+        return _variant_items.setdefault(shop_url, {})
+
+
 def cost_bucket_for(shop_url: str) -> CostBucket:
     """The process-wide cost bucket of one shop (Shopify's bucket is per app and shop)."""
     with _cost_lock:
@@ -241,7 +247,7 @@ class ShopifyConnector(Connector):
         self.client_id = str(config.credentials.get("client_id") or config.options.get("client_id") or "")
         self.cost = cost_bucket_for(self.http.base_url)
         self.expected_cost = dict(FIRST_GUESS)
-        self._variant_items: dict[str, str] = {}
+        self._variant_items = variant_items_of(self.http.base_url)
 
     # --- transport -----------------------------------------------------------------------------------------
     def graphql(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -385,6 +391,7 @@ class ShopifyConnector(Connector):
             for node in connection.get("nodes") or []:
                 item = node.get("inventoryItem") or {}
                 if item.get("id"):
+                    self._variant_items[node["id"]] = item["id"]
                     yield ChannelItem(item_key=item["id"], sku=node.get("sku") or None,
                                       title=node.get("displayName"), barcode=node.get("barcode") or None,
                                       quantity=_available(item))
@@ -540,8 +547,14 @@ class ShopifyConnector(Connector):
             return WebhookCall(topic, delivery, str(doc["order_id"]))
         return WebhookCall(topic, delivery, *self._webhook_order(doc))
 
-    def _webhook_order(self, doc: dict[str, Any]) -> tuple[str, ChannelOrder]:
-        """A REST-shaped order body as the ChannelOrder a GraphQL read gives (item keys looked up by variant)."""
+    def _webhook_order(self, doc: dict[str, Any]) -> tuple[str, ChannelOrder | None]:
+        """A REST-shaped order body as the ChannelOrder a GraphQL read gives, without calling Shopify.
+
+        A REST line names its variant, not its inventory item (our item key). When every variant is among those
+        this process has read, the order is mapped here; otherwise the call carries only the order id and the
+        job that processes it reads the order fresh by GraphQL (`fetch_order`): a webhook is answered fast and
+        a Shopify outage never fails its receipt.
+        """
         if not isinstance(doc.get("id"), int) or not isinstance(doc.get("line_items"), list):
             raise BadPayload("shopify: the order webhook has no numeric id or no line_items")
         try:
@@ -549,9 +562,11 @@ class ShopifyConnector(Connector):
                         if li.get("variant_id") is not None]
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
             raise BadPayload("shopify: an order webhook line has no readable variant_id") from exc
-        self._learn_variants(variants)
+        external_id = str(doc["id"])
+        if any(v not in self._variant_items for v in variants):
+            return external_id, None
         node: dict[str, Any] = {
-            "id": doc.get("admin_graphql_api_id") or order_gid(str(doc["id"])), "legacyResourceId": str(doc["id"]),
+            "id": doc.get("admin_graphql_api_id") or order_gid(external_id), "legacyResourceId": external_id,
             "name": doc.get("name"), "createdAt": doc.get("created_at"), "updatedAt": doc.get("updated_at"),
             "cancelledAt": doc.get("cancelled_at"),
             "displayFinancialStatus": (doc.get("financial_status") or "").upper() or None,
@@ -567,14 +582,6 @@ class ShopifyConnector(Connector):
         order = self._order(node, complete_lines=False)
         return order.external_id, replace(order, raw=doc)
 
-    def _learn_variants(self, variants: list[str]) -> None:
-        missing = [v for v in dict.fromkeys(variants) if v not in self._variant_items]
-        for start in range(0, len(missing), MAX_INPUT_ARRAY):
-            chunk = missing[start:start + MAX_INPUT_ARRAY]
-            for node in self._graphql_paced(Q_VARIANT_ITEMS, {"ids": chunk}).get("nodes") or []:
-                if node and (node.get("inventoryItem") or {}).get("id"):
-                    self._variant_items[node["id"]] = node["inventoryItem"]["id"]
-
     # --- mapping ---------------------------------------------------------------------------------------------
     def _order(self, node: Mapping[str, Any], *, complete_lines: bool = True) -> ChannelOrder:
         try:
@@ -586,6 +593,10 @@ class ShopifyConnector(Connector):
             if complete_lines and info.get("hasNextPage"):
                 line_nodes += self._rest_of_lines(node["id"], info.get("endCursor"))
             lines = tuple(_line(li) for li in line_nodes)
+            for li in line_nodes:
+                variant = li.get("variant") or {}
+                if variant.get("id") and (variant.get("inventoryItem") or {}).get("id"):
+                    self._variant_items[variant["id"]] = variant["inventoryItem"]["id"]
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise BadPayload(f"shopify: an order cannot be read ({exc.__class__.__name__}: {exc})") from exc
         shipping = (node.get("shippingLines") or {}).get("nodes") or []
