@@ -447,3 +447,31 @@ def test_a_dev_dashboard_app_buys_its_token_by_the_client_credentials_grant_and_
     with pytest.raises(AuthFailed):
         make_connector("shopify", wrong).test_connection()
     assert shop.violations == []
+
+
+def test_checkouts_racing_for_the_last_units_never_sell_more_than_the_shop_holds(shop: ShopifyStandIn) -> None:
+    shop.add_item("LAST", 5)
+    sold: list[str | None] = []
+    lock = threading.Lock()
+
+    def buy() -> None:
+        got = shop.checkout("LAST", 1)
+        with lock:
+            sold.append(got)
+
+    threads = [threading.Thread(target=buy) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len([s for s in sold if s]) == 5 and shop.stock_of("LAST") == 0
+
+
+def test_a_first_pull_without_a_checkpoint_reads_the_open_orders_only(shop: ShopifyStandIn) -> None:
+    shop.add_item("MUG", 10)
+    kept = shop.add_order([("MUG", 1)])
+    gone = shop.add_order([("MUG", 1)])
+    shop.cancel(gone)
+    page = connector_for(shop).pull_orders(None)
+    assert [o.external_id for o in page.orders] == [kept] and page.cursor is None
+    assert shop.violations == []
