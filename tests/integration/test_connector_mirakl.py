@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -335,3 +336,24 @@ def test_cancellation_on_the_marketplace_reads_as_cancelled(market: MiraklStandI
     assert market.stock_of("MUG") == 3
     (order,) = _pull_all(mirakl, dt.datetime.now(dt.UTC) - dt.timedelta(minutes=2))
     assert order.state == OrderState.CANCELLED and order.lines == ()
+
+
+def test_concurrent_checkouts_never_sell_more_than_the_offer_holds(market: MiraklStandIn,
+                                                                  mirakl: MiraklConnector) -> None:
+    market.add_item("LAST", 5)
+    results: list[str | None] = []
+    lock = threading.Lock()
+
+    def buy() -> None:
+        got = market.checkout("LAST", 1)
+        with lock:
+            results.append(got)
+
+    threads = [threading.Thread(target=buy) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    sold = [r for r in results if r is not None]
+    assert len(sold) == 5 and market.stock_of("LAST") == 0
+    assert sorted(o.external_id for o in _pull_all(mirakl, None)) == sorted(sold)
