@@ -4,6 +4,7 @@ from wms.api import meta  # noqa: F401
 from wms.auth import api as auth_api  # noqa: F401
 from wms.catalog import api as catalog_api  # noqa: F401
 from wms.channels import api as channels_api  # noqa: F401
+from wms.channels import pos_api  # noqa: F401
 from wms.inbound import api as inbound_api  # noqa: F401
 from wms.layout import api as layout_api  # noqa: F401
 from wms.orders import api as orders_api  # noqa: F401
