@@ -206,8 +206,8 @@ class Defers:
         self.waiting.pop(queueing_lock, None)
 
 
-def install(monkeypatch) -> tuple[MemoryPlatform, Defers]:  # type: ignore[no-untyped-def]
-    """The double answers for KIND; after-commit defers are recorded instead of sent."""
+def install(monkeypatch, *, real_jobs: bool = False) -> tuple[MemoryPlatform, Defers]:  # type: ignore[no-untyped-def]
+    """The double answers for KIND; after-commit defers are recorded instead of sent (unless `real_jobs`)."""
     import wms.jobs.engine
     from wms.channels import connectors
 
@@ -216,5 +216,6 @@ def install(monkeypatch) -> tuple[MemoryPlatform, Defers]:  # type: ignore[no-un
     PLATFORMS.clear()
     PLATFORMS[platform.base_url] = platform
     defers = Defers()
-    monkeypatch.setattr(wms.jobs.engine, "_defer", defers)
+    if not real_jobs:
+        monkeypatch.setattr(wms.jobs.engine, "_defer", defers)
     return platform, defers
