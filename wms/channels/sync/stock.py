@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import bindparam, exists, func, or_, select, update
 
 from wms.catalog.models import Product
 from wms.channels.availability import channel_available
@@ -82,14 +82,20 @@ def _batch(channel_id: int, after_id: int, full: bool) -> list[ChannelListing]:
                                    .execution_options(populate_existing=True)))
 
 
-def _settle(listing: ChannelListing, version: int, quantity: int) -> None:
-    listing.last_pushed_qty, listing.last_pushed_at, listing.push_error = quantity, utcnow(), None
-    listing.channel_quantity = quantity
+def _settle(settled: list[tuple[int, int, int]]) -> None:
+    """Record what was pushed, (listing id, dirty version read, quantity) each, in two statements per batch;
+    the dirty mark is cleared only where no change came since we read it (dirty_version moved: push again)."""
+    if not settled:
+        return
     db.session.flush()
-    # Clear the mark only if no change came since we read it (dirty_version moved: push again).
-    db.session.execute(update(ChannelListing).where(ChannelListing.id == listing.id,
-                                                    ChannelListing.dirty_version == version)
-                       .values(dirty=False, dirty_since=None).execution_options(synchronize_session=False))
+    now = utcnow()
+    conn = db.session.connection()
+    table = ChannelListing.__table__
+    conn.execute(table.update().where(table.c.id == bindparam("lid")).values(
+        last_pushed_qty=bindparam("qty"), channel_quantity=bindparam("qty"), last_pushed_at=now, push_error=None),
+        [{"lid": lid, "qty": qty} for lid, _v, qty in settled])
+    conn.execute(table.update().where(table.c.id == bindparam("lid"), table.c.dirty_version == bindparam("v"))
+                 .values(dirty=False, dirty_since=None), [{"lid": lid, "v": v} for lid, v, _q in settled])
 
 
 def push_stock(channel: Channel, *, full: bool = False) -> PushResult:
@@ -131,13 +137,14 @@ def _push_batch(channel: Channel, connector, listings: list[ChannelListing],  # 
                            previous=ln.last_pushed_qty) for ln in listings]
     results = connector.push_stock(updates)
     retry: list[StockUpdate] = []
+    settled: list[tuple[int, int, int]] = []
     for res in results:
         listing = by_key.get(res.item_key)
         if listing is None:
             continue
         sent = atp[listing.product_id]
         if res.ok:
-            _settle(listing, versions[listing.id], sent)
+            settled.append((listing.id, versions[listing.id], sent))
             result.pushed += 1
         elif res.channel_quantity is not None:
             result.conflicts += 1
@@ -146,16 +153,17 @@ def _push_batch(channel: Channel, connector, listings: list[ChannelListing],  # 
                                      previous=res.channel_quantity))
         else:
             _failed(listing, res, result, run)
-    if retry:
+    if retry:  # compare-and-set conflicts: once more, from what the channel holds, with stock read again
         fresh = channel_available(channel, [by_key[u.item_key].product_id for u in retry])
         retry = [StockUpdate(u.item_key, u.sku, fresh[by_key[u.item_key].product_id], u.previous) for u in retry]
         for res in connector.push_stock(retry):
             listing = by_key[res.item_key]
             if res.ok:
-                _settle(listing, versions[listing.id], fresh[listing.product_id])
+                settled.append((listing.id, versions[listing.id], fresh[listing.product_id]))
                 result.pushed += 1
             else:
                 _failed(listing, res, result, run)
+    _settle(settled)
 
 
 def _failed(listing: ChannelListing, res: StockResult, result: PushResult, run: SyncRun) -> None:
