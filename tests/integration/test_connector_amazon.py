@@ -224,8 +224,8 @@ def test_the_rate_limit_header_sets_the_operations_pace(amazon: AmazonStandIn, c
     amazon.limits["patchListingsItem"] = (2.5, 10)
     amazon.add_item("SHIRT-44", 5)
     connector.push_stock([StockUpdate("SHIRT-44", "SHIRT-44", 1)])
-    assert _bucket(connector.base_url, "patchListingsItem").rate == 2.5
-    assert _bucket(connector.base_url, "getOrders").rate == 0.0167
+    assert _bucket(connector.base_url, connector.seller_id, "patchListingsItem").rate == 2.5
+    assert _bucket(connector.base_url, connector.seller_id, "getOrders").rate == 0.0167
 
 
 def test_server_errors_are_unavailable_and_bad_input_rejected(amazon: AmazonStandIn,

@@ -97,13 +97,14 @@ FIRST_PULL_DAYS = 30
 
 _tokens: dict[tuple[str, ...], tuple[str, float]] = {}
 _tokens_lock = threading.Lock()
-_buckets: dict[tuple[str, str], TokenBucket] = {}
+_buckets: dict[tuple[str, str, str], TokenBucket] = {}
 _buckets_lock = threading.Lock()
 
 
-def _bucket(base_url: str, operation: str) -> TokenBucket:
+def _bucket(base_url: str, seller_id: str, operation: str) -> TokenBucket:
+    """The process-wide bucket of one operation for one seller account (limits are per account-application)."""
     with _buckets_lock:
-        key = (base_url, operation)
+        key = (base_url, seller_id, operation)
         if key not in _buckets:
             limit = OPERATIONS[operation]
             _buckets[key] = TokenBucket(limit.rate, limit.burst)
@@ -214,7 +215,7 @@ class AmazonConnector(Connector):
     def _call(self, operation: str, method: str, path: str, *, rdt: bool = False,
               ok: tuple[int, ...] = (), **kwargs: Any) -> Any:
         """One paced call of one SP-API operation; the JSON answer (None for 204 and the `ok` statuses)."""
-        bucket = _bucket(self.base_url, operation)
+        bucket = _bucket(self.base_url, self.seller_id, operation)
         for attempt in (1, 2):
             access = self._rdt() if rdt else self._access_token()
             bucket.take()
