@@ -357,3 +357,20 @@ def test_concurrent_checkouts_never_sell_more_than_the_offer_holds(market: Mirak
     sold = [r for r in results if r is not None]
     assert len(sold) == 5 and market.stock_of("LAST") == 0
     assert sorted(o.external_id for o in _pull_all(mirakl, None)) == sorted(sold)
+
+
+def test_an_order_whose_customer_is_withheld_until_acceptance_reads_without_ship_to_then_with_it() -> None:
+    market = MiraklStandIn(hide_customer_until_accepted=True).start()
+    try:
+        market.add_item("MUG", 3)
+        order_id = market.checkout("MUG", 1, email="anne@example.com")
+        connector = make_connector("mirakl", market.connector_config())
+        (waiting,) = _pull_all(connector, None)   # type: ignore[arg-type]
+        assert waiting.ship_to is None and waiting.customer_email is None
+        connector.accept_orders([(waiting, True)])
+        accepted = connector.fetch_order(order_id)
+        assert accepted is not None and accepted.customer_email == "anne@example.com"
+        assert accepted.ship_to is not None and accepted.ship_to.city == "Lyon"
+        assert market.violations == []
+    finally:
+        market.stop()

@@ -9,6 +9,9 @@ OF02, OF03 and A01, written from developer.mirakl.com's seller API reference.
 - Orders: checkout reserves the offer's quantity and creates a WAITING_ACCEPTANCE order; OR21 moves it to
   SHIPPING (refused lines give their quantity back; all refused: REFUSED); OR24 moves SHIPPING to SHIPPED;
   cancel gives the unshipped quantity back (CANCELED). OR11 pages by offset, sorted by creation date ascending.
+  Real marketplaces may withhold the customer's address and email until the order is accepted (OR15's field
+  notes: "Null before shipping (or acceptance, depending on platform setting)");
+  `hide_customer_until_accepted=True` does that (off by default).
 - Offers: OF24 is validated against the schema (every offer field required) and queued as an import that is
   processed `import_delay` seconds later: a field the request left out is a violation AND is reset to its
   default, as the docs warn. OF02 reads the import; OF03 gives a `;`-separated CSV of the lines in error.
@@ -57,8 +60,9 @@ class MiraklStandIn(StandIn):
     platform = "mirakl"
 
     def __init__(self, *, api_key: str = "mirakl-shop-key", shop_id: int = 2001, pacing_scale: float = 0.02,
-                 import_delay: float = 0.15) -> None:
+                 import_delay: float = 0.15, hide_customer_until_accepted: bool = False) -> None:
         self.api_key, self.shop_id = api_key, shop_id
+        self.hide_customer_until_accepted = hide_customer_until_accepted
         self.pacing_scale, self.import_delay = pacing_scale, import_delay
         self.offers: dict[str, dict[str, Any]] = {}
         self.orders: dict[str, dict[str, Any]] = {}
@@ -253,6 +257,11 @@ class MiraklStandIn(StandIn):
                           if dt.datetime.fromisoformat(o["last_updated_date"].replace("Z", "+00:00")) >= since]
             offset, size = int(query.get("offset", 0)), int(query.get("max", 10))
             page = json.loads(json.dumps(orders[offset:offset + size]))
+            if self.hide_customer_until_accepted:
+                for order in page:
+                    if order["order_state"] in ("STAGING", "WAITING_ACCEPTANCE"):
+                        order["customer"]["shipping_address"] = None
+                        order["customer_notification_email"] = None
             return _json({"orders": page, "total_count": len(orders)})
 
     def or21(self, order_id: str) -> Response:
