@@ -39,7 +39,7 @@ from wms.db import db, utcnow
 from wms.errors import NotFound, ValidationFailed
 from wms.orders.models import Channel
 
-__all__ = ["ChannelNotConnected", "ImportReport", "SyncReport", "SyncStatus", "channel_available", "connect_channel",
+__all__ = ["ADD_KINDS", "AddedChannel", "ChannelNotConnected", "add_channel", "ImportReport", "SyncReport", "SyncStatus", "channel_available", "connect_channel",
            "connection_of", "connector_for", "held_orders", "import_listings", "listings", "request_resync", "require_connection",
            "retry_held_orders", "set_mapping", "sync_log", "sync_now", "sync_status", "test_connection",
            "unmapped_listings"]
@@ -94,6 +94,65 @@ def connect_channel(channel: Channel, kind: str, base_url: str, credentials: Map
             db.session.add(ChannelWarehouse(channel_id=channel.id, warehouse_id=wid))
     db.session.flush()
     return conn
+
+
+ADD_KINDS = (*PLATFORM_KINDS, "api", "pos")
+_MARKETPLACES = ("mirakl", "amazon")
+
+
+@dataclass
+class AddedChannel:
+    channel: Channel
+    token: str                      # the channel's API token, in clear text only here
+    connection: ChannelConnection | None
+
+
+def add_channel(code: str, name: str | None, kind: str, warehouse: Any, *, base_url: str | None = None,
+                credentials: Mapping[str, str] | None = None, options: Mapping[str, Any] | None = None,
+                buffer_units: int = 0, buffer_percent: int = 0, cap_percent: int | None = None,
+                warehouses: Sequence[Any] | None = None, webhook_secret: str | None = None,
+                created_by: Any = None) -> AddedChannel:
+    """A new channel with its API token; for a platform kind also its connection (`connect_channel`).
+
+    `kind` is one of ADD_KINDS: a platform, `api` (a shop that calls /api/v1 itself) or `pos` (a till using
+    POST /warehouses/{code}/sales and the stock change feed). Flushes only: the caller commits. A code already
+    taken is a Conflict (409); bad settings are refused (422) before anything is written.
+    """
+    from wms.auth.tokens import issue_token
+    from wms.enums import TokenPurpose
+    from wms.errors import Conflict
+    from wms.orders.models import ChannelKind
+
+    code = (code or "").strip()
+    if not code or len(code) > 32:
+        raise _invalid("code", "a channel code of 1 to 32 characters")
+    if kind not in ADD_KINDS:
+        raise _invalid("kind", f"unknown kind {kind!r}; one of {', '.join(ADD_KINDS)}")
+    if db.session.scalar(select(Channel.id).where(Channel.code == code)) is not None:
+        raise Conflict(f"A channel with code {code!r} already exists.")
+    if kind in PLATFORM_KINDS:  # check everything before the first row is written
+        cls = connector_class(kind)
+        missing = [n for n in cls.credential_fields if not (credentials or {}).get(n)]
+        if missing:
+            raise _invalid("credentials", f"{kind} needs {', '.join(missing)}")
+        if not base_url or not base_url.startswith(("http://", "https://")):
+            raise _invalid("base_url", "the platform URL must start with http:// or https://")
+    channel_kind = (ChannelKind.POS if kind == "pos" else
+                    ChannelKind.MARKETPLACE if kind in _MARKETPLACES else ChannelKind.WEB_SHOP)
+    channel = Channel(code=code, name=(name or code).strip()[:120] or code, kind=channel_kind,
+                      warehouse_id=warehouse.id)
+    db.session.add(channel)
+    db.session.flush()
+    token, raw = issue_token(name=f"channel {code}", purpose=TokenPurpose.CHANNEL, warehouse_id=warehouse.id,
+                             created_by=created_by)
+    token.channel_id = channel.id
+    connection = None
+    if kind in PLATFORM_KINDS:
+        connection = connect_channel(channel, kind, base_url or "", credentials or {}, options,
+                                     buffer_units=buffer_units, buffer_percent=buffer_percent,
+                                     cap_percent=cap_percent, warehouses=warehouses, webhook_secret=webhook_secret)
+    db.session.flush()
+    return AddedChannel(channel=channel, token=raw, connection=connection)
 
 
 def test_connection(channel: Channel) -> str:

@@ -101,13 +101,18 @@ _buckets: dict[tuple[str, str, str], TokenBucket] = {}
 _buckets_lock = threading.Lock()
 
 
+PACE_MARGIN = 0.9   # share of the documented rate we use
+
+
 def _bucket(base_url: str, seller_id: str, operation: str) -> TokenBucket:
     """The process-wide bucket of one operation for one seller account (limits are per account-application)."""
     with _buckets_lock:
         key = (base_url, seller_id, operation)
         if key not in _buckets:
             limit = OPERATIONS[operation]
-            _buckets[key] = TokenBucket(limit.rate, limit.burst)
+            # Paced a little under the documented figures: Amazon meters arrivals, and network jitter can
+            # bring two calls sent 1/rate apart closer together than that.
+            _buckets[key] = TokenBucket(limit.rate * PACE_MARGIN, max(1, limit.burst - 1))
         return _buckets[key]
 
 
@@ -270,7 +275,7 @@ class AmazonConnector(Connector):
             return
         if rate > 0:
             with bucket.lock:
-                bucket.rate = rate
+                bucket.rate = rate * PACE_MARGIN
 
     # --- orders --------------------------------------------------------------------------------------------
     def test_connection(self) -> str:
