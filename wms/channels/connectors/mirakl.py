@@ -80,8 +80,8 @@ PAGE_SIZE = 100                  # OR11 / OF21 `max`
 OFFERS_PER_IMPORT = 10_000       # our choice: the pages read give OF24 no per-call maximum
 MINUTE = 60.0                    # "Maximum usage: once per minute" (OR11, OF24, OF02, OF03)
 PACED_APIS = ("OR11", "OF24", "OF02", "OF03")
-SKEW_MARGIN = 1.05               # pace 5 % slower than the documented maximum, plus SKEW_PAD seconds
-SKEW_PAD = 0.05
+SKEW_MARGIN = 1.10               # pace 10 % slower than the documented maximum, plus SKEW_PAD seconds
+SKEW_PAD = 0.2
 
 STATES = {
     "STAGING": OrderState.PENDING_PAYMENT,
