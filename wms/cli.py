@@ -10,6 +10,7 @@ from flask.cli import FlaskGroup
 def register_cli(app: Flask) -> None:
     """Attach every area's command group to the app's CLI."""
     from wms.auth.cli import users_cli
+    from wms.channels.cli import channels_cli
     from wms.cryptocli import secrets_cli
     from wms.csvio.cli import export_cli, import_cli
     from wms.dbcli import db_cli
@@ -20,7 +21,7 @@ def register_cli(app: Flask) -> None:
     from wms.webhooks.cli import webhooks_cli
 
     for group in (db_cli, layout_cli, users_cli, demo_cli, webhooks_cli, import_cli, export_cli, printing_cli,
-                  secrets_cli, jobs_cli):
+                  secrets_cli, jobs_cli, channels_cli):
         app.cli.add_command(group)
 
 
