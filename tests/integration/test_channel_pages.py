@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 
 from tests.conftest import make_test_app
 from tests.integration.stock_world import build_world, put
-from tests.jobs_support import jobs, job_counts  # noqa: F401  (jobs is a fixture)
+from tests.jobs_support import job_counts, jobs  # noqa: F401  (jobs is a fixture)
 from tests.standins.woocommerce import WooCommerceStandIn
 from wms.auth.models import ApiToken
 from wms.channels import services
