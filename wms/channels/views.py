@@ -449,7 +449,7 @@ def _edit_page(channel: Channel, *, form: dict[str, Any] | None = None, errors: 
     if conn is not None and conn.webhook_secret:
         stored.add("webhook_secret")
     return render_template("supervisor/channels/edit.html", channel=channel, conn=conn, fields=fields, form=form,
-                           stored=stored, warehouses=visible_warehouses(),
+                           stored=stored, can_edit=True, warehouses=visible_warehouses(),
                            sells_from=set(form.get("sells_from", [])), errors=errors or []), status
 
 
@@ -506,7 +506,7 @@ def _mapping_page(channel: Channel, *, error: str | None = None, form: dict[str,
     return render_template("supervisor/channels/mapping.html", channel=channel, listings=rows, skus=skus,
                            held=held, payloads={h.id: json.dumps(h.payload, indent=2, sort_keys=True,
                                                                  ensure_ascii=False, default=str) for h in held},
-                           only_unmapped=only_unmapped, error=error, form=form or {},
+                           only_unmapped=only_unmapped, error=error, form=form or {}, can_edit=_is_admin(),
                            connected=services.connection_of(channel) is not None), status
 
 
