@@ -63,7 +63,8 @@ def _demo(tmp_path: Path, held: socket.socket | None = None) -> Iterator[DemoSer
     port = held.getsockname()[1] if held is not None else _free_port()
     env = {**os.environ, "WMS_DATABASE_URL": f"sqlite:///{tmp_path}/demo.db",
            "WMS_SECRET_KEY": secrets.token_urlsafe(32), "WMS_WORKERS": "2",
-           "PRINTSERVER_STATE_DIR": str(tmp_path / "printserver")}
+           "PRINTSERVER_STATE_DIR": str(tmp_path / "printserver"),
+           "WMS_DEMO_TILL_TOKEN_FILE": str(tmp_path / "till-token")}
     env.pop("WMS_CONFIG", None)
     process = subprocess.Popen([str(ROOT / "scripts" / "demo"), "--port", str(port)], cwd=ROOT, env=env,
                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -123,6 +124,7 @@ def test_run_command_prints_the_addresses_and_the_demo_sign_ins(demo_server: Dem
     assert "Secure cookies" in banner
     assert "print daemon runs with virtual printers" in banner
     assert f"{base}/warehouses/DEMO/printers" in banner
+    assert f"{base}/api/v1/warehouses/SHOP/sales" in banner and f"Its token is in {demo_server.print_dir.parent}/till-token" in banner
 
 
 def test_the_workers_start_once_the_web_app_answers_and_the_label_folder_comes_before_stop(

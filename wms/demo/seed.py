@@ -1,6 +1,7 @@
-"""Seed the demo warehouse: layout, people, products, stock, inbound POs, boxes, dock pick-ups. Running it again
-changes nothing: each step acts only on rows the seed itself creates, and only once. It seeds no orders, so it
-makes no returns either (a return would have to be on an order someone else shipped)."""
+"""Seed the demo warehouse: layout, people, products, stock, inbound POs, boxes, dock pick-ups; then the demo shop
+SHOP with its till TILL (wms/demo/shop.py). Running it again changes nothing: each step acts only on rows the seed
+itself creates, and only once. It seeds no orders, so it makes no returns either (a return would have to be on an
+order someone else shipped)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from wms.demo.levels import seed_levels, seed_reserve
 from wms.demo.outbound import seed_outbound
 from wms.demo.printing import seed_print_routes
 from wms.demo.products import DEMO_PRODUCTS, DemoProduct
+from wms.demo.shop import seed_shop
 from wms.demo.users import DEMO_USERS
 from wms.enums import StockReason, ZoneKind
 from wms.layout.importer import import_layout_file
@@ -34,8 +36,10 @@ SEED_REFERENCE = "demo-seed"
 Echo = Callable[[str], None]
 
 
-def seed_demo(echo: Echo = print) -> Warehouse:
-    """Create whatever part of the demo warehouse is missing; existing rows are left as they are."""
+def seed_demo(echo: Echo = print, till_token_file: Path | None = None) -> Warehouse:
+    """Create whatever part of the demo warehouse and shop is missing; existing rows are left as they are.
+
+    A till token made by this run is written to `till_token_file` (None: not kept; `wms demo seed` passes one)."""
     echo(f"layout: importing {LAYOUT_FILE.name}")
     report = import_layout_file(LAYOUT_FILE, progress=lambda zone: echo(f"  zone {zone}"))
     for line in report.summary_lines():
@@ -50,6 +54,7 @@ def seed_demo(echo: Echo = print) -> Warehouse:
     seed_inbound(warehouse, echo)
     seed_outbound(warehouse, echo)
     seed_dock(warehouse, echo)
+    seed_shop(products, till_token_file, echo)
     return warehouse
 
 
