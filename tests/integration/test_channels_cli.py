@@ -96,12 +96,15 @@ def test_add_connects_tests_and_imports_with_keys_from_options_and_shows_the_tok
 
 
 def test_add_reads_the_credentials_from_the_environment(app, runner, world, woo) -> None:  # type: ignore[no-untyped-def]
+    app.config["PUBLIC_URL"] = "https://wms.shop.example/"     # what WMS_PUBLIC_URL sets
     env = {"WMS_CHANNEL_CONSUMER_KEY": woo.consumer_key, "WMS_CHANNEL_CONSUMER_SECRET": woo.consumer_secret,
            "WMS_CHANNEL_WEBHOOK_SECRET": woo.webhook_secret,
            "WMS_CHANNEL_API_KEY": "for-a-mirakl-channel"}          # another kind's: ignored
     result = runner.invoke(args=add_args(woo), env=env)
     assert result.exit_code == 0, result.output
     assert "connection test: OK" in result.output
+    assert "https://wms.shop.example/api/v1/channels/WOO/platform-webhooks" in result.output
+    assert woo.consumer_secret not in result.output
     with app.app_context():
         assert db.session.scalar(select(ChannelConnection)).credentials["consumer_secret"] == woo.consumer_secret
 
@@ -170,7 +173,7 @@ def test_sync_stock_pushes_what_the_channel_may_sell_and_prints_the_counts(app, 
     result = runner.invoke(args=["channels", "sync", "WOO", "--stock"])
     assert result.exit_code == 0, result.output
     assert "stock: 1 listings pushed, 0 failed" in result.output
-    assert "orders: 0 read" in result.output
+    assert "orders:" not in result.output and "fulfilments:" not in result.output   # not asked
     assert shop.stock_of("MUG") == 8                      # 10 mugs less the buffer of 2
     assert shop.stock_of("CUP-RED") == 5                  # not ours: never touched
     shop.fail_next(1, 503, path="batch")
@@ -268,3 +271,41 @@ def test_api_and_pos_channels_get_a_token_that_works_on_the_api(app, runner, cli
         assert (kinds["SHOP"].value, kinds["TILL"].value) == ("web_shop", "pos")
     not_connected = runner.invoke(args=["channels", "sync", "SHOP"])
     assert not_connected.exit_code == 1 and "not connected to a platform" in not_connected.output
+
+
+def test_set_changes_only_what_it_is_given_and_names_changed_credentials_without_their_values(  # type: ignore[no-untyped-def]
+        app, runner, shop):
+    result = runner.invoke(args=["channels", "set", "WOO", "--buffer-percent", "10", "--cap-percent", "50",
+                                 "--sells-from", "WH", "--sells-from", "OTHER",
+                                 "--option", "tracking_providers=colissimo=Colissimo",
+                                 "--consumer-secret", "cs_rotated"])
+    assert result.exit_code == 0, result.output
+    assert "buffer_percent 0 -> 10" in result.output and "cap_percent - -> 50" in result.output
+    assert "sells_from its own -> OTHER, WH" in result.output
+    assert "credentials consumer_secret" in result.output and "cs_rotated" not in result.output
+    shown = json.loads(runner.invoke(args=["channels", "show", "WOO", "--json"]).stdout)
+    assert (shown["buffer_percent"], shown["cap_percent"], shown["buffer_units"]) == (10, 50, 0)
+    assert sorted(shown["sells_from"]) == ["OTHER", "WH"]
+    assert shown["options"] == {"tracking_providers": "colissimo=Colissimo"}
+    with app.app_context():
+        creds = db.session.scalar(select(ChannelConnection)).credentials
+        assert creds == {"consumer_key": shop.consumer_key, "consumer_secret": "cs_rotated",
+                         "webhook_secret": shop.webhook_secret}
+    refused = runner.invoke(args=["channels", "set", "WOO", "--cap-percent", "150", "--buffer-units", "4"])
+    assert refused.exit_code == 1 and "cap_percent: between 0 and 100 (nothing was written)" in refused.output
+    assert json.loads(runner.invoke(args=["channels", "show", "WOO", "--json"]).stdout)["buffer_units"] == 0
+    unchanged = runner.invoke(args=["channels", "set", "WOO", "--cap-percent", "50"])
+    assert unchanged.exit_code == 0 and "nothing changed" in unchanged.output
+    rotated = runner.invoke(args=["channels", "test", "WOO"])     # the stand-in knows only the old secret
+    assert rotated.exit_code == 1 and "AuthFailed" in rotated.output
+
+
+def test_an_api_channel_is_connected_to_its_platform_later_with_set(app, runner, world, woo) -> None:  # type: ignore[no-untyped-def]
+    assert runner.invoke(args=["channels", "add", "WEB", "--kind", "api", "--warehouse", "WH"]).exit_code == 0
+    not_yet = runner.invoke(args=["channels", "set", "WEB", "--buffer-units", "1"])
+    assert not_yet.exit_code == 1 and "give --kind and --url" in not_yet.output
+    result = runner.invoke(args=["channels", "set", "WEB", "--kind", "woocommerce", "--url", woo.url,
+                                 *key_options(woo)])
+    assert result.exit_code == 0, result.output
+    assert "kind - -> woocommerce" in result.output
+    assert runner.invoke(args=["channels", "test", "WEB"]).exit_code == 0
