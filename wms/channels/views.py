@@ -18,6 +18,7 @@ from flask import Response, flash, make_response, redirect, render_template, req
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from wms.auth.setup import page_requires
 from wms.catalog.models import Product
@@ -26,7 +27,7 @@ from wms.channels.connectors import connector_class
 from wms.channels.connectors.base import ConnectorConfig, ConnectorError
 from wms.channels.models import PLATFORM_KINDS, ChannelConnection, ChannelListing, ChannelWarehouse
 from wms.db import db
-from wms.errors import DomainError, NotFound, WarehouseForbidden
+from wms.errors import DomainError, NotFound, WarehouseForbidden, from_integrity_error
 from wms.layout.models import Warehouse
 from wms.orders.models import Channel, ChannelKind
 from wms.supervisor.views import bp, supervisor_only, visible_warehouses
@@ -329,6 +330,10 @@ def channel_create():  # type: ignore[no-untyped-def]
         db.session.commit()  # the token shown below must exist before anyone copies it
     except DomainError as err:
         db.session.rollback()
+        return _add_page(kind, form=form, errors=[_refusal(err)], status=err.status)
+    except IntegrityError as exc:  # another admin saved the same code a moment ago
+        db.session.rollback()
+        err = from_integrity_error(exc)
         return _add_page(kind, form=form, errors=[_refusal(err)], status=err.status)
     log.info("channel %s (%s) added by %s", added.channel.code, kind, current_user.username)
     resp = make_response(render_template(
