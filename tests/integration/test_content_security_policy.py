@@ -25,6 +25,7 @@ WORLD_ARGUMENTS = {
     "wave": {"code", "wave_id", "job_id", "sku", "user_id"},
     "returns": {"code", "rma_code"},
     "inbound": {"code", "number"},
+    "channels": {"channel_code"},
 }
 
 
@@ -130,7 +131,22 @@ def inbound_world(make_user: Callable[..., Any]) -> dict[str, Any]:
     return {"code": world.warehouse.code, "number": world.po.number, "warehouse": world.warehouse}
 
 
-WORLDS = {"wave": wave_world, "returns": returns_world, "inbound": inbound_world}
+def channels_world(make_user: Callable[..., Any]) -> dict[str, Any]:
+    from tests.integration.stock_world import build_world
+    from wms.channels.models import ChannelListing, HeldChannelOrder
+    from wms.channels.services import add_channel
+
+    world = build_world(make_user)
+    added = add_channel("WOO", "Woo", "woocommerce", world.warehouse, base_url="https://shop.example.com",
+                        credentials={"consumer_key": "ck", "consumer_secret": "cs", "webhook_secret": "wh"})
+    db.session.add_all([ChannelListing(channel_id=added.channel.id, item_key="7", channel_sku="ODD", dirty_version=0),
+                        HeldChannelOrder(channel_id=added.channel.id, external_id="100", reason="unknown-sku",
+                                         payload={"external_id": "100"})])
+    db.session.flush()
+    return {"channel_code": added.channel.code, "warehouse": world.warehouse}
+
+
+WORLDS = {"wave": wave_world, "returns": returns_world, "inbound": inbound_world, "channels": channels_world}
 
 
 def test_every_page_route_is_reached_by_one_of_the_worlds(app):  # type: ignore[no-untyped-def]

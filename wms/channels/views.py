@@ -360,10 +360,10 @@ def _detail_page(channel: Channel, *, status: int = 200):  # type: ignore[no-unt
         can_edit=_is_admin(), jobs_configured=_jobs_configured()), status
 
 
-@bp.get("/channels/<code>")
+@bp.get("/channels/<channel_code>")
 @supervisor_only
-def channel_detail(code: str):  # type: ignore[no-untyped-def]
-    return _detail_page(channel_in_scope(code))
+def channel_detail(channel_code: str):  # type: ignore[no-untyped-def]
+    return _detail_page(channel_in_scope(channel_code))
 
 
 def _connected(channel: Channel) -> ChannelConnection | None:
@@ -375,7 +375,7 @@ def _connected(channel: Channel) -> ChannelConnection | None:
 
 
 def _back(channel: Channel) -> Response:
-    return redirect(url_for("supervisor.channel_detail", code=channel.code))
+    return redirect(url_for("supervisor.channel_detail", channel_code=channel.code))
 
 
 def _platform_error(err: Exception) -> str:
@@ -384,10 +384,10 @@ def _platform_error(err: Exception) -> str:
     return f"{text} (HTTP {status})" if status else text
 
 
-@bp.post("/channels/<code>/test")
+@bp.post("/channels/<channel_code>/test")
 @supervisor_only
-def channel_test(code: str):  # type: ignore[no-untyped-def]
-    channel = channel_in_scope(code)
+def channel_test(channel_code: str):  # type: ignore[no-untyped-def]
+    channel = channel_in_scope(channel_code)
     if _connected(channel) is None:
         return _back(channel)
     try:
@@ -399,10 +399,10 @@ def channel_test(code: str):  # type: ignore[no-untyped-def]
     return _back(channel)
 
 
-@bp.post("/channels/<code>/import")
+@bp.post("/channels/<channel_code>/import")
 @supervisor_only
-def channel_import(code: str):  # type: ignore[no-untyped-def]
-    channel = channel_in_scope(code)
+def channel_import(channel_code: str):  # type: ignore[no-untyped-def]
+    channel = channel_in_scope(channel_code)
     if _connected(channel) is None:
         return _back(channel)
     try:
@@ -412,13 +412,13 @@ def channel_import(code: str):  # type: ignore[no-untyped-def]
         return _back(channel)
     flash(_("Listings read: %(seen)s (new %(new)s). Mapped to our SKUs: %(mapped)s; unmapped: %(unmapped)s.",
             seen=report.seen, new=report.created, mapped=report.mapped, unmapped=report.unmapped), "success")
-    return redirect(url_for("supervisor.channel_mapping", code=channel.code))
+    return redirect(url_for("supervisor.channel_mapping", channel_code=channel.code))
 
 
-@bp.post("/channels/<code>/resync")
+@bp.post("/channels/<channel_code>/resync")
 @supervisor_only
-def channel_resync(code: str):  # type: ignore[no-untyped-def]
-    channel = channel_in_scope(code)
+def channel_resync(channel_code: str):  # type: ignore[no-untyped-def]
+    channel = channel_in_scope(channel_code)
     if _connected(channel) is None:
         return _back(channel)
     if not _jobs_configured():
@@ -458,16 +458,16 @@ def _edit_page(channel: Channel, *, form: dict[str, Any] | None = None, errors: 
                            sells_from=set(form.get("sells_from", [])), errors=errors or []), status
 
 
-@bp.get("/channels/<code>/edit")
+@bp.get("/channels/<channel_code>/edit")
 @admin_only
-def channel_edit(code: str):  # type: ignore[no-untyped-def]
-    return _edit_page(channel_in_scope(code))
+def channel_edit(channel_code: str):  # type: ignore[no-untyped-def]
+    return _edit_page(channel_in_scope(channel_code))
 
 
-@bp.post("/channels/<code>/edit")
+@bp.post("/channels/<channel_code>/edit")
 @admin_only
-def channel_update(code: str):  # type: ignore[no-untyped-def]
-    channel = channel_in_scope(code)
+def channel_update(channel_code: str):  # type: ignore[no-untyped-def]
+    channel = channel_in_scope(channel_code)
     conn = services.connection_of(channel)
     form: dict[str, Any] = {k: request.form.get(k, "").strip()[:FIELD_LIMIT] for k in (
         "name", "base_url", "buffer_units", "buffer_percent", "cap_percent")}
@@ -515,16 +515,16 @@ def _mapping_page(channel: Channel, *, error: str | None = None, form: dict[str,
                            connected=services.connection_of(channel) is not None), status
 
 
-@bp.get("/channels/<code>/mapping")
+@bp.get("/channels/<channel_code>/mapping")
 @supervisor_only
-def channel_mapping(code: str):  # type: ignore[no-untyped-def]
-    return _mapping_page(channel_in_scope(code))
+def channel_mapping(channel_code: str):  # type: ignore[no-untyped-def]
+    return _mapping_page(channel_in_scope(channel_code))
 
 
-@bp.post("/channels/<code>/mapping")
+@bp.post("/channels/<channel_code>/mapping")
 @supervisor_only
-def channel_map(code: str):  # type: ignore[no-untyped-def]
-    channel = channel_in_scope(code)
+def channel_map(channel_code: str):  # type: ignore[no-untyped-def]
+    channel = channel_in_scope(channel_code)
     item_key = request.form.get("item_key", "")[:200]
     sku = request.form.get("sku", "").strip()[:100]
     clear = request.form.get("action") == "clear"
@@ -550,13 +550,13 @@ def channel_map(code: str):  # type: ignore[no-untyped-def]
     else:
         flash(_("Listing %(key)s mapped to %(sku)s; its stock is pushed shortly.", key=item_key, sku=sku), "success")
     args = {"unmapped": "1"} if request.args.get("unmapped") == "1" else {}
-    return redirect(url_for("supervisor.channel_mapping", code=channel.code, **args))
+    return redirect(url_for("supervisor.channel_mapping", channel_code=channel.code, **args))
 
 
-@bp.post("/channels/<code>/held-orders/retry")
+@bp.post("/channels/<channel_code>/held-orders/retry")
 @supervisor_only
-def channel_retry_held(code: str):  # type: ignore[no-untyped-def]
-    channel = channel_in_scope(code)
+def channel_retry_held(channel_code: str):  # type: ignore[no-untyped-def]
+    channel = channel_in_scope(channel_code)
     if _connected(channel) is None:
         return _back(channel)
     try:
@@ -567,4 +567,4 @@ def channel_retry_held(code: str):  # type: ignore[no-untyped-def]
         left = len(services.held_orders(channel))
         flash(_("Held orders taken in: %(taken)s; still held: %(left)s.", taken=taken, left=left),
               "success" if not left else "warning")
-    return redirect(url_for("supervisor.channel_mapping", code=channel.code))
+    return redirect(url_for("supervisor.channel_mapping", channel_code=channel.code))
