@@ -119,7 +119,9 @@ def due_work(now: dt.datetime | None = None) -> list[tuple[str, str, dict[str, i
     return work
 
 
-@periodic("*/10 * * * * *", "channels.dispatch", queue=QUEUE)
+# croniter reads a sixth field as the seconds, at the END: "* * * * * */10" is every 10 s ("*/10 * * * * *" would
+# be every second of every tenth minute, and nothing for the nine minutes between).
+@periodic("* * * * * */10", "channels.dispatch", queue=QUEUE)
 def dispatch() -> None:
     """Every 10 s: defer the pulls that are due, the pushes of listings left dirty, the write-backs due again.
 
