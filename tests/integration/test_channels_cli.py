@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from tests.integration.stock_world import build_world, put
 from tests.jobs_support import jobs  # noqa: F401  (fixture: after-commit defers land in a real jobs schema)
+from tests.standins.prestashop import PrestaShopStandIn
 from tests.standins.woocommerce import WooCommerceStandIn
 from wms.auth.models import ApiToken
 from wms.channels.models import ChannelConnection, ChannelListing, HeldChannelOrder
@@ -107,6 +108,19 @@ def test_add_reads_the_credentials_from_the_environment(app, runner, world, woo)
     assert woo.consumer_secret not in result.output
     with app.app_context():
         assert db.session.scalar(select(ChannelConnection)).credentials["consumer_secret"] == woo.consumer_secret
+
+
+def test_add_reads_missing_credentials_from_stdin_without_echoing_them(app, runner, world, woo) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(args=[*add_args(woo), "--consumer-key", woo.consumer_key, "--credentials-stdin",
+                                 "--json"], input=f"{woo.consumer_secret}\n{woo.webhook_secret}\n")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)                               # the prompts went to stderr
+    assert "woocommerce consumer_secret:" in result.stderr
+    assert doc["code"] == "WOO" and doc["token"].startswith("wms_") and doc["import"]["seen"] == 0
+    assert "Stand-in Shop" in doc["connection_test"]
+    assert woo.consumer_secret not in result.output and woo.webhook_secret not in result.output
+    with app.app_context():
+        assert db.session.scalar(select(ChannelConnection)).credentials["webhook_secret"] == woo.webhook_secret
 
 
 @pytest.mark.parametrize(("args", "says"), [
@@ -237,6 +251,31 @@ def test_an_unknown_listing_or_channel_is_a_message_not_a_traceback(runner, shop
                        (["sync", "NOPE"], "no channel 'NOPE'"), (["map", "WOO", "1"], "give either a SKU")):
         result = runner.invoke(args=["channels", *args])
         assert result.exit_code != 0 and says in result.output and "Traceback" not in result.output
+
+
+def test_a_prestashop_shop_added_with_its_key_from_the_environment_gets_stock_and_gives_orders(  # type: ignore[no-untyped-def]
+        app, runner, world):
+    presta = PrestaShopStandIn().start()
+    try:
+        presta.add_item("MUG", 0)
+        result = runner.invoke(args=["channels", "add", "PS", "--kind", "prestashop", "--warehouse", "WH",
+                                     "--url", presta.url, "--option", "shop_timezone=Europe/Paris"],
+                               env={"WMS_CHANNEL_WEBSERVICE_KEY": presta.key})
+        assert result.exit_code == 0, result.output
+        assert "prestashop sends no webhooks: orders are polled" in result.output
+        assert "mapped to our SKUs: 1, unmapped: 0" in result.output
+        assert presta.key not in result.output
+        pushed = runner.invoke(args=["channels", "sync", "PS", "--stock"])
+        assert pushed.exit_code == 0 and "stock: 1 listings pushed" in pushed.output, pushed.output
+        assert presta.stock_of("MUG") == 10
+        order_id = presta.checkout("MUG", 3)
+        pulled = json.loads(runner.invoke(args=["channels", "sync", "PS", "--orders", "--json"]).stdout)
+        assert pulled["orders_created"] == 1 and pulled["parts"] == ["orders"]
+        with app.app_context():
+            assert db.session.scalar(select(Order).where(Order.external_id == order_id)) is not None
+        assert presta.violations == []
+    finally:
+        presta.stop()
 
 
 # --- api and pos -----------------------------------------------------------------------------------------------

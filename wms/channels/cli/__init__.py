@@ -10,7 +10,12 @@ from wms.channels.cli import connect, status, sync
 
 @click.group("channels")
 def channels_cli() -> None:
-    """Sales channels and their platforms: add, test, sync now, SKU mapping, held orders, sync log."""
+    """Sales channels and their platforms: add, test, sync now, SKU mapping, held orders, sync log.
+
+    Credentials: --credential NAME=VALUE, one option per field (--consumer-key ...), the environment
+    (WMS_CHANNEL_<FIELD>), or typed at a hidden prompt; never printed. Refusals are messages with exit 1 and
+    write nothing; `sync` and `test` exit 1 when the platform failed. list, show, sync and log take --json.
+    """
 
 
 for command in (connect.add, connect.set_, status.list_, status.show, sync.test, sync.sync, sync.map_,

@@ -56,6 +56,10 @@ def credential_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("--webhook-secret", default=None, metavar="SECRET", envvar=_env("webhook_secret"),
                         show_envvar=True, help="The key the platform signs its webhooks with (woocommerce: "
                                                "required; shopify: when it differs from app_secret).")(func)
+    func = click.option("--credentials-stdin", is_flag=True,
+                        help="Read each required credential not given otherwise from stdin, one line each, in the "
+                             "order the connector names them (on a terminal they are asked for anyway, hidden)."
+                        )(func)
     func = click.option("--credential", "credential_pairs", multiple=True, metavar="NAME=VALUE",
                         help="A credential by name (repeatable).")(func)
     return func
@@ -136,14 +140,19 @@ def _credentials(ctx: click.Context, kind: str, given: Mapping[str, str | None],
         else:
             apart = webhook_secret
     for name in connector_class(kind).credential_fields:
-        if not creds.get(name) and sys.stdin.isatty():
-            creds[name] = click.prompt(f"{kind} {name}", hide_input=True)
+        if not creds.get(name) and (ctx.params.get("credentials_stdin") or sys.stdin.isatty()):
+            creds[name] = click.prompt(f"{kind} {name}", hide_input=True, err=True)
     missing = [n for n in connector_class(kind).credential_fields if not creds.get(n)]
     if missing:
         raise click.ClickException(
             f"{kind} needs {', '.join(missing)}: give " + ", ".join(
                 f"--{n.replace('_', '-')} or {_env(n)}" for n in missing) + " (nothing was written)")
     return creds, apart
+
+
+def _named(given: Mapping[str, Any]) -> dict[str, Any]:
+    """The per-field credential options by credential name (`cred_consumer_key` -> `consumer_key`)."""
+    return {k.removeprefix("cred_"): v for k, v in given.items() if k.startswith("cred_")}
 
 
 def _warehouses(codes: tuple[str, ...]) -> list[Any] | None:
@@ -211,7 +220,7 @@ def add(ctx: click.Context, code: str, kind: str, warehouse_code: str, name: str
     apart = None
     platform = kind in PLATFORM_KINDS
     if platform:
-        creds, apart = _credentials(ctx, kind, {k[5:]: v for k, v in given.items()}, credential_pairs,
+        creds, apart = _credentials(ctx, kind, _named(given), credential_pairs,
                                     webhook_secret)
         options = _options(kind, option_pairs)
         if not base_url:
@@ -292,7 +301,7 @@ def set_(ctx: click.Context, code: str, kind: str | None, base_url: str | None, 
     kind = kind or conn.kind
     same = conn is not None and conn.kind == kind
     before = _settings(conn) if conn is not None else {}
-    creds, apart = _credentials(ctx, kind, {k[5:]: v for k, v in given.items()}, credential_pairs,
+    creds, apart = _credentials(ctx, kind, _named(given), credential_pairs,
                                 webhook_secret, current=conn.credentials if same else None)
     url = base_url or (conn.base_url if conn is not None else None)
     if not url:
