@@ -17,6 +17,7 @@ import click
 from click.core import ParameterSource
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import IntegrityError
 
 from wms.channels.cli.common import channel_by_code, echo_json, refused
 from wms.channels.connectors import KINDS, connector_class
@@ -80,7 +81,6 @@ def setting_options(func: Callable[..., Any]) -> Callable[..., Any]:
     )):
         func = decorator(func)
     return func
-
 
 
 def _pairs(pairs: tuple[str, ...], what: str) -> dict[str, str]:
@@ -169,7 +169,6 @@ def webhook_url(code: str, base_url: str | None = None) -> str | None:
     return f"{str(base).rstrip('/')}/api/v1/channels/{code}/platform-webhooks" if base else None
 
 
-
 def _connect_and_import(channel: Any) -> bool:
     """Test the connection, then import the listings; False (said on stderr) when either failed."""
     from wms.channels import services
@@ -187,7 +186,6 @@ def _connect_and_import(channel: Any) -> bool:
     for line in report.lines():
         click.echo(line)
     return True
-
 
 
 @click.command("add")
@@ -237,7 +235,11 @@ def add(ctx: click.Context, code: str, kind: str, warehouse_code: str, name: str
             cap_percent=cap_percent, warehouses=_warehouses(sells_from), webhook_secret=apart)
     except DomainError as err:
         raise refused(err) from None
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same code added at the same moment by someone else
+        db.session.rollback()
+        raise click.ClickException(f"A channel with code {code!r} already exists. (nothing was written)") from None
     channel = added.channel
     hook = webhook_url(channel.code, public_url) if platform and connector_class(kind).has_webhooks else None
     if as_json:
