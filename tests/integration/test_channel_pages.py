@@ -4,13 +4,16 @@ retried, resync queued (or said impossible), French."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select, text
 
+from tests import pg
 from tests.conftest import make_test_app
+from tests.factories import sign_in_client
 from tests.integration.stock_world import build_world, put
 from tests.jobs_support import job_counts, jobs  # noqa: F401  (jobs is a fixture)
 from tests.standins.woocommerce import WooCommerceStandIn
@@ -337,23 +340,39 @@ def test_resync_queues_the_jobs(app, jobs, admin, supervisor, shop) -> None:  # 
     assert counts[("channels.pull", "todo")] == 1 and counts[("channels.reconcile", "todo")] == 1
 
 
-def test_resync_without_a_job_engine_says_so(database_url, world, shop, sign_in) -> None:  # type: ignore[no-untyped-def]
-    other = make_test_app(database_url, JOBS_DATABASE_URL="sqlite:///no-jobs-here.db")
-    with other.app_context():
-        services.add_channel("WOO", "Woo", "woocommerce", db.session.get(type(world.warehouse), world.warehouse.id),
-                             base_url=shop.url, credentials=shop.connector_config().credentials)
-        db.session.commit()
-    c = other.test_client()
-    from tests.factories import sign_in_client
+@pytest.fixture
+def empty_database(pg_admin_url: str) -> Iterator[str]:
+    """A PostgreSQL database without the jobs schema."""
+    name = f"wms_test_nojobs_{os.getpid()}"
+    url = pg.create_database(pg_admin_url, name)
+    yield url
+    pg.drop_database(pg_admin_url, name)
 
-    sign_in_client(other, c, world.supervisor)
-    detail = c.get("/channels/WOO").get_data(as_text=True)
-    assert "The job engine is not configured" in detail
-    r = c.post("/channels/WOO/resync", follow_redirects=True)
-    assert r.status_code == 200
-    assert any(f.startswith("The job engine is not configured (no jobs database)")
-               for f in flashes(r.get_data(as_text=True)))
-    db.engine(other).dispose()
+
+@pytest.mark.parametrize("jobs_url, said", [
+    ("sqlite:///no-jobs-here.db", "The job engine is not configured (no jobs database)"),
+    ("postgresql://postgres@127.0.0.1:1/nowhere", "The jobs database cannot be reached"),
+    ("empty", "The jobs database has no job tables yet"),
+])
+def test_resync_without_a_job_engine_says_so(database_url, world, shop, request, jobs_url, said) -> None:  # type: ignore[no-untyped-def]
+    if jobs_url == "empty":
+        jobs_url = request.getfixturevalue("empty_database")
+    other = make_test_app(database_url, JOBS_DATABASE_URL=jobs_url)
+    try:
+        with other.app_context():
+            services.add_channel("WOO", "Woo", "woocommerce",
+                                 db.session.get(type(world.warehouse), world.warehouse.id), base_url=shop.url,
+                                 credentials=shop.connector_config().credentials)
+            db.session.commit()
+        c = other.test_client()
+        sign_in_client(other, c, world.supervisor)
+        if said.startswith("The job engine"):
+            assert "The job engine is not configured" in c.get("/channels/WOO").get_data(as_text=True)
+        r = c.post("/channels/WOO/resync", follow_redirects=True)
+        assert r.status_code == 200
+        assert any(f.startswith(said) for f in flashes(r.get_data(as_text=True))), flashes(r.get_data(as_text=True))
+    finally:
+        db.engine(other).dispose()
 
 
 # --- French ------------------------------------------------------------------------------------------------------

@@ -147,6 +147,27 @@ def _jobs_configured() -> bool:
         return False
 
 
+def _jobs_problem() -> str | None:
+    """Why jobs cannot be queued now, in words (None: they can): not configured, unreachable, no schema."""
+    import psycopg
+
+    from wms.jobs import admin, jobs_database_url
+
+    if not _jobs_configured():
+        return _("The job engine is not configured (no jobs database), so nothing could be queued. Set "
+                 "WMS_JOBS_DATABASE_URL and run a jobs worker, or use the command line to sync now.")
+    conninfo = jobs_database_url()
+    assert conninfo is not None
+    try:
+        ready = admin.schema_state(conninfo).jobs_table
+    except psycopg.Error as err:
+        return _("The jobs database cannot be reached, so nothing could be queued: %(reason)s",
+                 reason=str(err).strip()[:300])
+    if not ready:
+        return _("The jobs database has no job tables yet (wms jobs schema --apply), so nothing could be queued.")
+    return None
+
+
 def _webhook_url(channel: Channel) -> str:
     return url_for("api.receive_platform_webhook", channel_code=channel.code, _external=True)
 
@@ -421,9 +442,9 @@ def channel_resync(channel_code: str):  # type: ignore[no-untyped-def]
     channel = channel_in_scope(channel_code)
     if _connected(channel) is None:
         return _back(channel)
-    if not _jobs_configured():
-        flash(_("The job engine is not configured (no jobs database), so nothing could be queued. Set "
-                "WMS_JOBS_DATABASE_URL and run a jobs worker, or use the command line to sync now."), "error")
+    problem = _jobs_problem()
+    if problem:
+        flash(problem, "error")
         return _back(channel)
     services.request_resync(channel)
     flash(_("Resync queued: a pull of orders, a full stock reconciliation and every fulfilment not yet written "
