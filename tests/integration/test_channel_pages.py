@@ -192,6 +192,35 @@ def test_an_api_channel_gets_its_token_and_no_platform(app, admin) -> None:  # t
         assert services.connection_of(db.session.scalar(select(Channel))) is None
 
 
+def test_every_kind_has_its_form_with_its_own_fields(app, admin) -> None:  # type: ignore[no-untyped-def]
+    from wms.channels.views import kind_fields
+
+    for kind in services.ADD_KINDS:
+        r = admin.get(f"/channels/new?kind={kind}")
+        html = r.get_data(as_text=True)
+        assert r.status_code == 200, kind
+        fields = kind_fields(kind)
+        secrets = [*fields.credentials, *fields.optional_credentials]
+        assert html.count('type="password"') == len(secrets) + fields.webhook_secret_apart, kind
+        for name in secrets:
+            assert f'name="cred_{name}"' in html, (kind, name)
+        for name in fields.options:
+            assert f'name="opt_{name}"' in html, (kind, name)
+        assert ('name="base_url"' in html) == fields.platform, kind
+    r = admin.post("/channels/new", data={"kind": "pos", "code": "TILL-1", "name": "Till", "warehouse": "WH"})
+    assert r.status_code == 200 and TOKEN.search(r.get_data(as_text=True))
+    with app.app_context():
+        till = db.session.scalar(select(Channel).where(Channel.code == "TILL-1"))
+        assert till.kind.value == "pos" and services.connection_of(till) is None
+    # the connector reads the settings on save (no call is made): what it refuses is said on the page
+    r = admin.post("/channels/new", data={"kind": "amazon", "code": "AMZ", "warehouse": "WH",
+                                          "base_url": "https://sellingpartnerapi-eu.amazon.com",
+                                          "cred_client_id": "a", "cred_client_secret": "b", "cred_refresh_token": "c"})
+    assert r.status_code == 422
+    assert "The platform settings are not usable: amazon: the option seller_id is required" in r.get_data(as_text=True)
+    assert rows(app, Channel) == 1
+
+
 def test_bad_settings_are_explained_on_the_page_and_write_nothing(app, admin, shop) -> None:  # type: ignore[no-untyped-def]
     cases = [
         (dict(cred_consumer_secret=""), "Fill in the credentials"),
