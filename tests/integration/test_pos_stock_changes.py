@@ -164,6 +164,22 @@ def test_a_hole_older_than_the_grace_is_forgotten() -> None:
     assert Cursor(13, {12: 1000}).advance([], now=1031).gaps == {}
 
 
+def test_a_cursor_holding_the_most_gaps_it_may_is_accepted_back(client, shops) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from wms.channels.pos_api import MAX_GAPS
+
+    now = int(time.time())
+    big = 2**31 - 1          # the largest ledger id there can be: the longest cursor
+    cursor = Cursor(big, {big - 2 * n: now for n in range(1, MAX_GAPS + 1)})
+    assert len(cursor.gaps) == MAX_GAPS
+    r = _changes(client, shops["SHOP"], after=str(cursor), wait=0)
+    assert r.status_code == 200, r.json
+    assert r.json["changes"] == []
+    too_big = _changes(client, shops["SHOP"], after=f"{2**31}.5@{now}", wait=0)
+    assert too_big.status_code == 422 and "out of range" in too_big.json["detail"] + str(too_big.json)
+
+
 def test_a_till_token_of_another_shop_is_refused(client, shops) -> None:  # type: ignore[no-untyped-def]
     r = _changes(client, shops["OTHER"])
     assert r.status_code == 403 and r.json["type"]
