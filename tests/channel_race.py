@@ -54,6 +54,8 @@ WEBHOOK_PATH = "/api/v1/channels/{code}/platform-webhooks"
 # Where a customer follows an own-fleet parcel: WooCommerce's Shipment Tracking needs a link (or a provider name)
 # for a carrier it does not know, and refuses the write-back without one (visible as a failed fulfilment).
 TRACKING_URL = "https://track.example/parcel/{tracking_number}"
+DISPATCH_TICK_S = 10.0        # channels.dispatch (wms/channels/jobs.py): a due pull waits for the next tick
+POLLED = ("prestashop", "mirakl")   # no order webhooks: a sale there is seen at the next pull
 MIRAKL_PACING = 0.02          # the stand-in's minute shrunk to 1.2 s; the connector paces itself to it
 
 
@@ -388,6 +390,14 @@ class Race:
         for t in threads:
             t.join(timeout + 10)
         return [probes[o] for o in plan if o in probes]
+
+    def window_bound(self, probes: Iterable[Probe]) -> float:
+        """The window to size buffers for: the longest measured, and never less than what the configuration
+        implies for a polled platform (a sale there waits up to one dispatcher tick plus the poll interval, then
+        takes the push path a webhook sale takes): a few probes may all land just before a tick."""
+        measured = [p.window_s for p in probes if p.window_s is not None]
+        pushed = [p.window_s for p in probes if p.window_s is not None and p.origin not in POLLED]
+        return max([*measured, DISPATCH_TICK_S + self.poll_interval_s + max(pushed, default=0.0)])
 
     @staticmethod
     def advised_buffer(window_s: float, *, shoppers: int, gap_s: float, jitter: float = 0.1,

@@ -56,8 +56,9 @@ def test_four_platforms_and_the_till_race_and_converge_without_overselling(race:
     print(f"oversell window: {summary(windows)}; per origin "
           + ", ".join(f"{p.origin} {p.window_s:.2f} s" for p in probes if p.window_s is not None))
 
-    # 2. The buffer by the README's rule for the longest window seen, then enough stock to race past it.
-    buffer = Race.advised_buffer(max(windows), shoppers=race.shoppers(PER_PLATFORM), gap_s=GAP_S, jitter=JITTER)
+    # 2. The buffer by the README's rule for the window (the longest seen, at least the polled bound), then enough
+    #    stock to race past it.
+    buffer = Race.advised_buffer(race.window_bound(probes), shoppers=race.shoppers(PER_PLATFORM), gap_s=GAP_S, jitter=JITTER)
     race.restock(buffer + LEFT_TO_RACE)
     race.set_buffers(buffer)
     assert race.converge(40) == []
