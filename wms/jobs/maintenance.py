@@ -2,7 +2,7 @@
 
 Every job here is idempotent: it deletes or re-queues what is past its cutoff at the time it runs, so a tick run
 twice, late, or by two workers at once does the same as one run. Retention settings (days) are read from the
-app config: IDEMPOTENCY_KEYS_RETENTION_DAYS (30, what deploy/wms-purge-keys.timer ran), WEBHOOK_EVENTS_RETENTION_DAYS
+app config: IDEMPOTENCY_KEYS_RETENTION_DAYS (30, what the former wms-purge-keys.timer ran), WEBHOOK_EVENTS_RETENTION_DAYS
 (30: delivered events and their attempts), LOGIN_ATTEMPTS_RETENTION_DAYS (90: the sign-in audit trail; never
 less than the throttle window), JOB_FAILURES_RETENTION_DAYS (30).
 """
@@ -138,7 +138,8 @@ def retry_stalled_jobs(seconds_since_heartbeat: float | None = None) -> list[int
     return ids
 
 
-@periodic("*/15 * * * * *", "maintenance.retry_stalled_jobs", queue="maintenance")
+# croniter's sixth field is the seconds, at the end ("*/15 * * * * *" would be every second of every 15th minute).
+@periodic("* * * * * */15", "maintenance.retry_stalled_jobs", queue="maintenance")
 def retry_stalled() -> None:
     """Every 15 s: rescue the jobs of workers whose heartbeat stopped."""
     retry_stalled_jobs()

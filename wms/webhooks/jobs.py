@@ -33,7 +33,7 @@ def deliver_due() -> None:
     deliver_due_events()
 
 
-@periodic("*/5 * * * * *", "webhooks.sweep", queue="webhooks")
+@periodic("* * * * * */5", "webhooks.sweep", queue="webhooks")  # croniter: the seconds field comes last
 def sweep() -> None:
     """Every 5 s: events whose retry came due, and any whose defer was lost."""
     deliver_due_events()
