@@ -39,24 +39,34 @@ def pg_admin_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def database_url(pg_admin_url: str) -> Iterator[str]:
-    """A fresh database for this test session, built by the real Alembic migrations."""
+    """A fresh database for this test session, built by the real Alembic migrations, with the job engine's schema
+    (the test apps defer their jobs into their own database: a commit that defers after it must find the tables)."""
     from alembic import command
 
     from wms.dbcli import alembic_config
+    from wms.jobs import admin
 
     name = f"wms_test_{os.getpid()}"
     url = pg.create_database(pg_admin_url, name)
     command.upgrade(alembic_config(url), "head")
+    admin.apply_schema(url.replace("postgresql+psycopg://", "postgresql://", 1))
     yield url
     pg.drop_database(pg_admin_url, name)
+
+
+# The job engine's tables (procrastinate's and wms_job_failures): not models, but in the same test database.
+JOB_TABLES = ("procrastinate_events", "procrastinate_periodic_defers", "procrastinate_jobs", "procrastinate_workers",
+              "wms_job_failures")
 
 
 def _truncate_all(app: Flask) -> None:
     """Empty every table a test wrote to and restart every id sequence, so the next test starts from nothing.
 
     One probe query tells which tables hold rows; only those are emptied. The id sequences of all tables are
-    restarted in one statement (a rolled-back insert also moves a sequence)."""
+    restarted in one statement (a rolled-back insert also moves a sequence). The jobs a test deferred go too."""
     engine = db.engine(app)
+    if engine.dialect.name == "postgresql":
+        _truncate_jobs(engine)
     tables = Base.metadata.sorted_tables
     probe = select(*[exists(select(literal(1)).select_from(t)).label(t.name) for t in tables])
     with engine.begin() as conn:
@@ -74,6 +84,15 @@ def _truncate_all(app: Flask) -> None:
         conn.execute(text(
             f"SELECT setval(seq, 1, false) FROM (SELECT pg_get_serial_sequence(t, 'id') AS seq FROM (VALUES {values})"
             " AS v(t)) AS s WHERE seq IS NOT NULL"))
+
+
+def _truncate_jobs(engine) -> None:  # type: ignore[no-untyped-def]
+    """Empty the job tables when any holds a row (most tests defer nothing)."""
+    probe = " OR ".join(f"EXISTS (SELECT 1 FROM {name})" for name in JOB_TABLES)
+    with engine.begin() as conn:
+        if conn.scalar(text("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")) and conn.scalar(
+                text(f"SELECT {probe}")):
+            conn.execute(text("TRUNCATE " + ", ".join(JOB_TABLES) + " RESTART IDENTITY CASCADE"))
 
 
 def make_test_app(database_url: str, **overrides: object) -> Flask:
