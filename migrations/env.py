@@ -53,7 +53,13 @@ def _render_item(type_, obj, autogen_context):  # type: ignore[no-untyped-def]
 TABLES_WITHOUT_MODEL = {"quants_out_of_balance"}
 
 
+# The job engine's tables when the jobs share the app database (wms/jobs: procrastinate's own schema, not ours).
+JOB_TABLE_PREFIXES = ("procrastinate_", "wms_job_failures")
+
+
 def _include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
+    if type_ == "table" and reflected and compare_to is None and name.startswith(JOB_TABLE_PREFIXES):
+        return False
     return not (type_ == "table" and reflected and compare_to is None and name in TABLES_WITHOUT_MODEL)
 
 
