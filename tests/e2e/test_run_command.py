@@ -1,13 +1,17 @@
-"""The README's run command really serves the demo: a supervisor signs in, enrols TOTP and reaches home."""
+"""The README's run command really serves the demo: a supervisor signs in, enrols TOTP and reaches home; its job
+worker runs jobs on the demo's private PostgreSQL, and Ctrl-C stops it, then that database."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.error
@@ -16,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg
 import pyotp
 import pytest
 
@@ -39,6 +44,7 @@ class DemoServer:
     process: subprocess.Popen[str]
     base_url: str
     print_dir: Path
+    jobs_pg_dir: Path
     output: list[str] = field(default_factory=list)
 
     @property
@@ -61,15 +67,22 @@ def _demo(tmp_path: Path, held: socket.socket | None = None) -> Iterator[DemoSer
     With `held`, a listening socket that never answers holds the demo's port until gunicorn has failed to bind it
     three times: a web app that is slow to come up, whose clients connect but get no answer."""
     port = held.getsockname()[1] if held is not None else _free_port()
+    # The private jobs cluster's folder: outside tmp_path, which the server's user (postgres, when the tests run as
+    # root) cannot enter; a short path too (its unix socket lives there).
+    jobs_root = Path(tempfile.mkdtemp(prefix="wms-demo-jobs-"))
+    jobs_root.chmod(0o755)
     env = {**os.environ, "WMS_DATABASE_URL": f"sqlite:///{tmp_path}/demo.db",
            "WMS_SECRET_KEY": secrets.token_urlsafe(32), "WMS_WORKERS": "2",
            "PRINTSERVER_STATE_DIR": str(tmp_path / "printserver"),
-           "WMS_DEMO_TILL_TOKEN_FILE": str(tmp_path / "till-token")}
+           "WMS_DEMO_TILL_TOKEN_FILE": str(tmp_path / "till-token"), "WMS_JOBS_PG_DIR": str(jobs_root / "jobs-pg")}
     env.pop("WMS_CONFIG", None)
+    env.pop("WMS_JOBS_DATABASE_URL", None)
+    # Its own session, as a terminal's foreground job: Ctrl-C is a SIGINT to the whole process group.
     process = subprocess.Popen([str(ROOT / "scripts" / "demo"), "--port", str(port)], cwd=ROOT, env=env,
                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True)
-    server = DemoServer(process=process, base_url=f"http://127.0.0.1:{port}", print_dir=tmp_path / "printserver")
+                               text=True, start_new_session=True)
+    server = DemoServer(process=process, base_url=f"http://127.0.0.1:{port}", print_dir=tmp_path / "printserver",
+                        jobs_pg_dir=jobs_root / "jobs-pg")
     reader = threading.Thread(target=lambda: server.output.extend(iter(process.stdout.readline, "")), daemon=True)
     reader.start()
     try:
@@ -95,6 +108,8 @@ def _demo(tmp_path: Path, held: socket.socket | None = None) -> Iterator[DemoSer
                 process.wait()
         reader.join(timeout=10)
         process.stdout.close()
+        subprocess.run([str(ROOT / "scripts" / "jobs-pg"), "stop"], env=env, check=False, capture_output=True)
+        shutil.rmtree(jobs_root, ignore_errors=True)
 
 
 @pytest.fixture
@@ -174,3 +189,40 @@ def test_demo_supervisor_signs_in_enrols_totp_and_reaches_home(demo_server: Demo
 
     demo_server.process.send_signal(signal.SIGTERM)
     assert demo_server.process.wait(timeout=60) == 0
+
+
+def _succeeded_jobs(url: str) -> dict[str, int]:
+    with psycopg.connect(url, connect_timeout=5) as conn:
+        return dict(conn.execute("SELECT task_name, count(*) FROM procrastinate_jobs WHERE status = 'succeeded' "
+                                 "GROUP BY 1").fetchall())
+
+
+def test_the_demo_runs_a_job_worker_and_ctrl_c_stops_it_then_its_database(demo_server: DemoServer) -> None:
+    text = demo_server.text
+    jobs_log = demo_server.print_dir / "jobs.log"
+    assert f"Job worker: log in {jobs_log}" in text
+    assert f"(private cluster in {demo_server.jobs_pg_dir}, stopped at exit)" in text
+    assert text.index("Job worker: log in") < text.index("Stop with Ctrl-C.")
+    url = re.search(r"jobs database (postgresql://\S+)", text).group(1)  # type: ignore[union-attr]
+
+    # The worker runs what is due: the periodic sweeps (webhooks every 5 s, channels every 10 s).
+    deadline = time.monotonic() + 60
+    while not {"webhooks.sweep", "channels.dispatch"} <= _succeeded_jobs(url).keys():
+        assert demo_server.process.poll() is None, demo_server.text
+        assert time.monotonic() < deadline, f"no job succeeded: {_succeeded_jobs(url)}\n{jobs_log.read_text()}"
+        time.sleep(0.5)
+    status = subprocess.run([str(ROOT / ".venv" / "bin" / "wms"), "jobs", "status"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60, env={**os.environ, "WMS_JOBS_DATABASE_URL": url,
+                                                        "WMS_DATABASE_URL": f"sqlite:///{demo_server.print_dir.parent}/demo.db"})
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert "workers: 1 alive" in status.stdout, status.stdout
+    assert re.search(r"webhooks\s+webhooks.sweep\s+\d+\s+\d+\s+0\s+[1-9]", status.stdout), status.stdout
+
+    os.killpg(demo_server.process.pid, signal.SIGINT)  # Ctrl-C in the demo's terminal
+    assert demo_server.process.wait(timeout=120) == 0, demo_server.text
+    said = jobs_log.read_text()
+    assert "Stop requested" in said and said.rstrip().endswith("jobs worker stopped"), said
+    assert "Traceback" not in said, said
+    assert not (demo_server.jobs_pg_dir / "data" / "postmaster.pid").exists()
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(url, connect_timeout=5).close()
