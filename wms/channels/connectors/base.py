@@ -55,6 +55,18 @@ class BadPayload(ConnectorError):
     transient = False
 
 
+def utc_moment(value: Any, platform: str, what: str = "date") -> dt.datetime:
+    """An ISO-8601 timestamp from a platform as an aware UTC datetime; one without a zone is read as UTC.
+    Anything else is a BadPayload naming the platform and the field."""
+    if not isinstance(value, str) or not value:
+        raise BadPayload(f"{platform}: not a {what}: {value!r}")
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise BadPayload(f"{platform}: not a {what}: {value!r}") from exc
+    return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
+
+
 class OrderState(StrEnum):
     OPEN = "open"                   # to fulfil
     AWAITING_ACCEPTANCE = "awaiting_acceptance"  # marketplaces: the seller must accept it first (Mirakl OR21)

@@ -71,6 +71,7 @@ from wms.channels.connectors.base import (
     Rejected,
     StockResult,
     StockUpdate,
+    utc_moment,
 )
 from wms.channels.connectors.http import PlatformHttp, TokenBucket, bucket_for, retry_after_s
 
@@ -109,13 +110,7 @@ OFFER_FIELDS = ("shop_sku", "product_id", "product_id_type", "price", "quantity"
 
 
 def _date(value: Any, what: str = "date") -> dt.datetime:
-    if not isinstance(value, str) or not value:
-        raise BadPayload(f"mirakl: not a {what}: {value!r}")
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise BadPayload(f"mirakl: not a {what}: {value!r}") from exc
-    return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
+    return utc_moment(value, "mirakl", what)
 
 
 def _iso(moment: dt.datetime) -> str:

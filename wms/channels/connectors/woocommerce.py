@@ -71,6 +71,7 @@ from wms.channels.connectors.base import (
     StockUpdate,
     WebhookCall,
     WebhookTopic,
+    utc_moment,
 )
 from wms.channels.connectors.http import PlatformHttp, retry_after_s
 
@@ -99,13 +100,7 @@ _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 def _gmt(value: Any) -> dt.datetime:
     """A WooCommerce `*_gmt` field ("2026-12-02T10:00:00", no zone: it is GMT) as an aware datetime."""
-    if not isinstance(value, str) or not value:
-        raise BadPayload(f"woocommerce: not a date: {value!r}")
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise BadPayload(f"woocommerce: not a date: {value!r}") from exc
-    return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
+    return utc_moment(value, "woocommerce")
 
 
 def _iso(moment: dt.datetime) -> str:
