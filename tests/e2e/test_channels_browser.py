@@ -3,11 +3,6 @@ tests the connection, imports and maps a listing, and sees it all on the sync lo
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,8 +10,8 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
+from tests.e2e.browser_support import gunicorn_on
 from tests.e2e.test_run_command import CHROMIUM_ARGS, _free_port
-from tests.e2e.test_wave_browser import _healthy
 from tests.factories import PASSWORD
 from tests.integration.stock_world import build_world
 from tests.standins.woocommerce import WooCommerceStandIn
@@ -47,35 +42,8 @@ def channel_server(app, database_url: str, make_user) -> Iterator[tuple[str, str
         user = make_user("ada", roles=("admin",), all_warehouses=True, totp=True)
         secret = user.test_totp_secret
         db.session.commit()
-    port = _free_port()
-    # The same secret key as the test app: the TOTP secret and the channel credentials are encrypted with it.
-    env = {**os.environ, "WMS_DATABASE_URL": database_url, "WMS_SECRET_KEY": app.config["SECRET_KEY"],
-           "WMS_BIND": f"127.0.0.1:{port}", "WMS_WORKERS": "1", "WMS_THREADS": "4",
-           "WMS_SESSION_COOKIE_SECURE": "false", "WMS_REMEMBER_COOKIE_SECURE": "false"}
-    env.pop("WMS_CONFIG", None)
-    process = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "--config", "deploy/gunicorn.conf.py"],
-                               cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    output: list[str] = []
-    reader = threading.Thread(target=lambda: output.extend(iter(process.stdout.readline, "")), daemon=True)
-    reader.start()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while not _healthy(base + "/api/v1/health"):
-            assert process.poll() is None, "gunicorn exited:\n" + "".join(output)
-            assert time.monotonic() < deadline, "gunicorn never answered:\n" + "".join(output)
-            time.sleep(0.3)
+    with gunicorn_on(database_url, app.config["SECRET_KEY"], _free_port()) as base:
         yield base, secret
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        reader.join(timeout=10)
-        process.stdout.close()
 
 
 def test_an_admin_adds_a_woocommerce_channel_tests_it_maps_a_listing_and_sees_the_sync_log(  # type: ignore[no-untyped-def]

@@ -3,11 +3,6 @@ test label queued from it can be followed to its job page and reprinted."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,9 +10,8 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from tests.e2e.browser_support import wait_for_js
+from tests.e2e.browser_support import gunicorn_on, wait_for_js
 from tests.e2e.test_run_command import CHROMIUM_ARGS, _free_port
-from tests.e2e.test_wave_browser import _healthy
 from tests.factories import PASSWORD
 from wms.db import db
 from wms.layout.importer import import_layout_file
@@ -39,34 +33,8 @@ def fleet_server(app, database_url: str, make_user) -> Iterator[tuple[str, str]]
         user = make_user("chief", roles=("supervisor",), all_warehouses=True, totp=True)
         secret = user.test_totp_secret
         db.session.commit()
-    port = _free_port()
-    env = {**os.environ, "WMS_DATABASE_URL": database_url, "WMS_SECRET_KEY": app.config["SECRET_KEY"],
-           "WMS_BIND": f"127.0.0.1:{port}", "WMS_WORKERS": "1", "WMS_THREADS": "4",
-           "WMS_SESSION_COOKIE_SECURE": "false", "WMS_REMEMBER_COOKIE_SECURE": "false"}
-    env.pop("WMS_CONFIG", None)
-    process = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "--config", "deploy/gunicorn.conf.py"],
-                               cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    output: list[str] = []
-    reader = threading.Thread(target=lambda: output.extend(iter(process.stdout.readline, "")), daemon=True)
-    reader.start()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while not _healthy(base + "/api/v1/health"):
-            assert process.poll() is None, "gunicorn exited:\n" + "".join(output)
-            assert time.monotonic() < deadline, "gunicorn never answered:\n" + "".join(output)
-            time.sleep(0.3)
+    with gunicorn_on(database_url, app.config["SECRET_KEY"], _free_port()) as base:
         yield base, secret
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        reader.join(timeout=10)
-        process.stdout.close()
 
 
 def _set_status(app, code: str, status: str) -> None:  # type: ignore[no-untyped-def]

@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +9,7 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
+from tests.e2e.browser_support import gunicorn_on
 from tests.e2e.test_run_command import CHROMIUM_ARGS, _free_port
 from tests.factories import PASSWORD
 from tests.wave_data import NOW, build_site
@@ -28,12 +22,6 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            return resp.status == 200
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return False
 
 
 @pytest.fixture
@@ -44,35 +32,8 @@ def wave_server(app, database_url: str, make_user) -> Iterator[tuple[str, str]]:
         user = make_user("chief", roles=("supervisor",), all_warehouses=True, totp=True)
         secret = user.test_totp_secret
         db.session.commit()
-    port = _free_port()
-    # The same secret key as the test app: the TOTP secret is stored encrypted with it.
-    env = {**os.environ, "WMS_DATABASE_URL": database_url, "WMS_SECRET_KEY": app.config["SECRET_KEY"],
-           "WMS_BIND": f"127.0.0.1:{port}", "WMS_WORKERS": "1", "WMS_THREADS": "4",
-           "WMS_SESSION_COOKIE_SECURE": "false", "WMS_REMEMBER_COOKIE_SECURE": "false"}
-    env.pop("WMS_CONFIG", None)
-    process = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "--config", "deploy/gunicorn.conf.py"],
-                               cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    output: list[str] = []
-    reader = threading.Thread(target=lambda: output.extend(iter(process.stdout.readline, "")), daemon=True)
-    reader.start()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while not _healthy(base + "/api/v1/health"):
-            assert process.poll() is None, "gunicorn exited:\n" + "".join(output)
-            assert time.monotonic() < deadline, "gunicorn never answered:\n" + "".join(output)
-            time.sleep(0.3)
+    with gunicorn_on(database_url, app.config["SECRET_KEY"], _free_port()) as base:
         yield base, secret
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        reader.join(timeout=10)
-        process.stdout.close()
 
 
 def test_a_supervisor_plans_and_releases_a_wave_and_the_timeline_shows_it(app, wave_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
