@@ -164,6 +164,19 @@ def test_a_compare_and_set_conflict_is_re_read_and_pushed_with_fresh_stock(shop,
     assert shop.platform.pushes[-1][0].previous == 7
 
 
+def test_a_first_push_compares_with_the_quantity_read_at_import_and_a_move_since_is_re_read(shop, session) -> None:  # type: ignore[no-untyped-def]
+    shop.platform.compare_and_set = True
+    services.import_listings(shop.channel)                 # the platform's quantities are read here
+    imported = {ln.item_key: ln.channel_quantity for ln in services.listings(shop.channel)}
+    assert None not in (imported["it-mug"], imported["it-tea"])
+    shop.platform.items["it-tea"]["qty"] = imported["it-tea"] - 1     # a sale on the platform since the import
+    result = stock_sync.push_stock(shop.channel)
+    first = {u.item_key: u.previous for u in shop.platform.pushes[0]}
+    assert first["it-mug"] == imported["it-mug"]           # no read before the first push: the import's figure
+    assert result.conflicts == 1 and result.failed == 0     # the tea moved: re-read, pushed again from what it holds
+    assert (shop.platform.qty("it-mug"), shop.platform.qty("it-tea")) == (10, 4)
+
+
 def test_a_failing_push_keeps_the_listings_dirty_and_is_logged(shop, session) -> None:  # type: ignore[no-untyped-def]
     services.import_listings(shop.channel)
     shop.platform.fail_pushes = 1

@@ -222,6 +222,7 @@ class Connector:
     needs_acceptance: ClassVar[bool] = False            # orders must be accepted on the platform (Mirakl)
     poll_interval_s: ClassVar[int] = 300                # how often the documented polling may run
     overlap_s: ClassVar[int] = 120                      # re-read this much before the checkpoint each pull
+    push_batch: ClassVar[int] = 500                     # listings handed to one push_stock call by the sync
 
     def __init__(self, config: ConnectorConfig) -> None:
         self.config = config

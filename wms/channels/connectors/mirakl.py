@@ -181,6 +181,9 @@ class MiraklConnector(Connector):
         source="our own choice for OR21/OR23/OR24/OF21/A01 ('at each update' in the docs, no fixed maximum)")
     credential_fields = ("api_key",)
     option_fields = ("shop_id", "carrier_codes", "import_wait_s", "pacing_scale")
+    # One OF24 import (and one OF21 read of the offers) per push: batches of 500 would mean one once-a-minute
+    # import per 500 offers and the whole offer list read again for each.
+    push_batch = OFFERS_PER_IMPORT
     has_webhooks = False
     needs_acceptance = True
     poll_interval_s = 300          # OR11 "recommended usage: every 5 minutes"

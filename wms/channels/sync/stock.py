@@ -18,7 +18,7 @@ from wms.orders.models import Channel
 
 PUSH_TASK = "channels.push_stock"
 PUSH_DEBOUNCE_S = 1.0      # changes within this window go in one push (per channel)
-BATCH = 500                # listings read, computed and committed together
+BATCH = 500                # listings read, computed and committed together (unless the connector says otherwise)
 
 
 def channels_selling_from(warehouse_id: int) -> list[int]:
@@ -73,12 +73,12 @@ class PushResult:
     errors: list[str] = field(default_factory=list)
 
 
-def _batch(channel_id: int, after_id: int, full: bool) -> list[ChannelListing]:
+def _batch(channel_id: int, after_id: int, full: bool, size: int = BATCH) -> list[ChannelListing]:
     q = (select(ChannelListing).where(ChannelListing.channel_id == channel_id, ChannelListing.id > after_id,
                                       ChannelListing.product_id.is_not(None)))
     if not full:
         q = q.where(or_(ChannelListing.dirty.is_(True), ChannelListing.last_pushed_qty.is_(None)))
-    return list(db.session.scalars(q.order_by(ChannelListing.id).limit(BATCH)
+    return list(db.session.scalars(q.order_by(ChannelListing.id).limit(size)
                                    .execution_options(populate_existing=True)))
 
 
@@ -110,7 +110,7 @@ def push_stock(channel: Channel, *, full: bool = False) -> PushResult:
     with SyncRun(channel.id, "reconcile" if full else "push") as run:
         after = 0
         while True:
-            listings = _batch(channel.id, after, full)
+            listings = _batch(channel.id, after, full, getattr(connector, "push_batch", BATCH) or BATCH)
             if not listings:
                 break
             after = listings[-1].id
@@ -133,8 +133,11 @@ def _push_batch(channel: Channel, connector, listings: list[ChannelListing],  # 
         Product.id.in_({ln.product_id for ln in listings}))).all())
     atp = channel_available(channel, [ln.product_id for ln in listings])
     by_key = {ln.item_key: ln for ln in listings}
+    # The compare-and-set base: what we pushed last, else what the channel said it held when its listings were
+    # imported (a platform that moved since answers a conflict and is re-read, never overwritten blindly).
     updates = [StockUpdate(item_key=ln.item_key, sku=skus[ln.product_id], quantity=atp[ln.product_id],
-                           previous=ln.last_pushed_qty) for ln in listings]
+                           previous=ln.last_pushed_qty if ln.last_pushed_qty is not None else ln.channel_quantity)
+               for ln in listings]
     results = connector.push_stock(updates)
     retry: list[StockUpdate] = []
     settled: list[tuple[int, int, int]] = []
