@@ -13,11 +13,12 @@ enforces its documented OR11/OF24 frequency with its minute shrunk to 1.2 s, and
    and beside what bounds each: the 1 s push debounce after a webhook or till sale; for a polled platform the wait
    for the dispatcher's next 10 s tick and the poll interval (and what the real platform allows: PrestaShop is
    polled every 300 s by default, Mirakl's OR11 at most once a minute).
-2. Oversold, `--rounds` races of `--race` s each, without buffers and then with the buffer advised for the
-   longest window measured: shoppers on every origin (2 per stand-in, 1 at the till) each buying every SKU in
-   turn, a given SKU at most once per `--gap` × 0.9 s, stock `--left` units above the advised buffer; after the
-   sync converged, the units taken in beyond stock (backordered here) are counted. Between races the orders are
-   cancelled here and the stock counted back.
+2. Oversold, `--rounds` races without buffers and then as many with the buffer advised for the window (the
+   longest measured, at least the polled bound): shoppers on every origin (2 per stand-in, 1 at the till) each
+   buying every SKU in turn, a given SKU at most once per `--gap` × 0.9 s; the same stock in every race (`--left`
+   units above the advised buffer), each race long enough for the demand to exceed it (at least `--race` s);
+   after the sync converged, the units taken in beyond stock (backordered here) are counted. Between races the
+   orders are cancelled here and the stock counted back.
 Usage: python bench/channel_oversell.py [--rounds 3] [--race 20] [--gap 8] [--left 12] [--poll 1]
        (WMS_BENCH_PG_ADMIN_URL to pick the server)
 """
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -35,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from alembic import command  # noqa: E402
 
-from tests.channel_race import DISPATCH_TICK_S, PLATFORMS, TILL, Probe, Race, percentile  # noqa: E402
+from tests.channel_race import DISPATCH_TICK_S, PLATFORMS, TILL, Probe, Race, diagnose, percentile  # noqa: E402
 from wms import create_app  # noqa: E402
 from wms.dbcli import alembic_config  # noqa: E402
 
@@ -62,7 +64,8 @@ def load() -> str:
     return f"load {one:.2f}/{five:.2f} on {os.cpu_count()} CPUs"
 
 
-def race_round(race: Race, buffer: int, stock: int, args: argparse.Namespace) -> tuple[int, int, int, str]:
+def race_round(race: Race, buffer: int, stock: int, seconds: float, args: argparse.Namespace
+               ) -> tuple[int, int, int, str]:
     """One race at `buffer` units: (units oversold, sales, refused checkouts, load at the end)."""
     race.cancel_open_orders()
     race.restock(stock)
@@ -70,21 +73,23 @@ def race_round(race: Race, buffer: int, stock: int, args: argparse.Namespace) ->
     left = race.converge(60)
     if left:
         raise SystemExit(f"not converged before the race: {left[:5]}")
-    result = race.run_shoppers(args.race, gap_s=args.gap, jitter=JITTER, per_platform=PER_PLATFORM)
+    result = race.run_shoppers(seconds, gap_s=args.gap, jitter=JITTER, per_platform=PER_PLATFORM)
     left = race.converge(90)
     if left:
-        raise SystemExit(f"not converged after the race: {left[:5]}")
+        raise SystemExit(f"not converged after the race: {left[:5]}\n" + "\n".join(diagnose(race)))
     return sum(race.oversold().values()), len(result.sales), result.refused, load()
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--race", type=float, default=20.0, help="seconds each race lasts")
+    ap.add_argument("--race", type=float, default=20.0,
+                    help="seconds each race lasts at least (longer when the demand needs it to exceed the stock)")
     ap.add_argument("--gap", type=float, default=8.0, help="seconds between one shopper's buys of one SKU")
     ap.add_argument("--left", type=int, default=12, help="units per SKU above the advised buffer")
     ap.add_argument("--poll", type=int, default=1, help="the connectors' poll_interval_s")
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # a stop still stops the worker and drops the database
     url = fresh_database()
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-oversell", "DATABASE_ENGINE_OPTIONS": {
         "pool_size": 12, "max_overflow": 8}})
@@ -129,9 +134,10 @@ def main() -> None:
         advised = Race.advised_buffer(bound, shoppers=shoppers, gap_s=args.gap, jitter=JITTER)
         stock = advised + args.left
         rate = shoppers / args.gap
+        seconds = max(args.race, 1.2 * stock / rate)     # long enough for the demand to exceed the stock
         print(f"oversold: {shoppers} shoppers ({PER_PLATFORM} per stand-in, 1 at the till), each SKU bought at up to"
               f" {rate:.2f} units/s over all channels, stock {stock} per SKU x {len(race.skus)} SKUs, races of"
-              f" {args.race:.0f} s; window to cover {bound:.2f} s (max of the longest measured and tick"
+              f" {seconds:.0f} s; window to cover {bound:.2f} s (max of the longest measured and tick"
               f" {DISPATCH_TICK_S:.0f} s + poll {args.poll} s + the longest pushed window);"
               f" advised buffer = {shoppers} x (floor(1.5 x {bound:.2f} s / "
               f"{args.gap * (1 - JITTER):.1f} s) + 1) = {advised} units")
@@ -139,7 +145,7 @@ def main() -> None:
         for buffer in (0, advised):
             total = 0
             for n in range(args.rounds):
-                oversold, sales, refused, at = race_round(race, buffer, stock, args)
+                oversold, sales, refused, at = race_round(race, buffer, stock, seconds, args)
                 total += oversold
                 print(f"{buffer:12d}{n + 1:7d}{oversold:10d}{sales:7d}{refused:9d}  ({at})")
             print(f"{buffer:12d}{'all':>7}{total:10d}")

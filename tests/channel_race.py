@@ -29,6 +29,7 @@ import subprocess
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -152,6 +153,7 @@ class RaceResult:
     sales: list[Sale]
     refused: int          # checkouts a stand-in or the till refused for want of stock
     seconds: float
+    refused_on: dict[str, int] = field(default_factory=dict)     # the same, per origin
 
 
 class Race:
@@ -275,6 +277,7 @@ class Race:
         """Count every race lane back to `units` (default the starting stock): a fresh round on the same world."""
         from wms.catalog.models import Product
         from wms.db import db
+        from wms.enums import StockReason
         from wms.layout.models import Location
         from wms.stock import operations as ops
         from wms.stock.models import Quant
@@ -286,8 +289,6 @@ class Race:
                 current = quant.on_hand if quant is not None else 0
                 delta = (self.stock if units is None else units) + (quant.reserved if quant else 0) - current
                 if delta:
-                    from wms.enums import StockReason
-
                     ops.change(db.session.get(Product, self.product_ids[sku]),
                                db.session.get(Location, self.lanes[sku]), delta, StockReason.ADJUSTMENT,
                                ops.Actor(), reference="race restock")
@@ -326,7 +327,7 @@ class Race:
         one unit of each SKU in turn, one SKU every gap_s/len(skus) s (± jitter), so each shopper buys a given SKU
         at most once per gap_s × (1 − jitter) seconds."""
         stop = threading.Event()
-        refused = itertools.count()
+        refused: Counter[str] = Counter()
         start = time.monotonic()
         step = gap_s / len(self.skus)
         before = len(self.sales)
@@ -339,7 +340,8 @@ class Race:
                 if stop.is_set():
                     return
                 if self.sell(origin, sku) is None:
-                    next(refused)
+                    with self.lock:
+                        refused[origin] += 1
                 if stop.wait(step * rng.uniform(1 - jitter, 1 + jitter)):
                     return
 
@@ -351,7 +353,7 @@ class Race:
         stop.set()
         for t in threads:
             t.join(30)
-        return RaceResult(self.sales[before:], next(refused), time.monotonic() - start)
+        return RaceResult(self.sales[before:], sum(refused.values()), time.monotonic() - start, dict(refused))
 
     def shoppers(self, per_platform: int = 2) -> int:
         return per_platform * len(PLATFORMS) + 1
@@ -611,3 +613,39 @@ def _ctx(user: Any) -> Any:
     from wms.picking.context import ScanContext
 
     return ScanContext(user=user, device_id="race", idempotency_key=str(uuid.uuid4()))
+
+
+def diagnose(race: Race, limit: int = 12) -> list[str]:
+    """What to look at when the sync did not converge: failed sync runs, channel jobs not succeeded, the
+    stand-ins' own counts of what they refused."""
+    from wms.channels.models import ChannelListing, ChannelSyncLog
+    from wms.db import db
+
+    out = []
+    by_channel = {cid: kind for kind, cid in race.channel_ids.items()}
+    with race.app.app_context():
+        for row in db.session.scalars(select(ChannelSyncLog).where(ChannelSyncLog.ok.is_(False))
+                                      .order_by(ChannelSyncLog.id.desc()).limit(limit)):
+            out.append(f"sync log {by_channel.get(row.channel_id)} {row.direction}: {row.error} {row.detail or ''}")
+        for listing in db.session.scalars(select(ChannelListing).where(ChannelListing.dirty.is_(True)).limit(limit)):
+            out.append(f"dirty {by_channel.get(listing.channel_id)} {listing.channel_sku} since {listing.dirty_since}"
+                       f" push_error={listing.push_error}")
+        rows = db.session.execute(func.now().select()).all()   # the database's clock, to read scheduled_at by
+        out.append(f"database now {rows[0][0]}")
+        from sqlalchemy import text
+
+        for task, status, args, scheduled, attempts in db.session.execute(text(
+                "SELECT task_name, status::text, args::text, scheduled_at, attempts FROM procrastinate_jobs"
+                " WHERE task_name LIKE 'channels.%' AND status::text NOT IN ('succeeded')"
+                " ORDER BY id DESC LIMIT :n"), {"n": limit}):
+            out.append(f"job {task} {status} {args} scheduled {scheduled} attempts {attempts}")
+        for pid, state, wait, age, query in db.session.execute(text(
+                "SELECT pid, state, coalesce(wait_event_type || ':' || wait_event, ''), now() - xact_start,"
+                " left(regexp_replace(query, '\\s+', ' ', 'g'), 160) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'")):
+            out.append(f"backend {pid} {state} {wait} for {age}: {query}")
+    for kind, standin in race.standins.items():
+        refused = [f"{c.method} {c.path} {c.status}" for c in standin.calls if c.status >= 400][-5:]
+        if refused or standin.violations:
+            out.append(f"{kind}: refused {refused}, violations {standin.violations[-3:]}")
+    return out

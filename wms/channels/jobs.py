@@ -26,13 +26,23 @@ def _channel(channel_id: int) -> Channel | None:
     return channel if channel is not None and channel.active else None
 
 
+# Pulls, pushes and write-backs are deferred with a queueing lock (after commit and by the dispatcher) and are NOT
+# retried by the engine: procrastinate puts a retried job back to `todo`, which violates the queueing lock's unique index when
+# another job of that lock was deferred meanwhile (procrastinate issue #1543); the job then stays `doing` for
+# ever and its lock (channel:<id>:stock, :orders) blocks the channel's pushes or pulls and webhooks. The
+# dispatcher is their retry: every 10 s it defers the pushes of listings still dirty, the pulls due, the
+# write-backs due (a fulfilment keeps its own backoff in next_attempt_at).
+NO_RETRY = False
+
+
 def _retry_or_stop(err: ConnectorError) -> None:
-    """Transient platform errors are raised (the engine retries with backoff); refusals stop here, logged."""
+    """Transient platform errors are raised (the job fails, logged; the dispatcher defers it again); refusals
+    stop here, logged."""
     if err.transient:
         raise err
 
 
-@task("channels.pull", queue=QUEUE, lock_key="channel:{channel_id}:orders")
+@task("channels.pull", queue=QUEUE, lock_key="channel:{channel_id}:orders", retry=NO_RETRY)
 def pull(channel_id: int) -> None:
     """One pull pass of the channel's orders (all its pages), then its held orders again."""
     channel = _channel(channel_id)
@@ -57,7 +67,7 @@ def process_webhook(channel_id: int, document_id: int) -> None:
         _retry_or_stop(err)
 
 
-@task("channels.push_stock", queue=QUEUE, lock_key="channel:{channel_id}:stock")
+@task("channels.push_stock", queue=QUEUE, lock_key="channel:{channel_id}:stock", retry=NO_RETRY)
 def push_stock(channel_id: int) -> None:
     """Push the channel's dirty listings (debounced: deferred with a queueing lock per channel)."""
     channel = _channel(channel_id)
@@ -81,7 +91,7 @@ def reconcile(channel_id: int) -> None:
         _retry_or_stop(err)
 
 
-@task("channels.push_fulfilment", queue=QUEUE, lock_key="fulfilment:{fulfilment_id}")
+@task("channels.push_fulfilment", queue=QUEUE, lock_key="fulfilment:{fulfilment_id}", retry=NO_RETRY)
 def push_fulfilment(fulfilment_id: int) -> None:
     """Write one shipment back to its channel (retried with backoff while the platform fails)."""
     fulfilments.push_fulfilment(fulfilment_id)

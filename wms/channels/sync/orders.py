@@ -296,6 +296,7 @@ def pull_orders(channel: Channel, *, max_pages: int = MAX_PAGES_PER_RUN) -> Pull
                                if conn.order_checkpoint is not None else None)
             conn.pass_max_updated_at = None
         while result.pages < max_pages:
+            db.session.commit()   # no row lock held across the platform's call
             page = connector.pull_orders(conn.pass_since, conn.order_cursor)
             result.pages += 1
             for incoming in page.orders:
@@ -303,6 +304,12 @@ def pull_orders(channel: Channel, *, max_pages: int = MAX_PAGES_PER_RUN) -> Pull
                 take_in_logged(channel, conn, connector, incoming, run, kind="order")
                 if conn.pass_max_updated_at is None or incoming.updated_at > conn.pass_max_updated_at:
                     conn.pass_max_updated_at = incoming.updated_at
+                # One order, one transaction: its stock locks (quants, then the listings' dirty marks) are
+                # released before the next order's. A page in one transaction held the quants and listings of
+                # every product it sold while locking the next one's, and deadlocked with other channels'
+                # intakes and the till taking the same products in another order. Re-reading a page after a
+                # failure is harmless: intake is idempotent.
+                db.session.commit()
             conn.order_cursor = page.cursor
             db.session.commit()
             if page.cursor is None:
