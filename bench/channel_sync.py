@@ -13,13 +13,13 @@ it so the pushes' after-commit defers are real):
    (for Shopify the points its mutations cost over the restore rate, the bucket not counted; each platform's
    limit and where it comes from is printed with it), and the ratio ours / minimum (1.0 is perfect; below 1.0
    where a bucket full at the start takes what the sustained minimum counts: Shopify). Shopify is pushed twice:
-   the first reconciliation of listings never pushed (its compare-and-set reads Shopify's quantities first) on
+   the first reconciliation of listings never pushed (compared with the quantities read at import) on
    1,000 SKUs, extrapolated by the points charged, then the nightly one of all 10,000, pushed before.
    Afterwards every stand-in quantity is compared with `channel_available`: a push of wrong figures would make
    the timing worthless. Where 10,000 SKUs cannot be pushed within a few minutes under the platform's limit
-   (PrestaShop, Amazon: one call per SKU at 5/s is 2,000 s; Mirakl: its reads grow with the square) a smaller
+   (PrestaShop, Amazon: one call per SKU at 5/s is 2,000 s) a smaller
    count is measured and the time for 10,000 extrapolated (the further SKUs at the connector's pace per call;
-   Mirakl by its call counts), printed as such.
+   Mirakl, when run on fewer, by its call counts), printed as such.
 2. Order pull. N orders of 5 lines on mapped SKUs placed on the stand-in; timed: one pull pass,
    `services.sync_now(channel, orders=True, stock=False, fulfilments=False)` (pages by checkpoint, intake with
    reservations, the source document of each order, acceptance on Mirakl): orders/s next to a baseline, the
@@ -68,7 +68,7 @@ PLATFORMS = ("prestashop", "woocommerce", "shopify", "mirakl", "amazon")
 NAMES = {"prestashop": "PrestaShop", "woocommerce": "WooCommerce", "shopify": "Shopify", "mirakl": "Mirakl",
          "amazon": "Amazon"}
 # measured counts of the default run (about 15 minutes on 2 cores); --skus / --orders set them for every platform
-DEFAULT_SKUS = {"prestashop": 500, "woocommerce": FULL, "shopify": FULL, "mirakl": 2_000, "amazon": 200}
+DEFAULT_SKUS = {"prestashop": 500, "woocommerce": FULL, "shopify": FULL, "mirakl": FULL, "amazon": 200}
 DEFAULT_ORDERS = {"prestashop": 500, "woocommerce": 500, "shopify": 100, "mirakl": 200, "amazon": 40}
 PULL_PAGE = {"prestashop": 50, "woocommerce": 100, "shopify": 8, "mirakl": 100, "amazon": 100}  # orders a page
 SHOPIFY_FIRST = 1_000           # SKUs of Shopify's first reconciliation (its quantities read first)
@@ -587,10 +587,10 @@ def extrapolate_push(kind: str, n: int, seconds: float, calls,  # type: ignore[n
                      cls) -> tuple[float, str]:
     """Our time for 10,000 SKUs from a smaller run, and how it was reckoned."""
     if kind == "mirakl":
-        # every sync batch of 500 reads all the offers again (OF21): that part grows with the square
+        # every sync batch (the connector's push_batch) reads all the offers again (OF21)
         from wms.channels.connectors.mirakl import PAGE_SIZE
-        from wms.channels.sync.stock import BATCH
 
+        BATCH = cls.push_batch  # noqa: N806
         rate = cls.general_limit.rate
         reads = sum(1 for c in calls if c.method == "GET" and c.path == "/api/offers")
         reads_10k = math.ceil(FULL / BATCH) * math.ceil(FULL / PAGE_SIZE)
@@ -607,8 +607,9 @@ def extrapolate_push(kind: str, n: int, seconds: float, calls,  # type: ignore[n
 
 
 def mirakl_real_minute(n: int, calls) -> None:  # type: ignore[no-untyped-def]
-    from wms.channels.connectors.mirakl import MINUTE, SKEW_MARGIN, SKEW_PAD
-    from wms.channels.sync.stock import BATCH
+    from wms.channels.connectors.mirakl import MINUTE, SKEW_MARGIN, SKEW_PAD, MiraklConnector
+
+    BATCH = MiraklConnector.push_batch  # noqa: N806
 
     of24 = sum(1 for c in calls if c.method == "POST" and c.path == "/api/offers")
     of02 = sum(1 for c in calls if c.path.startswith("/api/offers/imports/"))
