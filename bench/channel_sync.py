@@ -475,7 +475,7 @@ def shopify_push(figures: Figures, channel, standin, rows, keys, cls) -> bool:  
     insert_listings(channel.id, rows[:first], keys)
     result, seconds, calls, points = timed_push(channel, standin)
     minimum = push_minimum("shopify", first, standin, cls)
-    print("  first reconciliation (listings never pushed: Shopify's quantities read for the compare)")
+    print("  first reconciliation (listings never pushed: compared with the quantities read at import)")
     report_push(name, first, seconds, minimum, result, calls, points)
     ok = verify(channel, standin, rows[:first], result)
     total = sum(points.values())
@@ -666,9 +666,9 @@ def main() -> None:
               f"{f.orders:>8}{f.orders / f.pull_s:10.1f}{f.orders / f.base_s:9.1f}{f.base_s / f.pull_s:9.2f}"
               f"{f.pull_min:8.1f}{ratio(f.pull_s, f.pull_min):>7}{max(f.load.values()):6.2f}")
     print("* extrapolated from the SKUs measured (paced platforms at the connector's pace per call; Mirakl by its "
-          "OF21 reads, which grow with the square; Shopify's first reconciliation by the points charged)")
-    print("Shopify 1st: the first reconciliation, listings never pushed (Shopify's quantities read for the "
-          "compare-and-set); Shopify: the nightly one, every listing pushed before")
+          "OF21 reads, one full read per push batch; Shopify's first reconciliation by the points charged)")
+    print("Shopify 1st: the first reconciliation, listings never pushed (compare-and-set from the quantities "
+          "read at import); Shopify: the nightly one, every listing pushed before")
     print(f"load average at the end: {load():.2f}")
 
 
