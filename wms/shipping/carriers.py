@@ -11,13 +11,24 @@ from __future__ import annotations
 import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
+from typing import ClassVar
 
 from wms.labels.documents.shipping import Address
 from wms.labels.errors import LabelDataInvalid
 from wms.shipping import sscc as sscc_rules
 from wms.shipping import tracking
+from wms.shipping.carrier_features import (
+    Customs,
+    Feature,
+    FeatureUnsupported,
+    RelayPoint,
+    RelayPointInvalid,
+    ShippingOptions,
+    TrackingEvent,
+)
 from wms.shipping.documents import Gs1ParcelLabel, ManifestDocument, ManifestLine, OwnFleetLabel
 from wms.shipping.errors import ShipmentRefused, ShippingInputInvalid, TrackingNumberInvalid
 from wms.shipping.sscc import SsccIssuer
@@ -73,6 +84,10 @@ class Shipment:
     parcels: tuple[Parcel, ...]
     service: str = "standard"
     ship_date: date | None = None
+    relay_point_id: str | None = None        # delivery to this relay point (the carrier's id)
+    customs: Customs | None = None           # the CN23 data, for a destination outside the customs union
+    options: ShippingOptions = field(default_factory=ShippingOptions)
+    value: Decimal | None = None             # the goods' value (insurance, customs, carriers that ask it)
 
     def __post_init__(self) -> None:
         if not self.reference or not self.reference.strip():
@@ -161,6 +176,7 @@ class Carrier(ABC):
 
     code: str
     name: str
+    features: ClassVar[frozenset[Feature]] = frozenset()   # what it offers beyond a label (carrier_features)
 
     @abstractmethod
     def create_shipment(self, shipment: Shipment) -> ShipmentLabel:
@@ -177,6 +193,32 @@ class Carrier(ABC):
     @abstractmethod
     def validate_tracking(self, tracking_number: str) -> str:
         """The tracking number normalised, or TrackingNumberInvalid if it cannot be one of ours."""
+
+    # --- optional features: an adapter overrides those it names in `features` --------------------------------
+    def find_relay_points(self, country: str, postal_code: str, *, city: str = "", weight_grams: int = 0,
+                          limit: int = 10) -> list[RelayPoint]:
+        """Relay points near a postcode, nearest first, with their opening hours."""
+        raise FeatureUnsupported(f"{self.name} has no relay points")
+
+    def relay_point(self, point_id: str, country: str) -> RelayPoint:
+        """One relay point by its id; RelayPointInvalid when the carrier does not know it."""
+        raise FeatureUnsupported(f"{self.name} has no relay points")
+
+    def check_relay_point(self, point_id: str, country: str, weight_grams: int, day: date) -> RelayPoint:
+        """The point, checked with the carrier before the label: it exists, is open, takes this weight."""
+        point = self.relay_point(point_id, country)
+        reason = point.refusal(weight_grams, day)
+        if reason:
+            raise RelayPointInvalid(reason)
+        return point
+
+    def tracking_events(self, tracking_numbers: Sequence[str]) -> dict[str, list[TrackingEvent]]:
+        """The events the carrier has for each tracking number, oldest first (unknown numbers: empty list)."""
+        raise FeatureUnsupported(f"{self.name} tracking cannot be fetched")
+
+    def create_return(self, shipment: Shipment) -> ShipmentLabel:
+        """A return label: `shipment.ship_from` is the customer, `ship_to` the warehouse."""
+        raise FeatureUnsupported(f"{self.name} makes no return labels")
 
     def manifest_labels(self, shipments: Sequence[ShipmentLabel], day: date) -> list[ShipmentLabel]:
         """The shipments, checked to be this carrier's, each once, and at least one."""
