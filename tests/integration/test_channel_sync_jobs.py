@@ -83,3 +83,29 @@ def test_the_dispatcher_defers_a_pull_for_a_channel_never_pulled(app, jobs, make
     drain(app, ["channels"])
     with app.app_context():
         assert db.session.scalars(select(Order.external_id)).all() == ["J-2"]
+
+
+def test_a_reconcile_that_fails_leaves_its_listings_dirty_for_the_dispatchers_push(app, jobs, make_user, monkeypatch) -> None:  # noqa: F811  # type: ignore[no-untyped-def]
+    from wms.channels.models import ChannelListing
+    from wms.jobs import defer
+
+    platform, _mug, _lane = _world(app, make_user, monkeypatch)
+    time.sleep(stock_sync.PUSH_DEBOUNCE_S + 0.2)
+    drain(app, ["channels"])                      # the import's first push
+    assert platform.qty("it-mug") == 10
+    platform.items["it-mug"]["qty"] = 3           # someone edited the platform by hand
+    platform.fail_pushes = 1                      # and the platform fails the reconcile's push
+    with app.app_context():
+        channel_id = db.session.scalar(select(Channel.id).where(Channel.code == "SHOP"))
+        defer("channels.reconcile", queueing_lock=f"channels.reconcile:{channel_id}", channel_id=channel_id)
+    drain(app, ["channels"])
+    assert job_counts(app)[("channels.reconcile", "failed")] == 1     # failed once, not retried by the engine
+    assert job_counts(app)[("channels.reconcile", "todo")] == 0
+    assert platform.qty("it-mug") == 3
+    with app.app_context():
+        assert db.session.scalars(select(ChannelListing.dirty)).all() == [True]
+    channel_jobs.dispatch(timestamp=0)            # the next tick pushes what the reconcile left dirty
+    drain(app, ["channels"])
+    assert platform.qty("it-mug") == 10
+    with app.app_context():
+        assert db.session.scalars(select(ChannelListing.dirty)).all() == [False]

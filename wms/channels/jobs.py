@@ -79,12 +79,17 @@ def push_stock(channel_id: int) -> None:
         _retry_or_stop(err)
 
 
-@task("channels.reconcile", queue=QUEUE, lock_key="channel:{channel_id}:stock")
+@task("channels.reconcile", queue=QUEUE, lock_key="channel:{channel_id}:stock", retry=NO_RETRY)
 def reconcile(channel_id: int) -> None:
-    """Push every mapped listing's stock, whatever was pushed before (nightly and on demand)."""
+    """Push every mapped listing's stock, whatever was pushed before (nightly and on demand).
+
+    Every mapped listing is marked dirty first (committed): a reconcile that fails part-way leaves the listings it
+    did not push dirty, and the dispatcher's pushes finish them. So it needs no engine retry (see NO_RETRY)."""
     channel = _channel(channel_id)
     if channel is None:
         return
+    stock.mark_all_dirty(channel.id)
+    db.session.commit()
     try:
         stock.push_stock(channel, full=True)
     except ConnectorError as err:

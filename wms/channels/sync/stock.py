@@ -65,6 +65,15 @@ def mark_dirty(product_ids: Iterable[int], warehouse_id: int) -> list[int]:
     return touched
 
 
+def mark_all_dirty(channel_id: int) -> int:
+    """Mark every mapped listing of the channel dirty, in one statement (the caller commits); how many."""
+    table = ChannelListing.__table__
+    done = db.session.execute(table.update().where(table.c.channel_id == channel_id, table.c.product_id.is_not(None))
+                              .values(dirty=True, dirty_version=table.c.dirty_version + 1,
+                                      dirty_since=func.coalesce(table.c.dirty_since, utcnow())))
+    return int(done.rowcount or 0)
+
+
 @dataclass
 class PushResult:
     pushed: int = 0
