@@ -3,8 +3,10 @@ times, lags, JSON and sync log rows are shown."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -21,6 +23,22 @@ def refused(err: Any, *, wrote_nothing: bool = True) -> click.ClickException:
         detail = ""
     text = "; ".join(x for x in (detail, *fields) if x)
     return click.ClickException(text + (" (nothing was written)" if wrote_nothing else ""))
+
+
+@contextlib.contextmanager
+def sync_pass(what: str, code: str) -> Iterator[None]:
+    """Around a pass that talks to the platform: a domain refusal or a platform failure becomes a readable
+    one-line error (exit 1) naming `what` failed on channel `code`."""
+    from wms.channels.connectors.base import ConnectorError
+    from wms.channels.sync.common import describe
+    from wms.errors import DomainError
+
+    try:
+        yield
+    except DomainError as err:
+        raise refused(err, wrote_nothing=False) from None
+    except ConnectorError as err:
+        raise click.ClickException(f"{what} of {code} FAILED: {describe(err)}") from None
 
 
 def channel_by_code(code: str) -> Any:

@@ -8,7 +8,7 @@ import dataclasses
 import click
 from flask.cli import with_appcontext
 
-from wms.channels.cli.common import channel_by_code, echo_json, refused, when
+from wms.channels.cli.common import channel_by_code, echo_json, refused, sync_pass, when
 
 
 @click.command("test")
@@ -17,17 +17,10 @@ from wms.channels.cli.common import channel_by_code, echo_json, refused, when
 def test(code: str) -> None:
     """One authenticated call to the channel's platform; exit 1 when it is refused or unreachable."""
     from wms.channels import services
-    from wms.channels.connectors.base import ConnectorError
-    from wms.channels.sync.common import describe
-    from wms.errors import DomainError
 
     channel = channel_by_code(code)
-    try:
+    with sync_pass("connection test", code):
         answer = services.test_connection(channel)
-    except DomainError as err:
-        raise refused(err, wrote_nothing=False) from None
-    except ConnectorError as err:
-        raise click.ClickException(f"connection test of {code} FAILED: {describe(err)}") from None
     click.echo(f"connection test of {code}: OK ({answer})")
 
 
@@ -43,20 +36,13 @@ def sync(ctx: click.Context, code: str, orders: bool, stock: bool, fulfilments: 
     """Run one pass now, here, of each part asked (none asked: all) and print what it did; exit 1 when a part
     failed (the others still ran)."""
     from wms.channels import services
-    from wms.channels.connectors.base import ConnectorError
-    from wms.channels.sync.common import describe
-    from wms.errors import DomainError
 
     channel = channel_by_code(code)
     every = not (orders or stock or fulfilments)
     asked = {"orders": orders or every, "stock": stock or every, "fulfilments": fulfilments or every}
-    try:
+    with sync_pass("sync", code):
         conn = services.require_connection(channel)
         report = services.sync_now(channel, **asked)
-    except DomainError as err:
-        raise refused(err, wrote_nothing=False) from None
-    except ConnectorError as err:
-        raise click.ClickException(f"sync of {code} FAILED: {describe(err)}") from None
     enabled = {"orders": conn.orders_enabled, "stock": conn.stock_enabled, "fulfilments": conn.fulfilments_enabled}
     ran = [part for part in asked if asked[part] and enabled[part]]
     if as_json:
@@ -105,17 +91,10 @@ def map_(code: str, item_key: str, sku: str | None, unmap: bool) -> None:
 def import_(code: str) -> None:
     """Read every listing of the platform; new ones are mapped by SKU; lists those left unmapped."""
     from wms.channels import services
-    from wms.channels.connectors.base import ConnectorError
-    from wms.channels.sync.common import describe
-    from wms.errors import DomainError
 
     channel = channel_by_code(code)
-    try:
+    with sync_pass("listing import", code):
         report = services.import_listings(channel)
-    except DomainError as err:
-        raise refused(err, wrote_nothing=False) from None
-    except ConnectorError as err:
-        raise click.ClickException(f"listing import of {code} FAILED: {describe(err)}") from None
     for line in report.lines():
         click.echo(line)
     for listing in services.unmapped_listings(channel):
@@ -129,18 +108,11 @@ def import_(code: str) -> None:
 def held(code: str, retry: bool) -> None:
     """The channel's held orders (waiting for a mapping or a fix), oldest first."""
     from wms.channels import services
-    from wms.channels.connectors.base import ConnectorError
-    from wms.channels.sync.common import describe
-    from wms.errors import DomainError
 
     channel = channel_by_code(code)
     if retry:
-        try:
+        with sync_pass("retrying held orders", code):
             taken = services.retry_held_orders(channel)
-        except DomainError as err:
-            raise refused(err, wrote_nothing=False) from None
-        except ConnectorError as err:
-            raise click.ClickException(f"retrying held orders of {code} FAILED: {describe(err)}") from None
         click.echo(f"{taken} held order(s) taken in")
     rows = services.held_orders(channel)
     for row in rows:
