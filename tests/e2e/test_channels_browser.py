@@ -26,12 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def shop() -> Iterator[WooCommerceStandIn]:
-    standin = WooCommerceStandIn().start()
-    try:
-        yield standin
-        assert standin.violations == []
-    finally:
-        standin.stop()
+    yield from WooCommerceStandIn().serving()
 
 
 @pytest.fixture

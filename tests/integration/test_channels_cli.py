@@ -23,12 +23,7 @@ from wms.orders.models import Channel, Order
 
 @pytest.fixture
 def woo() -> Iterator[WooCommerceStandIn]:
-    standin = WooCommerceStandIn().start()
-    try:
-        yield standin
-        assert standin.violations == []
-    finally:
-        standin.stop()
+    yield from WooCommerceStandIn().serving()
 
 
 @pytest.fixture

@@ -29,12 +29,7 @@ SINCE = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
 
 @pytest.fixture
 def amazon() -> Iterator[AmazonStandIn]:
-    standin = AmazonStandIn().start()
-    try:
-        yield standin
-        assert standin.violations == []
-    finally:
-        standin.stop()
+    yield from AmazonStandIn().serving()
 
 
 @pytest.fixture

@@ -30,12 +30,7 @@ from wms.channels.connectors.mirakl import OFFER_FIELDS, MiraklConnector
 
 @pytest.fixture
 def market() -> Iterator[MiraklStandIn]:
-    standin = MiraklStandIn().start()
-    try:
-        yield standin
-        assert standin.violations == []
-    finally:
-        standin.stop()
+    yield from MiraklStandIn().serving()
 
 
 @pytest.fixture

@@ -57,12 +57,7 @@ class Receiver:
 
 @pytest.fixture
 def shop() -> Iterator[WooCommerceStandIn]:
-    standin = WooCommerceStandIn().start()
-    try:
-        yield standin
-        assert standin.violations == []
-    finally:
-        standin.stop()
+    yield from WooCommerceStandIn().serving()
 
 
 @pytest.fixture

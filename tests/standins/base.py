@@ -12,15 +12,17 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jsonschema
 import requests
 from flask import Flask, Response, request
 from werkzeug.serving import make_server
+
+S = TypeVar("S", bound="StandIn")
 
 SCHEMAS = Path(__file__).parent / "schemas"
 
@@ -105,6 +107,16 @@ class StandIn:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+    def serving(self: S) -> Iterator[S]:
+        """For a fixture: `yield from StandInX().serving()` starts it, yields it, and after the test checks that
+        no request broke the platform's documented schema, then stops it."""
+        self.start()
+        try:
+            yield self
+            assert self.violations == [], self.violations
+        finally:
+            self.stop()
 
     @property
     def url(self) -> str:
