@@ -286,6 +286,18 @@ def test_malformed_xml_is_a_bad_payload(shop):
         connector(shop).pull_orders(T0)
 
 
+def test_an_unreadable_line_does_not_stop_the_page_and_reads_as_a_line_to_hold(shop):
+    shop.add_item("SHIRT-44", 5)
+    bad, good = shop.checkout("SHIRT-44", 1), shop.checkout("SHIRT-44", 1)
+    shop.db["orders"][int(bad)]["rows"][0]["product_quantity"] = ""
+    shop.db["orders"][int(bad)]["rows"][0]["product_id"] = ""
+    orders = {o.external_id: o for o in connector(shop).pull_orders(None).orders}
+    assert set(orders) == {bad, good}
+    (line,) = orders[bad].lines
+    assert line.quantity == 0 and line.item_key.startswith("unreadable:")
+    assert orders[good].lines[0].quantity == 1
+
+
 def test_xml_with_entities_is_refused_not_expanded(shop):
     bomb = '<?xml version="1.0"?><!DOCTYPE p [<!ENTITY a "aaaa">]><prestashop><orders>&a;</orders></prestashop>'
     shop.fail_next(1, status=200, body=bomb, path="/api/orders")

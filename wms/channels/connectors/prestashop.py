@@ -327,14 +327,16 @@ class PrestaShopConnector(Connector):
         lines = []
         for row in node.iterfind("associations/order_rows/order_row"):
             product, combination = text(row, "product_id"), text(row, "product_attribute_id", "0")
+            # An unreadable line does not stop the page: the order is read with a line the intake holds (a
+            # quantity of 0 is "bad data", a listing "unreadable:<row>" is unknown), so a supervisor sees it.
             try:
                 quantity = int(text(row, "product_quantity"))
-            except ValueError as exc:
-                raise BadPayload(f"prestashop: order {order_id} has a line without a quantity") from exc
-            if not product.isdigit() or not combination.isdigit():
-                raise BadPayload(f"prestashop: order {order_id} has a line without a product id")
+            except ValueError:
+                quantity = 0
+            item_key = (f"{product}:{combination}" if product.isdigit() and combination.isdigit()
+                        else f"unreadable:{text(row, 'id') or len(lines) + 1}")
             lines.append(ChannelOrderLine(
-                ref=text(row, "id"), item_key=f"{product}:{combination}", sku=text(row, "product_reference") or None,
+                ref=text(row, "id"), item_key=item_key, sku=text(row, "product_reference") or None,
                 quantity=quantity, unit_price=_decimal(text(row, "unit_price_tax_incl")),
                 title=text(row, "product_name") or None))
         customer = customers.get(text(node, "id_customer"))
