@@ -3,7 +3,7 @@
 Written from GLS's published ShipIT REST pages (shipit.gls-group.eu/webservices/<3.3.20..5.0.11>/doxygen/
 WS-REST-API: "Processing shipments", "Webservices Requests Samples", "Webservices Fault Responses Samples",
 "ParcelShop search", "Track your parcels"); what is taken from public third-party integrations instead is named
-in wms/shipping/gls.py and in the schemas' `$comment`.
+in wms/shipping/gls/__init__.py and in the schemas' `$comment`.
 
 - Auth: HTTP Basic; 401 with `WWW-Authenticate: Basic` otherwise (documented). Requests with a body must be
   `application/glsVersion1+json` (the media type of the samples); anything else is a violation (415).
