@@ -193,6 +193,20 @@ def test_a_failing_push_keeps_the_listings_dirty_and_is_logged(shop, session) ->
     assert services.sync_status(shop.channel).consecutive_failures == 0
 
 
+def test_a_direction_failing_is_not_hidden_by_another_that_succeeds(shop, session) -> None:  # type: ignore[no-untyped-def]
+    services.import_listings(shop.channel)
+    for _ in range(2):
+        shop.platform.fail_pushes = 1
+        services.sync_now(shop.channel, orders=False, fulfilments=False)
+    services.sync_now(shop.channel, stock=False, fulfilments=False)      # a pull that succeeds meanwhile
+    assert services.sync_status(shop.channel).consecutive_failures == 2
+    services.sync_now(shop.channel, orders=False, fulfilments=False)     # the third push: the log says 2 before it
+    last_push = db.session.scalars(select(ChannelSyncLog).where(ChannelSyncLog.direction == "push")
+                                   .order_by(ChannelSyncLog.id.desc())).first()
+    assert last_push.ok and last_push.retries == 2
+    assert services.sync_status(shop.channel).consecutive_failures == 0
+
+
 # --- orders in -----------------------------------------------------------------------------------------------------
 
 def test_overlapping_polls_create_one_order_and_keep_its_details(shop, session) -> None:  # type: ignore[no-untyped-def]

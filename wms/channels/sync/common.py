@@ -75,12 +75,32 @@ def describe(err: BaseException) -> str:
     return text[:2000]
 
 
+def failing_in_a_row(channel_id: int, *, window: int = 500) -> dict[str, int]:
+    """For each direction, how many of the channel's latest finished runs failed in a row (0: the last was ok),
+    over its last `window` runs."""
+    rows = db.session.execute(select(ChannelSyncLog.direction, ChannelSyncLog.ok).where(
+        ChannelSyncLog.channel_id == channel_id, ChannelSyncLog.finished_at.is_not(None))
+        .order_by(ChannelSyncLog.started_at.desc(), ChannelSyncLog.id.desc()).limit(window)).all()
+    streak: dict[str, int] = {}
+    done: set[str] = set()
+    for direction, ok in rows:
+        if direction in done:
+            continue
+        if ok:
+            done.add(direction)
+            streak.setdefault(direction, 0)
+        else:
+            streak[direction] = streak.get(direction, 0) + 1
+    return streak
+
+
 class SyncRun:
     """One run with a channel, logged in channel_sync_logs whatever happens.
 
     The log row is committed when the run starts (a run that dies still shows); when the run raises, its
     uncommitted work is rolled back, the error is written on the log and the connection, and the error goes on.
-    `retries` on the log is how many runs of the channel had failed in a row before this one.
+    `retries` on the log is how many runs of the channel in the same direction had failed in a row before this
+    one; the connection's `consecutive_failures` is the longest such streak over its directions.
     """
 
     def __init__(self, channel_id: int, direction: str, *, detail: str | None = None) -> None:
@@ -92,9 +112,8 @@ class SyncRun:
         self.log_id: int | None = None
 
     def __enter__(self) -> SyncRun:
-        conn = connection_of(self.channel_id)
         row = ChannelSyncLog(channel_id=self.channel_id, direction=self.direction, started_at=utcnow(),
-                             retries=conn.consecutive_failures if conn else 0, counts={})
+                             retries=failing_in_a_row(self.channel_id).get(self.direction, 0), counts={})
         db.session.add(row)
         db.session.commit()
         self.log_id = row.id
@@ -128,12 +147,12 @@ class SyncRun:
         conn = connection_of(self.channel_id)
         if conn is not None:
             if exc is not None:
-                conn.consecutive_failures += 1
                 conn.last_error, conn.last_error_at = describe(exc), utcnow()
             elif self.errors:
                 conn.last_error, conn.last_error_at = self.errors[0][:2000], utcnow()
-            else:
-                conn.consecutive_failures = 0
+            db.session.flush()
+            # The worst direction: a pull failing for an hour is not hidden by the pushes that succeed meanwhile.
+            conn.consecutive_failures = max(failing_in_a_row(self.channel_id).values(), default=0)
         db.session.commit()
         if exc is not None:
             log.warning("channel %s %s failed: %s", self.channel_id, self.direction, describe(exc))
