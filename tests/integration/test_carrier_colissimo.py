@@ -352,3 +352,25 @@ def test_the_adapter_refuses_settings_it_cannot_use(colissimo):
     with pytest.raises(ShippingInputInvalid):
         carrier(colissimo, password="", api_key="")
     assert standin_module.SLS.endswith("/2.0")
+
+
+def test_the_stand_in_records_a_request_that_breaks_the_documented_schema(colissimo):
+    import json
+    import urllib.error
+    import urllib.request
+    bad = {"contractNumber": CONTRACT, "password": PASSWORD, "outputFormat": {"outputPrintingType": "ZPL"},
+           "letter": {"service": {"productCode": "DOM", "depositDate": "03/12/2026"}}}
+    req = urllib.request.Request(colissimo.sls_url + "/generateLabel", data=json.dumps(bad).encode(),
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.urlopen(req, timeout=5)
+    assert answer.value.code == 422
+    recorded = list(colissimo.violations)
+    assert any("depositDate" in v for v in recorded) and any("outputPrintingType" in v for v in recorded)
+    colissimo.violations.clear()  # made on purpose here; the fixture checks the adapter never makes one
+
+
+def test_an_answer_colissimo_cannot_read_is_not_taken_for_a_refusal(colissimo):
+    colissimo.fail_next(1, 422, path="/checkGenerateLabel")
+    with pytest.raises(CarrierResponseInvalid, match="could not read"):
+        carrier(colissimo).create_shipment(shipment())
