@@ -28,6 +28,7 @@ from wms.shipping.carrier_features import (
 from wms.shipping.carriers import Parcel, Party, Shipment
 from wms.shipping.errors import (
     CancelRefused,
+    CarrierResponseInvalid,
     CarrierUnavailable,
     ShipmentRefused,
     TrackingNumberInvalid,
@@ -350,3 +351,17 @@ def test_cancel_is_refused_as_the_api_has_none_and_the_manifest_is_our_handover_
         adapter.cancel(label.tracking_number)
     manifest = adapter.manifest([label], DAY)
     assert manifest.tracking_numbers == (label.tracking_number,) and manifest.parcel_count == 1
+
+
+def test_a_warning_from_the_shipment_api_does_not_stop_the_label(standin):
+    label = carrier(standin, output_format="10x15").create_shipment(relay_shipment())
+    assert label.tracking_number == "40000001"
+
+
+def test_an_answer_that_is_not_a_shipment_answer_is_unusable_and_nothing_is_returned(standin):
+    standin.fail_next(1, 200, path="/api/shipment", body="<html>maintenance</html>")
+    with pytest.raises(CarrierResponseInvalid, match="not a shipment answer"):
+        carrier(standin).create_shipment(relay_shipment())
+    standin.fail_next(1, 200, path="/api/shipment", body="{not xml")
+    with pytest.raises(CarrierResponseInvalid, match="not XML"):
+        carrier(standin).create_shipment(relay_shipment())
