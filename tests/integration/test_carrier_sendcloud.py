@@ -320,6 +320,21 @@ def test_a_return_label_is_made_from_the_customer_to_the_warehouse(standin):
         carrier(standin, return_option_code=None).create_return(rma)
 
 
+def test_a_return_from_outside_the_eu_declares_its_items(standin):
+    customs = Customs((CustomsLine("Crochet de rayonnage acier", 2, Decimal("24.00"), 1000, "732690", "FR"),),
+                      category=CustomsCategory.RETURN, invoice_number="F-2026-118")
+    carrier(standin).create_return(Shipment("RMA-79", GENEVA, WAREHOUSE, (Parcel(1100),), customs=customs))
+    (call,) = standin.calls_to("/returns/announce-synchronously", "POST")
+    body = json.loads(call.body)
+    assert body["customs_invoice_nr"] == "F-2026-118"
+    assert body["parcel_items"] == [{"description": "Crochet de rayonnage acier", "quantity": 2,
+                                     "weight": {"value": 0.5, "unit": "kg"},
+                                     "price": {"value": 12.0, "currency": "EUR"}, "hs_code": "732690",
+                                     "origin_country": "FR"}]
+    with pytest.raises(ShipmentRefused, match="customs"):
+        carrier(standin).create_return(Shipment("RMA-80", GENEVA, WAREHOUSE, (Parcel(1100),)))
+
+
 def test_the_manifest_lists_every_parcel_handed_over(standin):
     adapter = carrier(standin)
     first = adapter.create_shipment(shipment(Parcel(1000), Parcel(500)))

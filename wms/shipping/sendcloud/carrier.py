@@ -165,11 +165,11 @@ class SendcloudCarrier(HttpCarrier):
         shipment_id = payloads.string(data, "id")
         try:
             parcels = self._announced_parcels(shipment, data)
+            numbers = [self._checked_tracking(p.get("tracking_number")) for p in parcels]
             documents = [self._label(p) for p in parcels]
         except Exception:
             self._withdraw(shipment_id)
             raise
-        numbers = [self._checked_tracking(p.get("tracking_number")) for p in parcels]
         labels = tuple(
             ParcelLabel(number, ours.sscc, ours.weight_grams)
             for number, ours in zip(numbers, shipment.parcels, strict=True)
@@ -341,28 +341,7 @@ class SendcloudCarrier(HttpCarrier):
     def create_return(self, shipment: Shipment) -> ShipmentLabel:
         if not self.return_option_code:
             raise FeatureUnsupported(f"No Sendcloud return shipping option is set up for {self.name}")
-        ship_with: dict[str, Any] = {"type": "shipping_option_code", "shipping_option_code": self.return_option_code}
-        if self.contract_id is not None:
-            ship_with["contract"] = self.contract_id
-        body: dict[str, Any] = {
-            "from_address": payloads.address(shipment.ship_from, "customer"),
-            "to_address": payloads.address(shipment.ship_to, "warehouse"),
-            "ship_with": ship_with,
-            "weight": {"value": round(shipment.weight_grams / 1000, 3), "unit": "kg"},
-            "collo_count": len(shipment.parcels),
-            "order_number": shipment.reference,
-            "external_reference": shipment.reference,
-        }
-        if needs_customs(shipment.ship_from.address, shipment.ship_to.address):
-            if shipment.customs is None:
-                raise ShipmentRefused(f"The return {shipment.reference} crosses the EU customs border: it needs "
-                                      "its customs lines")
-            body["customs_invoice_nr"] = shipment.customs.invoice_number or shipment.reference
-            body["parcel_items"] = [
-                {**item, "weight": {"value": item["weight"]["value"], "unit": "kg"},
-                 "price": {"value": float(item["price"]["value"]), "currency": item["price"]["currency"]}}
-                for item in payloads.parcel_items(shipment.customs)
-            ]
+        body = payloads.return_body(shipment, self.return_option_code, self.contract_id)
         response = self.call("POST", "/returns/announce-synchronously", json_body=body)
         if response.status in (400, 404, 422):
             raise ShipmentRefused(f"{self.name} refused the return {shipment.reference}: {payloads.errors(response)}")

@@ -20,8 +20,9 @@ from wms.shipping.carrier_features import (
     RelayPoint,
     TrackingEvent,
     TrackingStatus,
+    needs_customs,
 )
-from wms.shipping.carriers import Parcel, Party
+from wms.shipping.carriers import Parcel, Party, Shipment
 from wms.shipping.errors import CarrierResponseInvalid, ShipmentRefused
 from wms.shipping.http_carrier import HttpResponse
 
@@ -148,6 +149,33 @@ def parcel_items(customs: Customs) -> list[dict[str, Any]]:
             "origin_country": line.origin_country,
         })
     return items
+
+
+def return_body(shipment: Shipment, option_code: str, contract_id: int | None) -> dict[str, Any]:
+    """POST /returns/announce-synchronously: the customer (ship_from) sends to the warehouse (ship_to)."""
+    ship_with: dict[str, Any] = {"type": "shipping_option_code", "shipping_option_code": option_code}
+    if contract_id is not None:
+        ship_with["contract"] = contract_id
+    body: dict[str, Any] = {
+        "from_address": address(shipment.ship_from, "customer"),
+        "to_address": address(shipment.ship_to, "warehouse"),
+        "ship_with": ship_with,
+        "weight": {"value": round(shipment.weight_grams / 1000, 3), "unit": "kg"},
+        "collo_count": len(shipment.parcels),
+        "order_number": shipment.reference,
+        "external_reference": shipment.reference,
+    }
+    if needs_customs(shipment.ship_from.address, shipment.ship_to.address):
+        if shipment.customs is None:
+            raise ShipmentRefused(f"The return {shipment.reference} crosses the EU customs border: it needs "
+                                  "its customs lines")
+        body["customs_invoice_nr"] = shipment.customs.invoice_number or shipment.reference
+        # the Returns API writes prices as numbers, where the Shipments API writes strings
+        body["parcel_items"] = [
+            {**item, "price": {"value": float(item["price"]["value"]), "currency": item["price"]["currency"]}}
+            for item in parcel_items(shipment.customs)
+        ]
+    return body
 
 
 def errors(response: HttpResponse) -> str:
