@@ -107,6 +107,12 @@ def test_a_search_by_postcode_lists_points_nearest_first_with_their_opening_hour
     assert b"Poids>1500</" in call.body and b"Action>24R</" in call.body
 
 
+def test_a_search_for_a_heavy_parcel_leaves_out_the_lockers_that_cannot_take_it(standin):
+    standin.points["020202"].max_grams = 30_000  # even if the carrier answers it, our locker limit applies
+    points = carrier(standin).find_relay_points("FR", "75010", weight_grams=25_000)
+    assert "020202" not in [p.id for p in points] and "066974" in [p.id for p in points]
+
+
 def test_the_search_is_signed_with_the_md5_of_the_parameters_and_the_private_key(standin):
     assert security_key({"Enseigne": "BDTEST  ", "Pays": "FR", "CP": "75010"}, "PrivateK") == (
         __import__("hashlib").md5(b"BDTEST  FR75010PrivateK").hexdigest().upper())

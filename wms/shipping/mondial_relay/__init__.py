@@ -142,6 +142,8 @@ class MondialRelayCarrier(HttpCarrier):
             values["Poids"] = str(weight_grams)
         points = self._search(values, f"the relay point search around {postal_code} {city}".strip())
         found = [self._point(p, dt.date.today()) for p in points]
+        # A locker answered for a heavier parcel would only be refused later, at the check before the label.
+        found = [p for p in found if p.max_weight_grams is None or weight_grams <= p.max_weight_grams]
         return sorted(found, key=lambda p: (p.distance_m is None, p.distance_m or 0))[:limit]
 
     def relay_point(self, point_id: str, country: str) -> RelayPoint:
