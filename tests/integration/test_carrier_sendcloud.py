@@ -178,6 +178,14 @@ def test_a_label_link_outside_the_api_is_not_fetched_and_the_shipment_is_cancell
     assert stored.status == "CANCELLED"
 
 
+def test_an_answer_without_tracking_numbers_cancels_the_shipment_before_any_label(standin):
+    standin.blank_tracking_next = True
+    with pytest.raises(CarrierResponseInvalid, match="no tracking number"):
+        carrier(standin).create_shipment(shipment())
+    (stored,) = standin.shipments.values()
+    assert stored.status == "CANCELLED" and standin.calls_to("/documents") == []
+
+
 def test_a_label_download_failure_cancels_the_announced_shipment(standin):
     standin.fail_next(status=503, path="/documents/label")
     with pytest.raises(CarrierUnavailable):

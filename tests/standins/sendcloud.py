@@ -95,6 +95,7 @@ class SendcloudStandIn(StandIn):
         self.rate_limited = 0
         self.fail_announcement_next = False
         self.foreign_label_link_next = False
+        self.blank_tracking_next = False
         self._ids = itertools.count(383707309)
         self._numbers = itertools.count(1)
         super().__init__()
@@ -196,6 +197,8 @@ class SendcloudStandIn(StandIn):
                 for sp in stored:
                     self.parcels[sp.id] = sp
             origin = "https://labels.example.net/" if foreign else request.host_url
+            blank = self.blank_tracking_next
+            self.blank_tracking_next = False
             parcels = [{
                 "id": sp.id,
                 "status": ({"code": "ANNOUNCEMENT_FAILED", "message": "Announcement Failed"} if failed
@@ -203,7 +206,7 @@ class SendcloudStandIn(StandIn):
                 "documents": [] if failed else [{"type": "label", "size": "a6",
                                                  "link": f"{origin}api/v3/parcels/{sp.id}/documents/label"}],
                 "weight": {"value": sp.weight, "unit": "kg"},
-                "tracking_number": sp.tracking_number,
+                "tracking_number": None if blank else sp.tracking_number,
                 "sscc": sp.sscc,
             } for sp in stored]
             data = {"id": shipment_id, "parcels": parcels, "to_address": to, "from_address": sender,
