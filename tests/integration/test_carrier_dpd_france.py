@@ -82,6 +82,13 @@ def test_two_parcels_get_one_label_each_numbered_1_of_2_and_2_of_2(standin):
     assert len(standin.calls_to("eprintwebservice", "POST")) == 3   # CreateMultiShipment + 2 GetLabel
 
 
+def test_a_label_missing_after_a_multi_parcel_announce_gives_no_shipment_and_says_which_parcels(standin):
+    standin.fail_get_label = 1
+    with pytest.raises(CarrierUnavailable, match="announced parcels 25019000000001, 25019000000002"):
+        dpd(standin).create_shipment(shipment(Parcel(1500), Parcel(800)))
+    assert dpd(standin).create_shipment(shipment(Parcel(1500), Parcel(800))).tracking_number
+
+
 def test_predict_sends_the_recipient_mobile_and_email(standin):
     label = dpd(standin).create_shipment(shipment(service="predict"))
     assert label.service == "predict"

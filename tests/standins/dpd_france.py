@@ -134,6 +134,7 @@ class DpdFranceStandIn(StandIn):
         }
         self.shipments: dict[str, dict[str, object]] = {}
         self.label_format_seen: list[str] = []
+        self.fail_get_label = 0          # the next GetLabel calls answer a Server fault
         self._numbers = itertools.count(25019000000001)
         super().__init__()
 
@@ -265,6 +266,10 @@ class DpdFranceStandIn(StandIn):
 
     def _op_GetLabel(self, req: etree._Element) -> Response:  # noqa: N802
         number = _text(req, "parcelnumber")
+        with self.lock:
+            failing, self.fail_get_label = self.fail_get_label > 0, max(0, self.fail_get_label - 1)
+        if failing:
+            return _fault("soap:Server", "Erreur interne lors de la génération de l'étiquette")
         if number not in self.shipments:
             return _fault("soap:Client", f"Colis {number} introuvable")
         label = self._label(number, _text(req, "labelType/type") or "Default")

@@ -69,10 +69,10 @@ from wms.shipping.carriers import (
     Carrier,
     Manifest,
     ParcelLabel,
-    Party,
     Shipment,
     ShipmentLabel,
 )
+from wms.shipping.dpd_france import mapping
 from wms.shipping.dpd_france.pudo import PudoClient
 from wms.shipping.errors import (
     CancelRefused,
@@ -162,11 +162,11 @@ class DpdFranceCarrier(Carrier):
         service = self._service_of(shipment)
         number = self._customer_number(service)
         self._check_supported(shipment, service)
-        receiver, info = _address(shipment.ship_to, "ship-to"), _info(shipment.ship_to)
+        receiver, info = mapping.address(shipment.ship_to, "ship-to"), mapping.info(shipment.ship_to)
         common: dict[str, Any] = {
             "receiveraddress": receiver,
             **({"receiverinfo": info} if info else {}),
-            "shipperaddress": _address(shipment.ship_from, "ship-from"),
+            "shipperaddress": mapping.address(shipment.ship_from, "ship-from"),
             **self._customer(number),
             **({"shippingdate": f"{shipment.ship_date:%d/%m/%Y}"} if shipment.ship_date else {}),
         }
@@ -178,7 +178,7 @@ class DpdFranceCarrier(Carrier):
         services: dict[str, Any] = {}
         if shipment.options.insured_value is not None:
             services["extraInsurance"] = {"value": f"{shipment.options.insured_value:.2f}", "type": "byShipments"}
-        contact = _contact(shipment.ship_to, service)
+        contact = mapping.contact(shipment.ship_to, service)
         if contact:
             services["contact"] = contact
         if service == "relais":
@@ -186,17 +186,17 @@ class DpdFranceCarrier(Carrier):
         request = {
             **common,
             **({"services": services} if services else {}),
-            "weight": _kg(shipment.parcels[0].weight_grams),
+            "weight": mapping.kg(shipment.parcels[0].weight_grams),
             "referencenumber": shipment.reference[:35],
             "labelType": {"type": self.label_format},
         }
         result = self._call("CreateShipmentWithLabels", request, f"shipment {shipment.reference}",
                             relay=service == "relais")
-        shipments = _list(result, "shipments", "Shipment")
+        shipments = mapping.items(result, "shipments", "Shipment")
         if len(shipments) != 1:
             raise CarrierResponseInvalid(f"{self.name} answered {len(shipments)} parcels for 1")
         parcel_number = self._parcel_number(shipments[0])
-        label = self._label_bytes(_list(result, "labels", "Label"), parcel_number)
+        label = self._label_bytes(mapping.items(result, "labels", "Label"), parcel_number)
         return self._shipment_label(shipment, service, [(parcel_number, shipments[0])], label)
 
     def _multi(self, shipment: Shipment, service: str, common: dict[str, Any]) -> ShipmentLabel:
@@ -205,17 +205,17 @@ class DpdFranceCarrier(Carrier):
         insured = shipment.options.insured_value
         slaves = []
         for index, parcel in enumerate(shipment.parcels, start=1):
-            slave: dict[str, Any] = {"weigth": _kg(parcel.weight_grams),
+            slave: dict[str, Any] = {"weigth": mapping.kg(parcel.weight_grams),
                                      "referencenumber": f"{shipment.reference}-{index}"[:35]}
             if insured is not None:
                 share = (insured / len(shipment.parcels)).quantize(Decimal("0.01"), rounding=ROUND_UP)
                 slave["services"] = {"extraInsurance": {"value": f"{share:.2f}", "type": "byShipments"}}
             slaves.append(slave)
-        contact = _contact(shipment.ship_to, service)
+        contact = mapping.contact(shipment.ship_to, service)
         request = {**common, **({"services": {"contact": contact}} if contact else {}),
                    "slaves": {"SlaveRequest": slaves}}
         result = self._call("CreateMultiShipment", request, f"shipment {shipment.reference}")
-        shipments = _list(result, "shipments", "Shipment")
+        shipments = mapping.items(result, "shipments", "Shipment")
         if len(shipments) != len(shipment.parcels):
             raise CarrierResponseInvalid(
                 f"{self.name} answered {len(shipments)} parcel numbers for {len(shipment.parcels)} parcels"
@@ -225,9 +225,17 @@ class DpdFranceCarrier(Carrier):
         for parcel_number, s in numbered:
             label_request = {"countrycode": str(s.countrycode), "centernumber": str(s.centernumber),
                              "parcelnumber": parcel_number, "labelType": {"type": self.label_format}}
-            answer = self._call("GetLabel", label_request, f"the label of parcel {parcel_number}")
+            try:
+                answer = self._call("GetLabel", label_request, f"the label of parcel {parcel_number}")
+            except (CarrierUnavailable, ShipmentRefused) as exc:
+                # The parcels are announced but no label is whole: nothing is returned, the packer retries.
+                announced = ", ".join(number for number, _ in numbered)
+                raise CarrierUnavailable(
+                    f"{self.name} announced parcels {announced} of {shipment.reference} but gave no label for "
+                    f"{parcel_number} ({exc.detail}); try again: parcels never scanned are not invoiced"
+                ) from exc
             # zeep hands back the only child of LabelResponse (its ArrayOfLabel) in its place
-            labels = list(getattr(answer, "Label", None) or []) or _list(answer, "labels", "Label")
+            labels = list(getattr(answer, "Label", None) or []) or mapping.items(answer, "labels", "Label")
             jobs.append(self._label_bytes(labels, parcel_number))
         master = getattr(result, "mastershipment", None)
         reference = self._parcel_number(master) if master is not None else numbered[0][0]
@@ -311,11 +319,11 @@ class DpdFranceCarrier(Carrier):
         contact = ({"sms": customer.phone, "type": "AutomaticSMS"} if customer.phone else
                    {"email": customer.email, "type": "AutomaticMail"} if customer.email else None)
         request = {
-            "receiveraddress": _address(shipment.ship_to, "warehouse"),
-            "shipperaddress": _address(customer, "customer"),
+            "receiveraddress": mapping.address(shipment.ship_to, "warehouse"),
+            "shipperaddress": mapping.address(customer, "customer"),
             **self._customer(number),
             **({"shippingdate": f"{shipment.ship_date:%d/%m/%Y}"} if shipment.ship_date else {}),
-            "weigth": _kg(shipment.parcels[0].weight_grams),
+            "weigth": mapping.kg(shipment.parcels[0].weight_grams),
             "expire_offset": self.return_expire_days,
             "referencenumber": shipment.reference[:35],
             **({"services": {"contact": contact}} if contact else {}),
@@ -326,7 +334,7 @@ class DpdFranceCarrier(Carrier):
         if reverse is None:
             raise CarrierResponseInvalid(f"{self.name} answered no shipment for return {shipment.reference}")
         parcel_number = self._parcel_number(reverse)
-        label = self._label_bytes(_list(result, "labels", "Label"), parcel_number)
+        label = self._label_bytes(mapping.items(result, "labels", "Label"), parcel_number)
         return self._shipment_label(shipment, "return", [(parcel_number, reverse)], label)
 
     # --- what EPrint does not offer ---------------------------------------------------------------------------
@@ -402,62 +410,6 @@ class DpdFranceCarrier(Carrier):
         if relay and any(word in low for word in _RELAY_WORDS):
             return RelayPointInvalid(f"{self.name} refused the relay point of {what}: {text}")
         return ShipmentRefused(f"{self.name} refused {what}: {text}")
-
-
-def _kg(grams: int) -> Decimal:
-    return max(Decimal("0.01"), (Decimal(grams) / 1000).quantize(Decimal("0.01"), rounding=ROUND_UP))
-
-
-def _fit(value: str, limit: int, what: str, role: str) -> str:
-    value = " ".join(value.split())
-    if len(value) > limit:
-        raise ShipmentRefused(f"DPD France takes {limit} characters for the {role} {what}; {value!r} is longer")
-    return value
-
-
-def _address(party: Party, role: str) -> dict[str, str]:
-    """An EPrint Address: name, street, zip code, city, country, phone (35 characters each, 30 for phone)."""
-    a = party.address
-    body = {
-        "countryPrefix": a.country,
-        "zipCode": _fit(a.postal_code, 10, "postal code", role),
-        "city": _fit(a.city, 35, "city", role),
-        "street": _fit(a.street[0], 35, "street", role),
-        "name": _fit(a.name, 35, "name", role),
-    }
-    if party.phone:
-        body["phoneNumber"] = _fit(party.phone, 30, "phone", role)
-    return body
-
-
-def _info(party: Party) -> dict[str, str]:
-    """Extra recipient lines: company, then the address lines after the first."""
-    info: dict[str, str] = {}
-    if party.company and party.company != party.address.name:
-        info["name2"] = _fit(party.company, 35, "company", "ship-to")
-    for key, line in zip(("vinfo1", "vinfo2"), party.address.street[1:3], strict=False):
-        if line.strip():
-            info[key] = _fit(line, 35, "address line", "ship-to")
-    return info
-
-
-def _contact(party: Party, service: str) -> dict[str, str] | None:
-    """Predict: the recipient's mobile/email for the delivery slot; Relais: where the pickup notice goes."""
-    if service == "classic":
-        return None
-    contact = {"type": "Predict"} if service == "predict" else {
-        "type": "AutomaticSMS" if party.phone else "AutomaticMail"}
-    if party.phone:
-        contact["sms"] = party.phone
-    if party.email:
-        contact["email"] = party.email
-    return contact
-
-
-def _list(result: Any, container: str, item: str) -> list[Any]:
-    holder = getattr(result, container, None)
-    values = getattr(holder, item, None) if holder is not None else None
-    return list(values or [])
 
 
 __all__ = ["PRODUCTION_URL", "PUDO_URL", "TEST_URL", "DpdFranceCarrier"]
