@@ -60,6 +60,7 @@ def colissimo() -> Iterator[ColissimoStandIn]:
 def carrier(standin: ColissimoStandIn, **options) -> ColissimoCarrier:
     settings = {"contract_number": CONTRACT, "password": PASSWORD, "sender": WAREHOUSE,
                 "commercial_name": "Rack-Zone", "base_url": standin.sls_url, "suivi_url": standin.suivi_url,
+                "relay_url": standin.relay_url,
                 "suivi_key": SUIVI_KEY, "proxies": {}, "timeout": 5.0, **options}
     return ColissimoCarrier(**settings)
 
@@ -374,3 +375,41 @@ def test_an_answer_colissimo_cannot_read_is_not_taken_for_a_refusal(colissimo):
     colissimo.fail_next(1, 422, path="/checkGenerateLabel")
     with pytest.raises(CarrierResponseInvalid, match="could not read"):
         carrier(colissimo).create_shipment(shipment())
+
+
+def test_pickup_points_near_a_postcode_come_nearest_first_with_their_opening_hours(colissimo):
+    points = carrier(colissimo).find_relay_points("FR", "75011", city="Paris", weight_grams=1500)
+    assert [p.id for p in points] == ["012345", "A2P987"]
+    first = points[0]
+    assert first.name == "Relais Pickup Épicerie n°1" and first.distance_m == 250
+    assert first.address == Address("Relais Pickup Épicerie n°1", ("10 rue de la Roquette",), "75011", "PARIS", "FR")
+    assert first.max_weight_grams == 20000 and first.extra["type"] == "A2P"
+    assert [(h.weekday, h.opens, h.closes) for h in first.opening_hours if h.weekday in (1, 6)] == [
+        (1, "09:00", "12:30"), (1, "14:00", "19:00"), (6, "09:00", "13:00")]
+    assert not any(h.weekday == 7 for h in first.opening_hours)
+
+
+def test_no_pickup_point_near_a_postcode_is_an_empty_list(colissimo):
+    assert carrier(colissimo).find_relay_points("FR", "13001", city="Marseille") == []
+
+
+def test_a_pickup_point_is_checked_before_the_label(colissimo):
+    adapter = carrier(colissimo)
+    point = adapter.check_relay_point("012345", "FR", 1500, DAY)
+    assert point.id == "012345"
+    with pytest.raises(RelayPointInvalid, match="takes parcels up to 20 kg"):
+        adapter.check_relay_point("012345", "FR", 25000, DAY)
+    with pytest.raises(RelayPointInvalid, match=r"Identifiant point de retrait incorrect \(124\)"):
+        adapter.check_relay_point("999999", "FR", 1500, DAY)
+
+
+def test_a_pickup_point_on_holiday_is_refused_for_that_day(colissimo):
+    colissimo.pickup_points["012345"]["listeConges"] = [
+        {"calendarDeDebut": f"{DAY:%Y-%m-%d}T00:00:00.000+01:00", "calendarDeFin": f"{DAY:%Y-%m-%d}T23:59:59+01:00"}]
+    with pytest.raises(RelayPointInvalid, match="is closed from"):
+        carrier(colissimo).check_relay_point("012345", "FR", 1500, DAY)
+
+
+def test_pickup_point_search_with_wrong_identifiers_is_an_outage(colissimo):
+    with pytest.raises(CarrierUnavailable, match=r"\(201\)"):
+        carrier(colissimo, password="wrong").find_relay_points("FR", "75011", city="Paris")

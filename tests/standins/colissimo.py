@@ -16,6 +16,11 @@ written from the Colissimo Shipping Web Service specification, the SLS REST Open
   labelV2Response{parcelNumber, parcelNumberPartner}), the <label> part (ZPL, ^CI28 with ^FH escapes, the
   parcel number as Code 128), and <cn23> (a PDF) when customs were declared; the bordereau answers
   <jsonInfos> (bordereau.bordereauHeader) and <deliveryPaper> (a PDF).
+- PointRetrait REST v2 (findRDVPointRetraitAcheminement, findPointRetraitAcheminementByID): answers
+  `{errorCode, errorMessage, qualiteReponse, listePointRetraitAcheminement | pointRetraitAcheminement}` with
+  the documented fields (identifiant, nom, adresse1-3, codePostal, localite, codePays, horairesOuvertureLundi..
+  Dimanche "HH:MM-HH:MM HH:MM-HH:MM", distanceEnMetre, poidsMaxi, typeDePoint, congesTotal, listeConges);
+  errorCode 201 bad identifiers, 124 unknown point id, 300 no point.
 - Tests set Suivi events with `add_event`; each label starts with DR1.
 """
 
@@ -33,6 +38,7 @@ from flask import Flask, Response, request
 from tests.standins.base import StandIn
 
 SLS = "/sls-ws/SlsServiceWSRest/2.0"
+POINTS = "/pointretrait-ws-cxf/rest/v2/pointretrait"
 CONTRACT, PASSWORD, API_KEY, SUIVI_KEY = "123456", "ws-pass-42", "sls-api-key-1", "okapi-key-1"
 PRODUCTS = {"DOM", "DOS", "BPR", "A2P", "COM", "CDS", "COLI", "CORE", "CORI"}
 RELAY = {"BPR", "A2P"}
@@ -60,6 +66,21 @@ PDF_STUB = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Typ
            b"trailer<</Root 1 0 R>>\n%%EOF\n"
 
 
+def point(identifiant: str, rank: int) -> dict[str, Any]:
+    """A pickup point as PointRetrait describes one (a relay shop in Paris 11e, closed on Sunday)."""
+    return {
+        "identifiant": identifiant, "nom": f"Relais Pickup Épicerie n°{rank + 1}", "typeDePoint": "A2P",
+        "adresse1": f"{10 + rank} rue de la Roquette", "adresse2": "", "adresse3": "",
+        "codePostal": "75011", "localite": "PARIS", "codePays": "FR",
+        "coordGeolocalisationLatitude": "48.855", "coordGeolocalisationLongitude": "2.375",
+        "distanceEnMetre": str(250 * (rank + 1)), "poidsMaxi": "20000",
+        "horairesOuvertureLundi": "09:00-12:30 14:00-19:00", "horairesOuvertureMardi": "09:00-12:30 14:00-19:00",
+        "horairesOuvertureMercredi": "09:00-12:30 14:00-19:00", "horairesOuvertureJeudi": "09:00-12:30 14:00-19:00",
+        "horairesOuvertureVendredi": "09:00-12:30 14:00-19:00", "horairesOuvertureSamedi": "09:00-13:00 00:00-00:00",
+        "horairesOuvertureDimanche": "00:00-00:00 00:00-00:00", "congesTotal": False, "listeConges": [],
+    }
+
+
 @dataclass
 class Issued:
     number: str
@@ -85,7 +106,8 @@ class ColissimoStandIn(StandIn):
 
     def __init__(self, *, allowed_products: set[str] | None = None, pickup_points: set[str] | None = None) -> None:
         self.allowed_products = set(PRODUCTS if allowed_products is None else allowed_products)
-        self.pickup_points = set(pickup_points or {"012345", "A2P987"})
+        ids = pickup_points or {"012345", "A2P987"}
+        self.pickup_points: dict[str, dict[str, Any]] = {i: point(i, n) for n, i in enumerate(sorted(ids))}
         self.issued: dict[str, Issued] = {}
         self.bordereaux: list[list[str]] = []
         self._serial = itertools.count(1)
@@ -96,6 +118,10 @@ class ColissimoStandIn(StandIn):
     @property
     def sls_url(self) -> str:
         return self.url + SLS
+
+    @property
+    def relay_url(self) -> str:
+        return self.url + POINTS
 
     @property
     def suivi_url(self) -> str:
@@ -113,6 +139,44 @@ class ColissimoStandIn(StandIn):
         app.add_url_rule(f"{SLS}/generateBordereauByParcelsNumbers", "bordereau", self._bordereau,
                          methods=["POST"])
         app.add_url_rule("/suivi/v2/idships/<idship>", "suivi", self._suivi, methods=["GET"])
+        app.add_url_rule(f"{POINTS}/findRDVPointRetraitAcheminement", "points", self._points, methods=["POST"])
+        app.add_url_rule(f"{POINTS}/findPointRetraitAcheminementByID", "point", self._point, methods=["POST"])
+
+    def _relay_body(self, schema: str) -> tuple[dict[str, Any] | None, Response | None]:
+        try:
+            body = json.loads(request.get_data())
+        except ValueError:
+            self.violation("the body is not JSON")
+            return None, self._json({"errorCode": 1000, "errorMessage": "Requête invalide"}, 400)
+        if self.check(schema, body):
+            return None, self._json({"errorCode": 1000, "errorMessage": "Requête invalide"}, 400)
+        if request.headers.get("apiKey") != API_KEY and (body.get("accountNumber"), body.get("password")) != (
+                CONTRACT, PASSWORD):
+            return None, self._json({"errorCode": 201, "errorMessage": "Identifiant / mot de passe invalide"})
+        return body, None
+
+    def _points(self) -> Response:
+        body, refusal = self._relay_body("relay_search")
+        if refusal is not None:
+            return refusal
+        assert body is not None
+        found = [p for p in self.pickup_points.values() if p["codePays"] == body["countryCode"]
+                 and p["codePostal"][:2] == body["zipCode"][:2] and int(p["poidsMaxi"]) >= body["weight"]]
+        if not found:
+            return self._json({"errorCode": 300, "errorMessage": "Pas de point de retrait suite à l'application "
+                               "des règles métier", "qualiteReponse": 0, "listePointRetraitAcheminement": []})
+        return self._json({"errorCode": 0, "errorMessage": "Code retour OK", "qualiteReponse": 1,
+                           "wsRequestId": str(uuid.uuid4()), "listePointRetraitAcheminement": found})
+
+    def _point(self) -> Response:
+        body, refusal = self._relay_body("relay_by_id")
+        if refusal is not None:
+            return refusal
+        assert body is not None
+        found = self.pickup_points.get(body["id"])
+        if found is None:
+            return self._json({"errorCode": 124, "errorMessage": "Identifiant point de retrait incorrect"})
+        return self._json({"errorCode": 0, "errorMessage": "Code retour OK", "pointRetraitAcheminement": found})
 
     def _body(self, schema: str) -> tuple[dict[str, Any] | None, Response | None]:
         try:

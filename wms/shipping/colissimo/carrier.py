@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from wms.retry import note_outside_effect
 from wms.shipping import tracking
-from wms.shipping.carrier_features import Feature, RelayPointInvalid, TrackingEvent, needs_customs
+from wms.shipping.carrier_features import Feature, RelayPoint, RelayPointInvalid, TrackingEvent, needs_customs
 from wms.shipping.carriers import (
     PDF,
     ZPL,
@@ -26,7 +26,7 @@ from wms.shipping.carriers import (
     Shipment,
     ShipmentLabel,
 )
-from wms.shipping.colissimo import sls, suivi
+from wms.shipping.colissimo import relay, sls, suivi
 from wms.shipping.errors import (
     CarrierResponseInvalid,
     CarrierUnavailable,
@@ -38,6 +38,7 @@ from wms.shipping.http_carrier import HttpCarrier, HttpResponse
 
 DEFAULT_BASE_URL = "https://ws.colissimo.fr/sls-ws/SlsServiceWSRest/2.0"
 DEFAULT_SUIVI_URL = "https://api.laposte.fr/suivi/v2"
+DEFAULT_RELAY_URL = "https://ws.colissimo.fr/pointretrait-ws-cxf/rest/v2/pointretrait"
 LABEL_FORMATS = ("ZPL_10x15_203dpi", "ZPL_10x15_300dpi")
 HOME = {"DOM", "DOS"}                # France (and the EU): home without / with signature
 RELAY = {"BPR", "A2P"}               # post office / relay shop: pickupLocationId
@@ -60,7 +61,7 @@ class ColissimoCarrier(HttpCarrier):
 
     features: ClassVar[frozenset[Feature]] = frozenset({
         Feature.MULTI_PARCEL, Feature.CUSTOMS, Feature.RETURNS, Feature.INSURANCE, Feature.SIGNATURE,
-        Feature.MANIFEST, Feature.TRACKING,
+        Feature.MANIFEST, Feature.TRACKING, Feature.RELAY,
     })
 
     def __init__(
@@ -75,6 +76,7 @@ class ColissimoCarrier(HttpCarrier):
         base_url: str = DEFAULT_BASE_URL,
         suivi_url: str = DEFAULT_SUIVI_URL,
         suivi_key: str = "",
+        relay_url: str = DEFAULT_RELAY_URL,
         relay_product: str = "A2P",
         code: str = "colissimo",
         name: str = "Colissimo",
@@ -90,15 +92,17 @@ class ColissimoCarrier(HttpCarrier):
             raise ShippingInputInvalid(f"The Colissimo relay product is one of {', '.join(sorted(RELAY))}")
         if not commercial_name.strip():
             raise ShippingInputInvalid("Colissimo needs the commercial name the customer knows the shop by")
-        suivi_parts = urllib.parse.urlsplit(suivi_url)
-        if suivi_parts.scheme not in ("http", "https") or not suivi_parts.hostname:
-            raise ShippingInputInvalid(f"The La Poste Suivi URL {suivi_url!r} is not an http(s) URL")
+        for what, url in (("La Poste Suivi", suivi_url), ("Colissimo PointRetrait", relay_url)):
+            parts = urllib.parse.urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ShippingInputInvalid(f"The {what} URL {url!r} is not an http(s) URL")
         super().__init__(base_url=base_url, headers={"apiKey": api_key} if api_key else {}, **http)
         self.code, self.name = code, name
         self.contract_number, self._password = contract_number, password
         self.sender, self.commercial_name = sender, commercial_name
         self.label_format, self.relay_product = label_format, relay_product
         self.suivi_url, self._suivi_key = suivi_url.rstrip("/"), suivi_key
+        self.relay_url = relay_url.rstrip("/")
 
     # --- tracking numbers ------------------------------------------------------------------------------
 
@@ -281,6 +285,53 @@ class ColissimoCarrier(HttpCarrier):
             parcel_count=len(numbers),
             weight_grams=sum(label.weight_grams for label in labels),
         )
+
+    # --- pickup points (PointRetrait REST v2) ---------------------------------------------------------------
+
+    def find_relay_points(self, country: str, postal_code: str, *, city: str = "", weight_grams: int = 0,
+                          limit: int = 10) -> list[RelayPoint]:
+        """findRDVPointRetraitAcheminement: the points near a postcode, nearest first, with opening hours."""
+        if not (postal_code.strip() and city.strip()):
+            raise ShippingInputInvalid("Colissimo searches pickup points by postcode and city")
+        body = {**self._relay_credentials(), "address": "", "zipCode": postal_code.strip(), "city": city.strip(),
+                "countryCode": country, "weight": max(weight_grams, 1), "shippingDate": f"{date.today():%d/%m/%Y}",
+                "filterRelay": "1", "lang": "FR", "optionInter": "0" if country == "FR" else "1"}
+        answer = self._relay_call("findRDVPointRetraitAcheminement", body, f"the search near {postal_code}")
+        points = answer.get("listePointRetraitAcheminement") or []
+        if answer["errorCode"] == 300 or not isinstance(points, list):
+            return []
+        found = [relay.relay_point(p, self.code, date.today()) for p in points]
+        found.sort(key=lambda p: p.distance_m if p.distance_m is not None else 10**9)
+        return found[:limit]
+
+    def relay_point(self, point_id: str, country: str) -> RelayPoint:
+        """findPointRetraitAcheminementByID: one pickup point; RelayPointInvalid when Colissimo does not know it."""
+        if not point_id.strip():
+            raise RelayPointInvalid("No Colissimo pickup point was chosen")
+        body = {**self._relay_credentials(), "id": point_id.strip(), "date": f"{date.today():%d/%m/%Y}",
+                "weight": 1, "filterRelay": "1", "reseau": "", "langue": "FR"}
+        answer = self._relay_call("findPointRetraitAcheminementByID", body, f"pickup point {point_id}")
+        point = answer.get("pointRetraitAcheminement")
+        if answer["errorCode"] == 300 or not point:
+            raise RelayPointInvalid(f"Colissimo does not know pickup point {point_id}")
+        found = relay.relay_point(point, self.code, date.today())
+        if found.address.country and found.address.country != country:
+            raise RelayPointInvalid(f"Colissimo pickup point {point_id} is in {found.address.country}, "
+                                    f"not {country}")
+        return found
+
+    def _relay_credentials(self) -> dict[str, str]:
+        return {"accountNumber": self.contract_number, "password": self._password} if self._password else {}
+
+    def _relay_call(self, method: str, body: dict[str, Any], what: str) -> dict[str, Any]:
+        response = self.request("POST", f"{self.relay_url}/{method}", json_body=body)
+        if response.status == 429:
+            raise CarrierUnavailable(f"{self.name} is limiting our calls (HTTP 429); try again shortly")
+        answer = response.json()
+        if response.status != 200:
+            raise CarrierResponseInvalid(f"Colissimo PointRetrait answered HTTP {response.status} for {what}")
+        relay.raise_for_error(answer, what)
+        return answer
 
     # --- tracking (La Poste Suivi v2) -----------------------------------------------------------------------
 
