@@ -5,12 +5,12 @@ answers and faults the stand-in gives; not that the real service answers the sam
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 
-from tests.standins.dpd_france import PASSWORD, USERID, DpdFranceStandIn
+from tests.standins.dpd_france import HOLIDAY, PASSWORD, USERID, DpdFranceStandIn
 from tests.unit.labels.reading import decode_labels, field_values
 from wms.labels.documents.shipping import Address
 from wms.shipping.carrier_features import (
@@ -201,9 +201,10 @@ def test_relay_points_near_a_postcode_come_nearest_first_with_opening_hours(stan
 
 def test_a_relay_point_is_checked_open_on_the_day(standin):
     carrier = dpd(standin)
-    assert carrier.check_relay_point("P22895", "FR", 1200, DAY).id == "P22895"
+    assert carrier.check_relay_point("P22895", "FR", 1200, HOLIDAY[0]).id == "P22895"
+    assert carrier.check_relay_point("P64240", "FR", 1200, date.today()).id == "P64240"
     with pytest.raises(RelayPointInvalid, match="closed"):
-        carrier.check_relay_point("P64240", "FR", 1200, date(2026, 12, 24))
+        carrier.check_relay_point("P64240", "FR", 1200, HOLIDAY[0] + timedelta(days=3))
 
 
 def test_an_unknown_relay_point_id_is_refused(standin):

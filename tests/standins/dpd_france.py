@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import itertools
 from dataclasses import dataclass
+from datetime import date, timedelta
 from xml.sax.saxutils import escape
 
 import defusedxml.ElementTree as safe_xml
@@ -29,6 +30,8 @@ SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 XSD_PATH = SCHEMAS / "dpd_france" / "eprint.xsd"
 OPERATIONS = ("CreateShipmentWithLabels", "CreateMultiShipment", "GetLabel", "CreateReverseInverseShipmentWithLabels")
 USERID, PASSWORD = "wms-test", "s3cret"
+# P64240's announced closure, ahead of whatever day the tests run
+HOLIDAY = (date.today() + timedelta(days=20), date.today() + timedelta(days=30))
 COUNTRY, CENTER = "250", "19"
 
 FAULT_AUTH = "Authentification impossible : identifiant ou mot de passe incorrect"
@@ -130,7 +133,7 @@ class DpdFranceStandIn(StandIn):
         self.pudos: dict[str, Pudo] = {
             "P22895": Pudo("P22895", "Tabac de la Croix-Rousse", "12 Bd de la Croix-Rousse", "69004", "Lyon"),
             "P64240": Pudo("P64240", "Épicerie Saint-Jean", "3 Rue Saint-Jean", "69005", "Lyon", distance=1200,
-                           holidays=(("20/12/2026", "03/01/2027"),)),
+                           holidays=((f"{HOLIDAY[0]:%d/%m/%Y}", f"{HOLIDAY[1]:%d/%m/%Y}"),)),
         }
         self.shipments: dict[str, dict[str, object]] = {}
         self.label_format_seen: list[str] = []
@@ -374,4 +377,4 @@ def _pdf(number: str) -> bytes:
             b"% DPD " + number.encode() + b"\ntrailer<</Root 1 0 R>>\n%%EOF\n")
 
 
-__all__ = ["PASSWORD", "USERID", "DpdFranceStandIn", "Pudo", "label_zpl"]
+__all__ = ["HOLIDAY", "PASSWORD", "USERID", "DpdFranceStandIn", "Pudo", "label_zpl"]
