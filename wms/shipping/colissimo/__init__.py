@@ -1,5 +1,6 @@
 """Adapter for La Poste Colissimo: the SLS labelling web service (SlsServiceWS version 2.0, in its JSON/REST
-flavour SlsServiceWSRest/2.0) and La Poste's tracking API Suivi v2.
+flavour SlsServiceWSRest/2.0), the pickup-point web service PointRetrait (REST v2) and La Poste's tracking API
+Suivi v2.
 
 Which flavour and why: SLS answers both its SOAP and its REST calls with a multipart/related (MTOM/XOP) body.
 The REST flavour was chosen because its request and answer are documented field by field as JSON (the
@@ -31,6 +32,16 @@ Documents followed (read through the search tool, no code copied):
   event[{code, label, date}], ...}}; 404 for an unknown number. Event codes DR1, PC1/PC2, ET1-ET4, EP1,
   DO1-DO3, PB1/PB2, MD2, ND1, AG1, RE1, DI1/DI2 (La Poste's developer documentation; DR1, PC1, ET1-ET3, MD2,
   DI1 also seen in a recorded answer).
+
+- PointRetrait REST v2: findRDVPointRetraitAcheminement {accountNumber, password, address, zipCode, city,
+  countryCode, weight (g), shippingDate dd/MM/yyyy, filterRelay, lang, optionInter} and
+  findPointRetraitAcheminementByID {id, date, weight, filterRelay, reseau, langue}; answers {errorCode,
+  errorMessage, listePointRetraitAcheminement[] | pointRetraitAcheminement} with identifiant, nom, adresse1-3,
+  codePostal, localite, codePays, horairesOuverture<Jour> "HH:MM-HH:MM HH:MM-HH:MM", distanceEnMetre,
+  poidsMaxi, typeDePoint, congesTotal, listeConges[{calendarDeDebut, calendarDeFin}]. Field names as seen in
+  integrations and a recorded live answer; the error codes 124 (unknown id), 201/202 (identifiers, service),
+  300/301 (no point: rules / technical) from the PointRetrait specification as remembered, 201 also seen in
+  an integration's tests: less certain than SLS's list.
 
 What is verified: tests/integration/test_carrier_colissimo.py runs this adapter against the stand-in in
 tests/standins/colissimo.py, which validates every request against JSON schemas written from the documents
