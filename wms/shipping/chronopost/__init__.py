@@ -33,8 +33,9 @@ What is verified: tests/integration/test_carrier_chronopost.py runs this adapter
 (tests/standins/chronopost.py) that validates every request envelope against an XSD written from those
 documents and answers in their shapes. NOT verified (no account, no network): the real service's behaviour,
 the exact error-code table (only the codes above were seen), that multi-parcel answers carry one label per
-resultMultiParcelValue, that the relay point id travels in refValue.recipientRef for product 86, the unit of
-poidsMaxi (read as grams), and the tracking event codes beyond DC, DB, DY, SC, TS, SD, TA and D (the only ones
+resultMultiParcelValue (and how bulkNumber/skybillRank number them), that customerValue is the ordering
+party (we send the warehouse), that the relay point id travels in refValue.recipientRef for product 86, the units
+of poidsMaxi and of the search weight (read as grams), the relay service's namespace, and the tracking event codes beyond DC, DB, DY, SC, TS, SD, TA and D (the only ones
 seen); unknown codes map to in transit unless `event_statuses` says otherwise.
 """
 
@@ -44,14 +45,11 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo
 
-from wms.labels.documents.shipping import Address
 from wms.shipping import tracking
 from wms.shipping.carrier_features import (
     Feature,
     FeatureUnsupported,
-    OpeningHours,
     RelayPoint,
     RelayPointInvalid,
     TrackingEvent,
@@ -64,11 +62,11 @@ from wms.shipping.carriers import (
     Carrier,
     Manifest,
     ParcelLabel,
-    Party,
     Shipment,
     ShipmentLabel,
     _label_manifest,
 )
+from wms.shipping.chronopost.mapping import PARIS, error_of, party_fields, relay_point, tracking_event
 from wms.shipping.chronopost.soap import ChronopostSoap
 from wms.shipping.errors import (
     CancelRefused,
@@ -81,7 +79,6 @@ from wms.shipping.errors import (
 )
 
 DEFAULT_BASE_URL = "https://ws.chronopost.fr"
-PARIS = ZoneInfo("Europe/Paris")
 LABEL_MODES = {"ZPL": ZPL, "ZPL300": ZPL, "PDF": PDF}
 # Our service names -> Chronopost product codes (a 2-character product code is also accepted as is).
 PRODUCTS = {"chrono13": "01", "chrono10": "02", "chrono18": "16", "relais": "86", "express": "17", "classic": "44"}
@@ -132,7 +129,7 @@ class ChronopostCarrier(Carrier):
             raise ShippingInputInvalid(f"The Chronopost label format is one of {', '.join(LABEL_MODES)}")
         self.code, self.name, self.site = code, name, site
         self.account_number, self.password, self.id_emit = account_number, password, id_emit
-        self.product_code = self._product(product_code)
+        self.product_code = _product(product_code, default="01")
         self.label_format, self.language = label_format, language
         self.event_statuses = {**EVENT_STATUSES, **(event_statuses or {})}
         self.soap = ChronopostSoap(base_url, timeout=timeout, proxies=proxies, name=name)
@@ -151,7 +148,7 @@ class ChronopostCarrier(Carrier):
     # --- labels -----------------------------------------------------------------------------------------------
 
     def create_shipment(self, shipment: Shipment) -> ShipmentLabel:
-        product = self._product(shipment.service)
+        product = _product(shipment.service, default=self.product_code)
         if shipment.relay_point_id:
             product = RELAY_PRODUCT
         elif product == RELAY_PRODUCT:
@@ -217,9 +214,9 @@ class ChronopostCarrier(Carrier):
             reference["recipientRef"] = shipment.relay_point_id
         return {
             "headerValue": {"accountNumber": self.account_number, "idEmit": self.id_emit},
-            "shipperValue": [_party("shipper", shipment.ship_from, civility=True)],
-            "customerValue": {**_party("customer", shipment.ship_from, civility=True), "printAsSender": "N"},
-            "recipientValue": [_party("recipient", shipment.ship_to)],
+            "shipperValue": [party_fields("shipper", shipment.ship_from, civility=True)],
+            "customerValue": {**party_fields("customer", shipment.ship_from, civility=True), "printAsSender": "N"},
+            "recipientValue": [party_fields("recipient", shipment.ship_to)],
             "refValue": [reference],
             "skybillValue": skybills,
             "skybillParamsValue": {"mode": self.label_format},
@@ -256,7 +253,7 @@ class ChronopostCarrier(Carrier):
         number = self.validate_tracking(tracking_number)
         answer = self.soap.call("tracking", "cancelSkybill", accountNumber=self.account_number,
                                 password=self.password, language=self.language, skybillNumber=number)
-        code, message = _error(answer)
+        code, message = error_of(answer)
         if code in CREDENTIAL_ERRORS or code in SYSTEM_ERRORS:
             raise CarrierUnavailable(f"{self.name} could not cancel {number}: {message} (code {code})")
         if code == 2:
@@ -284,12 +281,12 @@ class ChronopostCarrier(Carrier):
             shippingDate=dt.datetime.now(PARIS).strftime("%d/%m/%Y"), maxPointChronopost=str(max(1, min(limit, 25))),
             maxDistanceSearch="10", holidayTolerant="1",
         )
-        code, message = _error(answer)
+        code, message = error_of(answer)
         if code in CREDENTIAL_ERRORS or code in SYSTEM_ERRORS:
             raise CarrierUnavailable(f"{self.name} relay search failed: {message} (code {code})")
         if code != 0:
             raise ShipmentRefused(f"{self.name} found no relay points for {postal_code} {country}: {message}")
-        points = [self._relay_point(p) for p in getattr(answer, "listePointRelais", None) or []]
+        points = [relay_point(self.code, p) for p in getattr(answer, "listePointRelais", None) or []]
         return sorted(points, key=lambda p: p.distance_m if p.distance_m is not None else 1 << 30)[:limit]
 
     def relay_point(self, point_id: str, country: str) -> RelayPoint:
@@ -297,47 +294,13 @@ class ChronopostCarrier(Carrier):
             raise RelayPointInvalid("No Chrono Relais point was chosen")
         answer = self.soap.call("relay", "rechercheDetailPointChronopost", accountNumber=self.account_number,
                                 password=self.password, identifiant=point_id.strip())
-        code, message = _error(answer)
+        code, message = error_of(answer)
         if code in CREDENTIAL_ERRORS or code in SYSTEM_ERRORS:
             raise CarrierUnavailable(f"{self.name} relay lookup failed: {message} (code {code})")
         points = list(getattr(answer, "listePointRelais", None) or [])
         if code != 0 or not points:
             raise RelayPointInvalid(f"{self.name} does not know relay point {point_id}: {message or 'not found'}")
-        return self._relay_point(points[0])
-
-    def _relay_point(self, point: Any) -> RelayPoint:
-        identifier = getattr(point, "identifiant", None)
-        if not identifier:
-            raise CarrierResponseInvalid(f"{self.name} returned a relay point without an identifiant")
-        street = tuple(s for s in (getattr(point, f"adresse{i}", None) for i in (1, 2, 3)) if s)
-        hours = []
-        for day in getattr(point, "listeHoraireOuverture", None) or []:
-            for span in getattr(day, "listeHoraireOuverture", None) or []:
-                if span.debut and span.fin and span.debut != span.fin:
-                    hours.append(OpeningHours(int(day.jour), span.debut, span.fin))
-        closed_from = closed_until = None
-        today = dt.datetime.now(PARIS).date()
-        for period in getattr(point, "listePeriodeFermeture", None) or []:
-            start, end = getattr(period, "calendarDeDebut", None), getattr(period, "calendarDeFin", None)
-            if start and end and end.date() >= today and (closed_from is None or start.date() < closed_from):
-                closed_from, closed_until = start.date(), end.date()
-        weight = getattr(point, "poidsMaxi", None)
-        return RelayPoint(
-            carrier=self.code,
-            id=identifier,
-            name=point.nom or identifier,
-            address=Address(point.nom or identifier, street or ("",), point.codePostal or "", point.localite or "",
-                            point.codePays or "FR"),
-            opening_hours=tuple(hours),
-            distance_m=getattr(point, "distanceEnMetre", None),
-            max_weight_grams=weight if weight else None,
-            active=bool(getattr(point, "actif", True)),
-            closed_from=closed_from,
-            closed_until=closed_until,
-            latitude=_float(getattr(point, "coordGeolocalisationLatitude", None)),
-            longitude=_float(getattr(point, "coordGeolocalisationLongitude", None)),
-            extra={"type": point.typeDePoint or ""},
-        )
+        return relay_point(self.code, points[0])
 
     # --- tracking ---------------------------------------------------------------------------------------------
 
@@ -346,42 +309,18 @@ class ChronopostCarrier(Carrier):
         for raw in tracking_numbers:
             number = self.validate_tracking(raw)
             answer = self.soap.call("tracking", "trackSkybillV2", language=self.language, skybillNumber=number)
-            code, message = _error(answer)
+            code, message = error_of(answer)
             if code in CREDENTIAL_ERRORS or code in SYSTEM_ERRORS:
                 raise CarrierUnavailable(f"{self.name} tracking failed for {number}: {message} (code {code})")
             info = getattr(answer, "listEventInfoComp", None)
             events = [] if code != 0 or info is None else list(getattr(info, "events", None) or [])
-            found[number] = sorted((self._event(number, e) for e in events), key=lambda e: e.at)
+            found[number] = sorted((tracking_event(number, e, self.event_statuses) for e in events), key=lambda e: e.at)
         return found
-
-    def _event(self, number: str, event: Any) -> TrackingEvent:
-        at = getattr(event, "eventDate", None)
-        if not isinstance(at, dt.datetime):
-            raise CarrierResponseInvalid(f"{self.name} sent a tracking event for {number} without a date")
-        code = (event.code or "").strip()
-        return TrackingEvent(
-            tracking_number=number,
-            at=at if at.tzinfo else at.replace(tzinfo=PARIS),
-            status=self.event_statuses.get(code, TrackingStatus.IN_TRANSIT),
-            code=code,
-            text=event.eventLabel or "",
-            location=event.officeLabel or "",
-        )
 
     # --- helpers ----------------------------------------------------------------------------------------------
 
-    def _product(self, service: str) -> str:
-        if service in ("", "standard"):
-            return getattr(self, "product_code", "01")
-        product = PRODUCTS.get(service, service)
-        if not (len(product) == 2 and product.isalnum()):
-            raise ShippingInputInvalid(
-                f"{service!r} is not a Chronopost product (a 2-character product code or one of {', '.join(PRODUCTS)})"
-            )
-        return product.upper()
-
     def _raise_for(self, answer: Any, what: str) -> None:
-        code, message = _error(answer)
+        code, message = error_of(answer)
         if code == 0:
             return
         if code in CREDENTIAL_ERRORS:
@@ -391,40 +330,16 @@ class ChronopostCarrier(Carrier):
         raise ShipmentRefused(f"{self.name} refused {what}: {message or 'no reason given'} (code {code})")
 
 
-def _error(answer: Any) -> tuple[int, str]:
-    code = getattr(answer, "errorCode", None)
-    if not isinstance(code, int):
-        raise CarrierResponseInvalid("Chronopost answered without an errorCode")
-    return code, (getattr(answer, "errorMessage", None) or "").strip()
-
-
-def _party(role: str, party: Party, *, civility: bool = False) -> dict[str, Any]:
-    """One of shipperValue / customerValue / recipientValue: the fields share the role as prefix."""
-    a: Address = party.address
-    company = party.company or a.name
-    fields: dict[str, Any] = {
-        "Adress1": a.street[0],
-        "Adress2": " ".join(a.street[1:]) or None,
-        "City": a.city,
-        "ContactName": a.name,
-        "Country": a.country,
-        "Email": party.email or None,
-        "MobilePhone": party.phone or None,
-        "Name": company,
-        "Name2": a.name if company != a.name else None,
-        "PreAlert": 0,
-        "ZipCode": a.postal_code,
-    }
-    if civility:
-        fields["Civility"] = "M"
-    return {f"{role}{key}": value for key, value in fields.items() if value is not None}
-
-
-def _float(value: Any) -> float | None:
-    try:
-        return float(str(value).replace(",", ".")) if value not in (None, "") else None
-    except ValueError:
-        return None
+def _product(service: str, *, default: str) -> str:
+    """The Chronopost product code for a service: ours ("chrono13", "relais"...), a code as is, or the default."""
+    if service in ("", "standard"):
+        return default
+    product = PRODUCTS.get(service, service)
+    if not (len(product) == 2 and product.isalnum()):
+        raise ShippingInputInvalid(
+            f"{service!r} is not a Chronopost product (a 2-character product code or one of {', '.join(PRODUCTS)})"
+        )
+    return product.upper()
 
 
 __all__ = ["DEFAULT_BASE_URL", "PRODUCTS", "ChronopostCarrier"]
