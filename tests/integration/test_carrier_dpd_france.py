@@ -251,3 +251,11 @@ def test_a_schema_breaking_request_is_recorded_as_a_violation(standin):
     assert answer.status_code == 500 and "faultstring" in answer.text
     assert standin.violations
     standin.violations.clear()   # this request was ours on purpose; the fixture asserts the adapter made none
+
+
+def test_a_street_longer_than_dpd_takes_is_refused_before_calling_dpd(standin):
+    long_street = Party(Address("Jean Martin", ("12 avenue du Maréchal de Lattre de Tassigny",), "69004", "Lyon",
+                                "FR"))
+    with pytest.raises(ShipmentRefused, match="35 characters"):
+        dpd(standin).create_shipment(shipment(to=long_street))
+    assert standin.calls_to("eprintwebservice", "POST") == []
