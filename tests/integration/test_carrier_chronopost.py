@@ -11,6 +11,8 @@ from decimal import Decimal
 
 import pytest
 import requests
+import zplkit
+import zxingcpp
 
 from tests.standins.chronopost import ACCOUNT, PASSWORD, ChronopostStandIn, Point
 from tests.unit.labels.reading import decode_labels, field_values
@@ -105,6 +107,11 @@ def test_the_address_with_accents_prints_exactly_as_written(standin):
 def test_the_label_mode_is_the_one_configured_zpl_300_dpi_or_pdf(standin):
     label = carrier(standin, label_format="ZPL300").create_shipment(shipment())
     assert "<mode>ZPL300</mode>" in sent(standin, "ShippingServiceWS") and label.content_type == ZPL
+    renderable = re.sub(r"_(?:C3|E2|E1)(?:_[89AB][0-9A-F]){1,2}", "_3F", label.label_zpl)
+    (page,) = zplkit.render(renderable.encode("ascii"), zplkit.Options(width=1218, height=1827, dpi=300)).labels
+    raster = page.rasterize()
+    image = memoryview(raster.pixels).cast("B", (raster.height, raster.width))
+    assert [b.text for b in zxingcpp.read_barcodes(image)] == [label.tracking_number]
     pdf = carrier(standin, label_format="PDF").create_shipment(shipment())
     assert pdf.content_type == PDF and pdf.label.startswith(b"%PDF")
 
@@ -190,6 +197,13 @@ def test_a_soap_fault_for_our_request_is_an_unusable_answer_not_a_refused_parcel
     with pytest.raises(CarrierUnavailable, match="NullPointerException"):
         carrier(standin).create_shipment(shipment())
     assert standin.skybills == {}
+
+
+def test_nothing_is_fetched_at_start_up_and_an_unreachable_host_is_unavailable():
+    adapter = ChronopostCarrier(account_number=ACCOUNT, password=PASSWORD, base_url="http://127.0.0.1:9",
+                                proxies={}, timeout=2.0)
+    with pytest.raises(CarrierUnavailable, match="cannot be reached at http://127.0.0.1:9"):
+        adapter.create_shipment(shipment())
 
 
 def test_the_adapter_refuses_settings_it_cannot_use():
