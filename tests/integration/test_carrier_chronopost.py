@@ -177,6 +177,13 @@ def test_a_system_error_server_errors_rate_limits_and_timeouts_mean_unavailable(
     assert standin.skybills == {}
 
 
+def test_labels_chronopost_made_but_we_cannot_print_are_cancelled_so_nothing_is_half_created(standin):
+    standin.broken_label_next = True
+    with pytest.raises(CarrierResponseInvalid, match="is not ZPL; the skybills Chronopost made for it were cancelled"):
+        carrier(standin).create_shipment(shipment(Parcel(1000), Parcel(1200)))
+    assert len(standin.skybills) == 2 and all(s.cancelled for s in standin.skybills.values())
+
+
 def test_a_request_breaking_the_schema_is_recorded_by_the_stand_in_and_answered_with_a_fault(standin):
     envelope = ('<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
                 'xmlns:cxf="http://cxf.tracking.soap.chronopost.fr/"><soapenv:Body><cxf:cancelSkybill>'

@@ -156,22 +156,17 @@ class ChronopostCarrier(Carrier):
         if shipment.customs is not None:
             raise FeatureUnsupported("Customs declarations (CN23) are not sent to Chronopost by this adapter yet")
         if shipment.options.signature:
-            raise FeatureUnsupported("Chronopost delivers against signature by default; no option to ask it")
+            raise FeatureUnsupported("This Chronopost adapter sends no signature option")
         if self.label_format == "PDF" and len(shipment.parcels) > 1:
             raise FeatureUnsupported("Chronopost PDF labels are one document per parcel: ship one parcel at a time")
         answer = self.soap.call("shipping", "shippingMultiParcelV5", **self._label_request(shipment, product))
         self._raise_for(answer, f"shipment {shipment.reference}")
         results = list(getattr(answer, "resultMultiParcelValue", None) or [])
-        if len(results) != len(shipment.parcels):
-            raise CarrierResponseInvalid(
-                f"{self.name} returned {len(results)} labels for the {len(shipment.parcels)} parcels of "
-                f"{shipment.reference}"
-            )
-        parcels, documents = [], []
-        for result, parcel in zip(results, shipment.parcels, strict=True):
-            number = self._checked_tracking(getattr(result, "skybillNumber", None))
-            documents.append(self._label_bytes(getattr(result, "pdfEtiquette", None), number))
-            parcels.append(ParcelLabel(number, parcel.sscc, parcel.weight_grams))
+        try:
+            parcels, documents = self._read_labels(shipment, results)
+        except CarrierResponseInvalid as exc:
+            # Chronopost made skybills we cannot print: cancel them so that nothing is left half-created.
+            raise CarrierResponseInvalid(f"{exc.detail}; {self._withdraw(results)}") from exc
         return ShipmentLabel(
             carrier=self.code,
             service=product,
@@ -184,9 +179,40 @@ class ChronopostCarrier(Carrier):
             carrier_reference=getattr(answer, "reservationNumber", None) or None,
         )
 
+    def _read_labels(self, shipment: Shipment, results: list[Any]) -> tuple[list[ParcelLabel], list[bytes]]:
+        if len(results) != len(shipment.parcels):
+            raise CarrierResponseInvalid(
+                f"{self.name} returned {len(results)} labels for the {len(shipment.parcels)} parcels of "
+                f"{shipment.reference}"
+            )
+        parcels, documents = [], []
+        for result, parcel in zip(results, shipment.parcels, strict=True):
+            number = self._checked_tracking(getattr(result, "skybillNumber", None))
+            documents.append(self._label_bytes(getattr(result, "pdfEtiquette", None), number))
+            parcels.append(ParcelLabel(number, parcel.sscc, parcel.weight_grams))
+        return parcels, documents
+
+    def _withdraw(self, results: list[Any]) -> str:
+        """Cancel every valid skybill of an unusable answer; says which could not be cancelled."""
+        left = []
+        for result in results:
+            raw = getattr(result, "skybillNumber", None)
+            try:
+                number = self.validate_tracking(raw or "")
+            except TrackingNumberInvalid:
+                continue
+            try:
+                self.cancel(number)
+            except (CarrierUnavailable, CancelRefused, ShipmentUnknown):
+                left.append(number)
+        if left:
+            return f"cancel {', '.join(left)} at Chronopost by hand, it could not be done"
+        return "the skybills Chronopost made for it were cancelled"
+
     def _label_request(self, shipment: Shipment, product: str) -> dict[str, Any]:
-        day = shipment.ship_date or dt.datetime.now(PARIS).date()
         now = dt.datetime.now(PARIS)
+        day = shipment.ship_date or now.date()
+        hour = now.hour if day == now.date() else 10
         count = len(shipment.parcels)
         insured = shipment.options.insured_value
         skybills = []
@@ -197,8 +223,8 @@ class ChronopostCarrier(Carrier):
                 "objectType": "MAR",
                 "productCode": product,
                 "service": "0",
-                "shipDate": dt.datetime.combine(day, dt.time(now.hour if day == now.date() else 10)),
-                "shipHour": now.hour if day == now.date() else 10,
+                "shipDate": dt.datetime.combine(day, dt.time(hour)),
+                "shipHour": hour,
                 "skybillRank": str(rank),
                 "weight": Decimal(parcel.weight_grams) / 1000,
                 "weightUnit": "KGM",
