@@ -15,7 +15,7 @@ written from the Colissimo Shipping Web Service specification, the SLS REST Open
 - Success: HTTP 200 multipart/related (MTOM/XOP) with the <jsonInfos> part (messages id 0 and
   labelV2Response{parcelNumber, parcelNumberPartner}), the <label> part (ZPL, ^CI28 with ^FH escapes, the
   parcel number as Code 128), and <cn23> (a PDF) when customs were declared; the bordereau answers
-  <jsonInfos> (bordereau.bordereauHeader) and <deliveryPaper> (a PDF).
+  <jsonInfos> (bordereauHeader) and <deliveryPaper> (a PDF).
 - PointRetrait REST v2 (findRDVPointRetraitAcheminement, findPointRetraitAcheminementByID): answers
   `{errorCode, errorMessage, qualiteReponse, listePointRetraitAcheminement | pointRetraitAcheminement}` with
   the documented fields (identifiant, nom, adresse1-3, codePostal, localite, codePays, horairesOuvertureLundi..
@@ -312,9 +312,8 @@ class ColissimoStandIn(StandIn):
             self.bordereaux.append(list(numbers))
             bordereau_number = len(self.bordereaux)
         info = {"messages": [self._message("0", "INFOS")],
-                "bordereau": {"bordereauHeader": {"bordereauNumber": bordereau_number,
-                                                  "numberOfParcels": len(numbers),
-                                                  "publishingDate": dt.datetime.now().isoformat()}}}
+                "bordereauHeader": {"bordereauNumber": bordereau_number, "numberOfParcels": len(numbers),
+                                    "publishingDate": dt.datetime.now().isoformat()}}
         return self._multipart(info, [("deliveryPaper", "application/octet-stream", PDF_STUB)])
 
     def _suivi(self, idship: str) -> Response:

@@ -271,7 +271,8 @@ class ColissimoCarrier(HttpCarrier):
         parts = self._parts(response, what)
         info = sls.json_part(parts)
         sls.raise_for_errors(info, what)
-        header = (info.get("bordereau") or {}).get("bordereauHeader") or info.get("bordereauHeader")
+        # jsonInfos.bordereauHeader as REST integrations read it; bordereau.bordereauHeader is the SOAP layout
+        header = info.get("bordereauHeader") or (info.get("bordereau") or {}).get("bordereauHeader")
         document = parts.get("deliveryPaper") or b""
         if not isinstance(header, dict) or not header.get("bordereauNumber") or not document.startswith(b"%PDF"):
             raise CarrierResponseInvalid(f"{self.name} answered {what} without its number or its PDF")
