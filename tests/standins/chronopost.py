@@ -31,7 +31,7 @@ from lxml import etree
 from tests.standins.base import SCHEMAS, StandIn
 from wms.shipping.tracking import s10_check_digit
 
-ACCOUNT, PASSWORD = "19869502", "255562"
+ACCOUNT, PASSWORD = "12345678", "stand-in-password"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 NS = {"shipping": "http://cxf.shipping.soap.chronopost.fr/", "tracking": "http://cxf.tracking.soap.chronopost.fr/",
       "relay": "http://cxf.rechercheBt.soap.chronopost.fr/"}
@@ -261,8 +261,8 @@ class ChronopostStandIn(StandIn):
         return (f"<listePointRelais><accesPersonneMobiliteReduite>false</accesPersonneMobiliteReduite>"
                 f"<actif>{str(point.actif).lower()}</actif><adresse1>{escape(point.adresse1)}</adresse1>"
                 f"<codePays>{point.pays}</codePays><codePostal>{point.code_postal}</codePostal>"
-                f"<coordGeolocalisationLatitude>48,85</coordGeolocalisationLatitude>"
-                f"<coordGeolocalisationLongitude>2,35</coordGeolocalisationLongitude>"
+                f"<coordGeolocalisationLatitude>48.85</coordGeolocalisationLatitude>"
+                f"<coordGeolocalisationLongitude>2.35</coordGeolocalisationLongitude>"
                 f"<distanceEnMetre>{point.distance}</distanceEnMetre><identifiant>{point.identifiant}</identifiant>"
                 f"{days}{closed}<localite>{escape(point.localite)}</localite><nom>{escape(point.nom)}</nom>"
                 f"<poidsMaxi>{point.poids_maxi}</poidsMaxi><typeDePoint>P</typeDePoint></listePointRelais>")
@@ -276,7 +276,7 @@ class ChronopostStandIn(StandIn):
         found = sorted((p for p in self.points.values() if p.code_postal[:2] == zipcode[:2]),
                        key=lambda p: p.distance)[:limit]
         return self.answer("relay", "recherchePointChronopost",
-                           "<errorCode>0</errorCode>" + "".join(self._point_xml(p) for p in found)
+                           "<errorCode>0</errorCode><errorMessage>Code retour OK</errorMessage>" + "".join(self._point_xml(p) for p in found)
                            + "<qualiteReponse>1</qualiteReponse>")
 
     def op_rechercheDetailPointChronopost(self, operation: etree._Element, values: dict[str, Any]) -> Response:

@@ -31,12 +31,14 @@ RelayPointInvalid. A SOAP fault, HTTP 429/5xx, a timeout -> CarrierUnavailable /
 
 What is verified: tests/integration/test_carrier_chronopost.py runs this adapter through zeep against a stand-in
 (tests/standins/chronopost.py) that validates every request envelope against an XSD written from those
-documents and answers in their shapes. NOT verified (no account, no network): the real service's behaviour,
-the exact error-code table (only the codes above were seen), that multi-parcel answers carry one label per
-resultMultiParcelValue (and how bulkNumber/skybillRank number them), that customerValue is the ordering
-party (we send the warehouse), that the relay point id travels in refValue.recipientRef for product 86, the units
-of poidsMaxi and of the search weight (read as grams), the relay service's namespace, and the tracking event codes beyond DC, DB, DY, SC, TS, SD, TA and D (the only ones
-seen); unknown codes map to in transit unless `event_statuses` says otherwise.
+documents and answers in their shapes. The services' paths and namespaces (cxf.shipping / cxf.tracking /
+cxf.rechercheBt.soap.chronopost.fr) agree across several public integrations. NOT verified (no account, no
+network): the real service's behaviour, the exact error-code table (only the codes above were seen), that
+multi-parcel answers carry one label per resultMultiParcelValue (and how bulkNumber/skybillRank number them),
+that customerValue is the ordering party (we send the warehouse), that the relay point id travels in
+refValue.recipientRef for product 86, the units of poidsMaxi and of the search weight (read as grams), that
+jour 1 is Monday, and tracking event codes beyond DC, DB, DY, SC, TS, SD, TA and D (the only ones seen);
+unknown codes map to in transit unless `event_statuses` says otherwise.
 """
 
 from __future__ import annotations
