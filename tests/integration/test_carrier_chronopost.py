@@ -96,6 +96,13 @@ def test_a_two_parcel_shipment_gets_one_label_per_parcel_numbered_1_of_2_and_2_o
     assert request.count("<skybillValue>") == 2 and "<weight>1.5</weight>" in request
 
 
+def test_labels_of_every_parcel_in_the_first_answer_are_taken_as_one_print_job(standin):
+    standin.one_document_next = True
+    label = carrier(standin).create_shipment(shipment(Parcel(1000), Parcel(1200), Parcel(900)))
+    assert barcodes(label.label_zpl) == [[p.tracking_number] for p in label.parcels]
+    assert len(label.parcels) == 3 and label.label_zpl.count("^XA") == 3
+
+
 def test_the_address_with_accents_prints_exactly_as_written(standin):
     label = carrier(standin).create_shipment(shipment())
     values = field_values(label.label_zpl)

@@ -88,6 +88,7 @@ class ChronopostStandIn(StandIn):
         self.system_error_next = 0                     # answer errorCode 1 "System Error" to the next N calls
         self.fault_next: tuple[str, str] | None = None  # answer the next call with this SOAP fault (code, text)
         self.broken_label_next = False                  # the next label comes back as bytes that are not ZPL
+        self.one_document_next = False                  # the next shipment's labels all in its first answer
         self._serial = itertools.count(69698248)
         super().__init__()
 
@@ -169,7 +170,7 @@ class ChronopostStandIn(StandIn):
         if "86" in products and relay not in self.points:
             return error(33, f"Point relais {relay or '(aucun)'} inconnu")
         mode = operation.findtext("skybillParamsValue/mode")
-        results = []
+        results, documents = [], []
         for rank, skybill in enumerate(skybills, start=1):
             with self.lock:
                 serial = f"{next(self._serial):08d}"
@@ -182,12 +183,18 @@ class ChronopostStandIn(StandIn):
             if self.broken_label_next and rank == count:
                 self.broken_label_next, label = False, b"\x00\x01not a label"
             self.labels.append({"number": number, "mode": mode, "relay": relay})
+            documents.append(label)
             results.append(f"<resultMultiParcelValue><codeDepot>75327227</codeDepot><codeService>226</codeService>"
-                           f"<pdfEtiquette>{base64.b64encode(label).decode()}</pdfEtiquette>"
+                           f"<pdfEtiquette>{{label{rank}}}</pdfEtiquette>"
                            f"<serviceName>AM2-NO</serviceName><skybillNumber>{number}</skybillNumber>"
                            f"</resultMultiParcelValue>")
+        if self.one_document_next:
+            self.one_document_next = False
+            documents = [b"".join(documents)] + [b""] * (len(documents) - 1)
+        filled = [r.replace(f"{{label{i}}}", base64.b64encode(d).decode())
+                  for i, (r, d) in enumerate(zip(results, documents, strict=True), start=1)]
         return self.answer("shipping", "shippingMultiParcelV5",
-                           "<errorCode>0</errorCode><errorMessage></errorMessage>" + "".join(results))
+                           "<errorCode>0</errorCode><errorMessage></errorMessage>" + "".join(filled))
 
     def label(self, mode: str, number: str, recipient: etree._Element, rank: int, count: int) -> bytes:
         if mode == "PDF":

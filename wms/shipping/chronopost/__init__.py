@@ -187,12 +187,21 @@ class ChronopostCarrier(Carrier):
                 f"{self.name} returned {len(results)} labels for the {len(shipment.parcels)} parcels of "
                 f"{shipment.reference}"
             )
-        parcels, documents = [], []
-        for result, parcel in zip(results, shipment.parcels, strict=True):
-            number = self._checked_tracking(getattr(result, "skybillNumber", None))
-            documents.append(self._label_bytes(getattr(result, "pdfEtiquette", None), number))
-            parcels.append(ParcelLabel(number, parcel.sscc, parcel.weight_grams))
-        return parcels, documents
+        parcels = [
+            ParcelLabel(self._checked_tracking(getattr(result, "skybillNumber", None)), parcel.sscc,
+                        parcel.weight_grams)
+            for result, parcel in zip(results, shipment.parcels, strict=True)
+        ]
+        labels = [getattr(result, "pdfEtiquette", None) for result in results]
+        if len(labels) > 1 and labels[0] and not any(labels[1:]):
+            # The whole shipment in the first answer's document: accepted only as ZPL with one format per parcel.
+            document = self._label_bytes(labels[0], parcels[0].tracking_number)
+            if self.label_format == "PDF" or document.count(b"^XA") != len(parcels):
+                raise CarrierResponseInvalid(
+                    f"{self.name} returned one label document for the {len(parcels)} parcels of {shipment.reference}"
+                )
+            return parcels, [document]
+        return parcels, [self._label_bytes(label, p.tracking_number) for label, p in zip(labels, parcels, strict=True)]
 
     def _withdraw(self, results: list[Any]) -> str:
         """Cancel every valid skybill of an unusable answer; says which could not be cancelled."""
