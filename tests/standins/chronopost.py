@@ -7,7 +7,8 @@ against the XSDs in schemas/chronopost/ (written from the published WSDL and the
 that breaks them is recorded in `violations` and answered with the SOAP fault CXF gives ("Unmarshalling Error",
 HTTP 500). Answers follow the documented shapes: `return` with errorCode 0 on success; 3 "invalid account or
 password"; 33 for data the service refuses (postcode, product outside the contract); 2 on cancelling a skybill
-the account does not have; 1 "System Error" on demand. The messages of codes 33 are the stand-in's own words.
+the account does not have; 1 "System Error" on demand. The messages of codes 33, and code 4 (cancelling a
+skybill already taken over or cancelled), are the stand-in's own: the published table was not available.
 
 Labels are ZPL (203 or 300 dpi) or a small PDF per parcel, base64 in pdfEtiquette; the ZPL uses ^CI28 and ^FH so
 the address prints exactly as sent, and a Code 128 of the skybill number.
