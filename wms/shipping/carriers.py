@@ -242,7 +242,7 @@ def manifest_reference(carrier_code: str, day: date, tracking_numbers: Sequence[
     return f"M-{carrier_code}-{day:%Y%m%d}-{digest}"
 
 
-def _label_manifest(
+def label_manifest(
     carrier: Carrier, shipments: Sequence[ShipmentLabel], day: date, ship_from: str
 ) -> Manifest:
     labels = carrier.manifest_labels(shipments, day)
@@ -367,7 +367,7 @@ class OwnFleetCarrier(Carrier):
         return Cancellation(self.code, number, "Cancelled in our own fleet: take the parcel off its route.")
 
     def manifest(self, shipments: Sequence[ShipmentLabel], day: date) -> Manifest:
-        return _label_manifest(self, shipments, day, self.site)
+        return label_manifest(self, shipments, day, self.site)
 
 
 class Gs1LabelCarrier(Carrier):
@@ -420,7 +420,7 @@ class Gs1LabelCarrier(Carrier):
         return Cancellation(self.code, number, "SSCC withdrawn: remove the label; the SSCC is not reused.")
 
     def manifest(self, shipments: Sequence[ShipmentLabel], day: date) -> Manifest:
-        return _label_manifest(self, shipments, day, self.site)
+        return label_manifest(self, shipments, day, self.site)
 
 
 __all__ = [

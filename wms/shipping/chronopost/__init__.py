@@ -66,7 +66,7 @@ from wms.shipping.carriers import (
     ParcelLabel,
     Shipment,
     ShipmentLabel,
-    _label_manifest,
+    label_manifest,
 )
 from wms.shipping.chronopost.mapping import PARIS, error_of, party_fields, relay_point, tracking_event
 from wms.shipping.chronopost.soap import ChronopostSoap
@@ -303,7 +303,7 @@ class ChronopostCarrier(Carrier):
 
     def manifest(self, shipments: Sequence[ShipmentLabel], day: dt.date) -> Manifest:
         """Our own hand-over list: these Chronopost services have no end-of-day bordereau to ask for."""
-        return _label_manifest(self, shipments, day, self.site)
+        return label_manifest(self, shipments, day, self.site)
 
     # --- relay points -----------------------------------------------------------------------------------------
 

@@ -348,7 +348,7 @@ class DpdFranceCarrier(Carrier):
 
     def manifest(self, shipments: Sequence[ShipmentLabel], day: date) -> Manifest:
         """Our own hand-over list of these parcels: EPrint announces each shipment when its label is made."""
-        return base._label_manifest(self, shipments, day, self.name)
+        return base.label_manifest(self, shipments, day, self.name)
 
     # --- relay points (Pickup) --------------------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ from wms.shipping.carriers import (
     ParcelLabel,
     Shipment,
     ShipmentLabel,
-    _label_manifest,
+    label_manifest,
 )
 from wms.shipping.errors import (
     CancelRefused,
@@ -278,7 +278,7 @@ class GlsCarrier(HttpCarrier):
         response = self.call("POST", "/backend/rs/shipments/endofday", query={"date": f"{day:%Y-%m-%d}"})
         if response.status != 200:
             raise ShipmentRefused(f"{self.name} refused the end of day of {day:%d/%m/%Y}: {fault(response)[0]}")
-        return _label_manifest(self, labels, day, "")
+        return label_manifest(self, labels, day, "")
 
     # --- relay points ---------------------------------------------------------------------------------
 

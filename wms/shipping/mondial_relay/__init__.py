@@ -55,7 +55,7 @@ from wms.shipping.carriers import (
     ParcelLabel,
     Shipment,
     ShipmentLabel,
-    _label_manifest,
+    label_manifest,
 )
 from wms.shipping.errors import (
     CancelRefused,
@@ -296,7 +296,7 @@ class MondialRelayCarrier(HttpCarrier):
 
     def manifest(self, shipments: Sequence[ShipmentLabel], day: dt.date) -> Manifest:
         """Our own handover list (Mondial Relay's APIs offer no bordereau): the driver scans the parcels."""
-        return _label_manifest(self, shipments, day, "")
+        return label_manifest(self, shipments, day, "")
 
 
 __all__ = ["SHIPMENT_URL", "SOAP_URL", "MondialRelayCarrier"]

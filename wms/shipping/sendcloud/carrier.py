@@ -71,7 +71,7 @@ from wms.shipping.carriers import (
     ParcelLabel,
     Shipment,
     ShipmentLabel,
-    _label_manifest,
+    label_manifest,
 )
 from wms.shipping.errors import (
     CancelRefused,
@@ -314,7 +314,7 @@ class SendcloudCarrier(HttpCarrier):
     # --- manifest (ours: Sendcloud has none) -------------------------------------------------------------
 
     def manifest(self, shipments: Sequence[ShipmentLabel], day: date) -> Manifest:
-        return _label_manifest(self, shipments, day, self.site)
+        return label_manifest(self, shipments, day, self.site)
 
     # --- tracking --------------------------------------------------------------------------------------
 
