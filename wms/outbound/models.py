@@ -132,6 +132,9 @@ class Shipment(Base):
     labelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     shipped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    tracking_status: Mapped[str | None] = mapped_column(
+        sa.String(32), comment="the carrier's latest status, mapped (carrier_features.TrackingStatus)")
+    tracking_checked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     order = relationship("Order")
     parcels: Mapped[list[Parcel]] = relationship(
@@ -200,4 +203,26 @@ class ParcelLine(Base):
     __table_args__ = (
         sa.UniqueConstraint("parcel_id", "order_line_id"),
         sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+
+class TrackingEventRecord(Base):
+    """One tracking event the carrier reported for a parcel (or a shipment without parcels), stored once."""
+
+    __tablename__ = "tracking_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(sa.ForeignKey("shipments.id", ondelete="CASCADE"), index=True)
+    parcel_id: Mapped[int | None] = mapped_column(sa.ForeignKey("parcels.id", ondelete="CASCADE"), index=True)
+    carrier_code: Mapped[str] = mapped_column(sa.String(32))
+    tracking_number: Mapped[str] = mapped_column(sa.String(64))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(sa.String(32), comment="mapped (carrier_features.TrackingStatus)")
+    code: Mapped[str] = mapped_column(sa.String(64), comment="the carrier's own event code")
+    text: Mapped[str] = mapped_column(sa.String(500), comment="the carrier's own wording")
+    location: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        sa.UniqueConstraint("carrier_code", "tracking_number", "at", "text", name="uq_tracking_events_event"),
     )
