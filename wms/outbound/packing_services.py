@@ -533,6 +533,7 @@ def finish_packing(shipment: Shipment, ctx: ScanContext | None = None, *, carrie
                                    resource_id=shipment.pack_station_id)
     request = CarrierShipment(
         reference=state.order.external_id, ship_from=_ship_from(warehouse), ship_to=_ship_to(state.order),
+        relay_point_id=state.order.relay_point_id,
         parcels=tuple(CarrierParcel(p.weight_g or 1, *(_box_dims(p.box))) for p in shipment.parcels))
     label = carrier.create_shipment(request)
     _store_label(shipment, label)

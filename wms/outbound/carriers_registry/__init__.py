@@ -12,6 +12,10 @@ Configuration (Flask config; `WMS_<NAME>` in the environment):
 - `DEFAULT_CARRIER` (default "own-fleet"): for orders that name no carrier we know;
 - `OWN_FLEET_TRACKING_URL`, `SHIPENGINE_TRACKING_URL`: where a customer follows a parcel, a template with
   `{tracking_number}` (default none: no tracking URL). A GS1 label has no tracking page: its URL is null.
+- the French carriers `colissimo`, `chronopost`, `dpd-france`, `gls`, `mondial-relay`, `sendcloud`: offered when
+  their required `<PREFIX>_*` settings are set (see `french.py` for each one's settings and defaults); one set
+  only in part is not offered, `misconfigured_carriers()` says what it lacks and `check_configuration()` refuses
+  to start with that message. `<PREFIX>_TRACKING_URL` overrides the carrier's public tracking page.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 
 from wms.db import db
 from wms.errors import NotFound, ValidationFailed
+from wms.outbound.carriers_registry import french
 from wms.outbound.models import NumberSequence
 from wms.shipping.carriers import Carrier, Gs1LabelCarrier, OwnFleetCarrier, Route
 from wms.shipping.sscc import SsccIssuer
@@ -67,7 +72,17 @@ def carrier_codes() -> list[str]:
     codes = [OWN_FLEET, GS1]
     if _config().get("SHIPENGINE_BASE_URL"):
         codes.append(SHIPENGINE)
-    return codes
+    return codes + french.configured_codes(_config())
+
+
+def misconfigured_carriers() -> dict[str, str]:
+    """{code: what it lacks} for each carrier configured with only some of its required settings."""
+    return french.misconfigured(_config())
+
+
+def check_configuration(config: Mapping[str, Any] | None = None) -> None:
+    """Refuse (CarrierMisconfigured, a readable message naming the missing settings) a carrier set in part."""
+    french.check(_config() if config is None else config)
 
 
 def default_carrier_code() -> str:
@@ -108,8 +123,13 @@ def carrier_service(code: str) -> str:
 
 def tracking_url(code: str, tracking_number: str | None) -> str | None:
     """Where a customer follows this tracking number: the carrier's configured template, or None."""
+    config = _config()
     setting = TRACKING_URL_SETTINGS.get(code)
-    template = str(_config().get(setting) or "") if setting else ""
+    template = str(config.get(setting) or "") if setting else ""
+    spec = french.BY_CODE.get(code)
+    if spec is not None:
+        default = french.sendcloud_tracking_default(config) if code == "sendcloud" else spec.tracking_url
+        template = str(config.get(f"{spec.prefix}_TRACKING_URL") or default)
     if not template or not tracking_number:
         return None
     return template.replace("{tracking_number}", quote(tracking_number, safe=""))
@@ -136,7 +156,31 @@ def carrier_for(code: str, warehouse: Any = None) -> Carrier:
 
         return ShipEngineCarrier.from_config(
             config, service_code=str(config.get("SHIPENGINE_SERVICE_CODE") or "ups_ground"), code=SHIPENGINE)
+    spec = french.BY_CODE.get(code)
+    if spec is not None:
+        lacking = french.misconfigured(config).get(code)
+        if lacking:
+            raise CarrierNotConfigured(lacking)
+        if code in french.configured_codes(config):
+            return _french_carrier(spec, config, warehouse, site)
     raise UnknownCarrier(f"No carrier {code!r} here; the carriers are {', '.join(carrier_codes())}")
+
+
+def _french_carrier(spec: french.CarrierSpec, config: Mapping[str, Any], warehouse: Any, site: str) -> Carrier:
+    from types import SimpleNamespace
+
+    from wms.outbound.packing_services import _ship_from
+
+    options = french.adapter_options(spec, config)
+    options.update(code=spec.code, name=spec.name)
+    if spec.takes_site:
+        options["site"] = site
+    if spec.takes_sender:
+        place = warehouse if warehouse is not None else SimpleNamespace(name=site or "Warehouse", address="")
+        options["sender"] = _ship_from(place)
+        options.setdefault("commercial_name", place.name)
+    carrier: Carrier = spec.build(**options)
+    return carrier
 
 
 def sscc_issuer() -> SsccIssuer:
