@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from sqlalchemy import func, select
 
-from tests.integration.test_dock_world import build_dock
+from tests.integration.test_dock_world import build_dock, labelled_shipment
 from tests.jobs_support import drain, job_counts, jobs  # noqa: F401  (jobs is a fixture)
 from tests.standins.mondial_relay import MondialRelayStandIn, Point
 from wms.db import db, utcnow
@@ -26,7 +26,7 @@ from wms.shipping import carriers as shipping
 from wms.shipping.mondial_relay import MondialRelayCarrier
 from wms.webhooks.models import WebhookEvent
 
-CODE = "mondial_relay"
+CODE = "mondial-relay"  # the registry's code (wms/outbound/carriers_registry)
 FROM = shipping.Party(Address("Rack-zone WMS", ("1 rue du Dépôt",), "93200", "Saint-Denis", "FR"),
                       phone="01 00 00 00 00", email="depot@example.fr")
 TO = shipping.Party(Address("Amélie Leçon", ("5 place de l'Église",), "75010", "Paris", "FR"),
@@ -45,7 +45,7 @@ def standin():
 def adapter(soap_url: str, shipment_url: str, mr: MondialRelayStandIn) -> MondialRelayCarrier:
     return MondialRelayCarrier(enseigne=mr.enseigne, private_key=mr.private_key, login=mr.login,
                                password=mr.password, customer_id=mr.customer_id, shipment_url=shipment_url,
-                               soap_url=soap_url, proxies={}, timeout=2.0)
+                               soap_url=soap_url, proxies={}, timeout=2.0, code=CODE)
 
 
 @pytest.fixture
@@ -116,6 +116,7 @@ def test_a_shipped_parcel_goes_in_transit_then_delivered_and_the_channel_hears_i
     assert shipment.order.status == OrderStatus.SHIPPED and status_webhooks(shipment.order_id, "delivered") == 0
 
     tick(app)  # the same events read again: nothing new
+    assert job_counts(app)[(tracking_jobs.TASK, "succeeded")] == 2
     assert len(events_of(shipment.id)) == 2
 
     standin.add_event(number, "Colis disponible au Point Relais", at + dt.timedelta(hours=20), "PARIS")
@@ -146,6 +147,21 @@ def test_one_job_tracks_every_shipment_of_the_carrier_each_to_its_own_status(
     assert db.session.get(Shipment, delivered.id).status == ShipmentStatus.DELIVERED
     assert db.session.get(Shipment, moving.id).status == ShipmentStatus.SHIPPED
     assert db.session.get(Shipment, moving.id).tracking_status == "in_transit"
+
+
+def test_the_dispatcher_defers_one_job_per_carrier_with_tracking_and_shipments_in_transit(
+        app, session, make_user, jobs, standin, carrier) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    dock = build_dock(make_user)
+    assert tracking_jobs.defer_due() == []  # nothing shipped yet
+    own = labelled_shipment(dock, "OWN-1", status=ShipmentStatus.SHIPPED)
+    own.shipped_at = utcnow()
+    db.session.commit()
+    assert tracking_jobs.defer_due() == []  # the own fleet has no tracking to fetch
+    shipped(dock, carrier, "MR-6")
+    shipped(dock, carrier, "MR-7")
+    assert tracking_jobs.defer_due() == [CODE]
+    assert tracking_jobs.defer_due() == [CODE]  # already waiting: the queueing lock keeps one
+    assert job_counts(app)[(tracking_jobs.TASK, "todo")] == 1
 
 
 def test_a_carrier_that_fails_changes_nothing_is_logged_and_kept_in_the_failures_then_the_next_tick_catches_up(
