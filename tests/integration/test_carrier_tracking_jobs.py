@@ -20,10 +20,10 @@ from tests.standins.mondial_relay import MondialRelayStandIn, Point
 from wms.db import db, utcnow
 from wms.labels.documents.shipping import Address
 from wms.orders.models import Order, OrderLine, OrderStatus
-from wms.outbound import tracking_jobs
+from wms.outbound import carriers_registry, tracking_jobs
 from wms.outbound.models import Parcel, Shipment, ShipmentStatus, TrackingEventRecord
 from wms.shipping import carriers as shipping
-from wms.shipping.mondial_relay import MondialRelayCarrier
+from wms.shipping.carriers import Carrier
 from wms.webhooks.models import WebhookEvent
 
 CODE = "mondial-relay"  # the registry's code (wms/outbound/carriers_registry)
@@ -35,28 +35,31 @@ TO = shipping.Party(Address("Amélie Leçon", ("5 place de l'Église",), "75010"
 
 @pytest.fixture
 def standin():
-    mr = MondialRelayStandIn()
+    # an 8-character Enseigne, as production accounts have: carriers_registry strips its settings, so the test
+    # account's padded "BDTEST  " would reach the service as "BDTEST" and be refused (STAT 1)
+    mr = MondialRelayStandIn(enseigne="CC20RZ01")
     mr.points = {"066974": Point("066974", "Tabac de la Gare", "8 rue de Paris", "75010", "Paris", distance=350)}
     with mr:
         yield mr
     assert mr.violations == [], "the adapter sent a request the documented schema refuses"
 
 
-def adapter(soap_url: str, shipment_url: str, mr: MondialRelayStandIn) -> MondialRelayCarrier:
-    return MondialRelayCarrier(enseigne=mr.enseigne, private_key=mr.private_key, login=mr.login,
-                               password=mr.password, customer_id=mr.customer_id, shipment_url=shipment_url,
-                               soap_url=soap_url, proxies={}, timeout=2.0, code=CODE)
+def settings(mr: MondialRelayStandIn, soap_url: str | None = None) -> dict[str, str]:
+    return {"MONDIAL_RELAY_ENSEIGNE": mr.enseigne, "MONDIAL_RELAY_PRIVATE_KEY": mr.private_key,
+            "MONDIAL_RELAY_LOGIN": mr.login, "MONDIAL_RELAY_PASSWORD": mr.password,
+            "MONDIAL_RELAY_CUSTOMER_ID": mr.customer_id, "MONDIAL_RELAY_SHIPMENT_URL": f"{mr.url}/api/shipment",
+            "MONDIAL_RELAY_SOAP_URL": soap_url or f"{mr.url}/Web_Services.asmx", "MONDIAL_RELAY_TIMEOUT": "2"}
 
 
 @pytest.fixture
-def carrier(standin):
-    mr = adapter(f"{standin.url}/Web_Services.asmx", f"{standin.url}/api/shipment", standin)
-    tracking_jobs.use_carrier(CODE, mr)
-    yield mr
-    tracking_jobs.use_carrier(CODE, None)
+def carrier(app, session, standin, monkeypatch):  # type: ignore[no-untyped-def]
+    """Mondial Relay configured as in production (its settings), pointing at the stand-in."""
+    for key, value in settings(standin).items():
+        monkeypatch.setitem(app.config, key, value)
+    return carriers_registry.carrier_for(CODE)
 
 
-def shipped(dock, carrier: MondialRelayCarrier, external_id: str, weights=(1200,)) -> Shipment:  # type: ignore[no-untyped-def]
+def shipped(dock, carrier: Carrier, external_id: str, weights=(1200,)) -> Shipment:  # type: ignore[no-untyped-def]
     """An order shipped with Mondial Relay: labels from the stand-in, the truck gone an hour ago."""
     order = Order(channel_id=dock.channel.id, external_id=external_id, content_hash=uuid.uuid4().hex,
                   warehouse_id=dock.warehouse.id, status=OrderStatus.SHIPPED, carrier_code=CODE,
@@ -165,7 +168,7 @@ def test_the_dispatcher_defers_one_job_per_carrier_with_tracking_and_shipments_i
 
 
 def test_a_carrier_that_fails_changes_nothing_is_logged_and_kept_in_the_failures_then_the_next_tick_catches_up(
-        app, session, make_user, jobs, standin, carrier, caplog) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+        app, session, make_user, jobs, standin, carrier, caplog, monkeypatch) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     dock = build_dock(make_user)
     shipment = shipped(dock, carrier, "MR-4")
     number = shipment.parcels[0].tracking_number
@@ -174,8 +177,7 @@ def test_a_carrier_that_fails_changes_nothing_is_logged_and_kept_in_the_failures
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    tracking_jobs.use_carrier(CODE, adapter(f"http://127.0.0.1:{port}/Web_Services.asmx",
-                                            f"http://127.0.0.1:{port}/api/shipment", standin))
+    monkeypatch.setitem(app.config, "MONDIAL_RELAY_SOAP_URL", f"http://127.0.0.1:{port}/Web_Services.asmx")
     with caplog.at_level(logging.WARNING, logger="wms.tracking"):
         tick(app)
     assert job_counts(app)[(tracking_jobs.TASK, "failed")] == 1
@@ -189,7 +191,8 @@ def test_a_carrier_that_fails_changes_nothing_is_logged_and_kept_in_the_failures
     assert shipment.status == ShipmentStatus.SHIPPED and shipment.tracking_status is None
     assert shipment.order.status == OrderStatus.SHIPPED
 
-    tracking_jobs.use_carrier(CODE, carrier)  # the carrier answers again: the next tick is the retry
+    monkeypatch.setitem(app.config, "MONDIAL_RELAY_SOAP_URL", settings(standin)["MONDIAL_RELAY_SOAP_URL"])
+    # the carrier answers again: the next tick is the retry
     tick(app)
     db.session.expire_all()
     assert db.session.get(Shipment, shipment.id).status == ShipmentStatus.DELIVERED

@@ -40,27 +40,12 @@ TASK = "shipping.track"
 BATCH = 50
 NO_RETRY = False   # see the module docstring: the dispatcher is the retry
 
-# Where a carrier comes from: the registry (wms.outbound.carriers_registry via dock.carrier_for). Tests and tools
-# may point a code at a ready Carrier with use_carrier(); nothing else sets it.
-_carriers: dict[str, Carrier] = {}
-
-
-def use_carrier(code: str, carrier: Carrier | None) -> None:
-    """Use this Carrier for `code` instead of the registry's (None: back to the registry)."""
-    if carrier is None:
-        _carriers.pop(code, None)
-    else:
-        _carriers[code] = carrier
-
-
 def carrier_of(code: str) -> Carrier | None:
-    """The carrier for `code` if it is configured here and offers tracking; None otherwise."""
-    carrier = _carriers.get(code)
-    if carrier is None:
-        try:
-            carrier = dock.carrier_for(code)
-        except DomainError:
-            return None
+    """The carrier for `code` if it is configured here (carriers_registry) and offers tracking; None otherwise."""
+    try:
+        carrier = dock.carrier_for(code)
+    except DomainError:
+        return None
     return carrier if Feature.TRACKING in carrier.features else None
 
 
