@@ -42,6 +42,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the WMS application; `config` overrides file and environment settings (tests use it)."""
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, config)
+    from wms.outbound.carriers_registry import check_configuration  # a carrier set in part: refused here
+
+    with app.app_context():
+        check_configuration(app.config)
     if app.config["PROXY_FIX_HOPS"]:
         hops = int(app.config["PROXY_FIX_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]

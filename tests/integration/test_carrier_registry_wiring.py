@@ -193,3 +193,32 @@ def test_mondial_relay_pack_to_a_relay_point_label_and_print_job(configured) -> 
     (call,) = configured.mr.calls_to("/api/shipment")
     body = call.body if isinstance(call.body, bytes) else call.body.encode()
     assert b"066974" in body and b"24R" in body
+
+
+def test_the_app_refuses_to_start_with_a_carrier_set_in_part(database_url) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import make_test_app
+
+    with pytest.raises(CarrierMisconfigured, match="Chronopost is configured without CHRONOPOST_PASSWORD"):
+        make_test_app(database_url, CHRONOPOST_ACCOUNT_NUMBER="12345678")
+
+
+def test_a_setting_the_adapter_refuses_is_refused_at_start(database_url) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import make_test_app
+
+    with pytest.raises(CarrierMisconfigured, match="colissimo: A Colissimo contract number is up to 6 digits"):
+        make_test_app(database_url, COLISSIMO_CONTRACT_NUMBER="ABC", COLISSIMO_PASSWORD="x")
+
+
+def test_settings_come_from_the_environment_too(database_url, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import make_test_app
+
+    monkeypatch.setenv("WMS_SENDCLOUD_PUBLIC_KEY", "pub")
+    monkeypatch.setenv("WMS_SENDCLOUD_SECRET_KEY", "sec")
+    monkeypatch.setenv("WMS_SENDCLOUD_SHIPPING_OPTION", "gls_fr:standard")
+    monkeypatch.setenv("WMS_SENDCLOUD_CONTRACT_ID", "517")  # read as JSON by Flask: the int 517
+    app = make_test_app(database_url)
+    with app.app_context():
+        assert "sendcloud" in registry.carrier_codes()
+        assert registry.carrier_for("sendcloud").contract_id == 517
+        assert registry.tracking_url("sendcloud", "1Z") == "https://gls-group.com/FR/fr/suivi-colis?match=1Z"
+    db.engine(app).dispose()

@@ -81,8 +81,18 @@ def misconfigured_carriers() -> dict[str, str]:
 
 
 def check_configuration(config: Mapping[str, Any] | None = None) -> None:
-    """Refuse (CarrierMisconfigured, a readable message naming the missing settings) a carrier set in part."""
-    french.check(_config() if config is None else config)
+    """Refuse (CarrierMisconfigured, a readable message naming the missing settings) a carrier set in part, or
+    one whose adapter refuses its settings (e.g. a contract number that is not digits)."""
+    config = _config() if config is None else config
+    french.check(config)
+    problems = []
+    for code in french.configured_codes(config):
+        try:
+            _french_carrier(french.BY_CODE[code], config, None, "")
+        except ValidationFailed as exc:
+            problems.append(f"{code}: {exc}")
+    if problems:
+        raise french.CarrierMisconfigured("; ".join(problems))
 
 
 def default_carrier_code() -> str:
