@@ -94,6 +94,12 @@ def relay_shipment(*parcels: Parcel, point: str = "066974", service: str = "stan
 # --- relay points ------------------------------------------------------------------------------------------
 
 
+
+def test_an_enseigne_given_without_its_padding_is_padded_to_8_characters(standin) -> None:  # type: ignore[no-untyped-def]
+    assert standin.enseigne == "BDTEST  "
+    points = carrier(standin, enseigne="BDTEST").find_relay_points("FR", "75010", limit=1)
+    assert len(points) == 1
+
 def test_a_search_by_postcode_lists_points_nearest_first_with_their_opening_hours(standin):
     points = carrier(standin).find_relay_points("FR", "75010", weight_grams=1500, limit=5)
     assert [p.id for p in points] == ["012345", "066974", "020202", "030303"]

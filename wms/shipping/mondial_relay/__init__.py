@@ -116,7 +116,9 @@ class MondialRelayCarrier(HttpCarrier):
         super().__init__(base_url=shipment_url, timeout=timeout, proxies=proxies,
                          headers={"Accept": "application/xml", "Content-Type": "text/xml"})
         self.code, self.name = code, name
-        self.enseigne, self._private_key = enseigne, private_key
+        # The Enseigne is 8 characters, a shorter code padded with spaces (BDTEST + 2): settings often lose
+        # the trailing spaces, and the signature is computed over the padded code.
+        self.enseigne, self._private_key = enseigne.ljust(8), private_key
         self._credentials = Credentials(login, password, customer_id, culture)
         self.relay_mode, self.home_mode = relay_mode, home_mode
         self.collection_mode = collection_mode
