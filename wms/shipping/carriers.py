@@ -30,7 +30,12 @@ from wms.shipping.carrier_features import (
     TrackingEvent,
 )
 from wms.shipping.documents import Gs1ParcelLabel, ManifestDocument, ManifestLine, OwnFleetLabel
-from wms.shipping.errors import ShipmentRefused, ShippingInputInvalid, TrackingNumberInvalid
+from wms.shipping.errors import (
+    CarrierResponseInvalid,
+    ShipmentRefused,
+    ShippingInputInvalid,
+    TrackingNumberInvalid,
+)
 from wms.shipping.sscc import SsccIssuer
 
 ZPL = "application/vnd.zebra.zpl"
@@ -193,6 +198,16 @@ class Carrier(ABC):
     @abstractmethod
     def validate_tracking(self, tracking_number: str) -> str:
         """The tracking number normalised, or TrackingNumberInvalid if it cannot be one of ours."""
+
+    def checked_tracking(self, value: object, noun: str = "tracking number") -> str:
+        """A tracking number as the carrier answered it, normalised; CarrierResponseInvalid when it is missing or
+        cannot be one of this carrier's (an answer we cannot use, not the packer's input)."""
+        if not isinstance(value, str) or not value:
+            raise CarrierResponseInvalid(f"{self.name} returned no {noun}")
+        try:
+            return self.validate_tracking(value)
+        except TrackingNumberInvalid as exc:
+            raise CarrierResponseInvalid(f"{self.name} returned a bad {noun}: {exc.detail}") from exc
 
     # --- optional features: an adapter overrides those it names in `features` --------------------------------
     def find_relay_points(self, country: str, postal_code: str, *, city: str = "", weight_grams: int = 0,

@@ -107,8 +107,8 @@ class ShipEngineCarrier(HttpCarrier):
         if data.get("status") == "error":
             raise ShipmentRefused(f"{self.name} could not create a label for {shipment.reference}")
         label_id = _string(data, "label_id")
-        master = self._checked_tracking(data.get("tracking_number"))
-        numbers = [self._checked_tracking(p.get("tracking_number")) for p in _packages(data)]
+        master = self.checked_tracking(data.get("tracking_number"))
+        numbers = [self.checked_tracking(p.get("tracking_number")) for p in _packages(data)]
         if len(numbers) != len(shipment.parcels):
             if len(shipment.parcels) != 1:
                 raise CarrierResponseInvalid(
@@ -151,14 +151,6 @@ class ShipEngineCarrier(HttpCarrier):
         if shipment.ship_date:
             body["ship_date"] = f"{shipment.ship_date:%Y-%m-%d}T00:00:00Z"
         return body
-
-    def _checked_tracking(self, value: Any) -> str:
-        if not isinstance(value, str) or not value:
-            raise CarrierResponseInvalid(f"{self.name} returned no tracking number")
-        try:
-            return self.validate_tracking(value)
-        except TrackingNumberInvalid as exc:
-            raise CarrierResponseInvalid(f"{self.name} returned a bad tracking number: {exc.detail}") from exc
 
     # --- cancel ---------------------------------------------------------------------------------------
 

@@ -188,7 +188,7 @@ class ChronopostCarrier(Carrier):
                 f"{shipment.reference}"
             )
         parcels = [
-            ParcelLabel(self._checked_tracking(getattr(result, "skybillNumber", None)), parcel.sscc,
+            ParcelLabel(self.checked_tracking(getattr(result, "skybillNumber", None), "skybill number"), parcel.sscc,
                         parcel.weight_grams)
             for result, parcel in zip(results, shipment.parcels, strict=True)
         ]
@@ -275,14 +275,6 @@ class ChronopostCarrier(Carrier):
         elif b"^XA" not in document or b"^XZ" not in document:
             raise CarrierResponseInvalid(f"{self.name} label for {number} is not ZPL")
         return document
-
-    def _checked_tracking(self, value: Any) -> str:
-        if not isinstance(value, str) or not value:
-            raise CarrierResponseInvalid(f"{self.name} returned a label without a skybill number")
-        try:
-            return self.validate_tracking(value)
-        except TrackingNumberInvalid as exc:
-            raise CarrierResponseInvalid(f"{self.name} returned a bad skybill number: {exc.detail}") from exc
 
     # --- cancel -----------------------------------------------------------------------------------------------
 

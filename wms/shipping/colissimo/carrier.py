@@ -179,7 +179,7 @@ class ColissimoCarrier(HttpCarrier):
             answer = info.get("labelV2Response")
             if not isinstance(answer, dict):
                 raise CarrierResponseInvalid(f"Colissimo answered no labelV2Response for {what}")
-            tracking_number = self._checked(answer.get("parcelNumber"))
+            tracking_number = self.checked_tracking(answer.get("parcelNumber"), "parcel number")
             label = parts.get("label")
             if not label or b"^XA" not in label:
                 raise CarrierResponseInvalid(f"Colissimo's label for {what} is not ZPL")
@@ -245,14 +245,6 @@ class ColissimoCarrier(HttpCarrier):
         if response.status not in (200, 400):
             raise CarrierResponseInvalid(f"{self.name} answered {what} with HTTP {response.status}")
         return data
-
-    def _checked(self, value: Any) -> str:
-        if not isinstance(value, str) or not value:
-            raise CarrierResponseInvalid(f"{self.name} returned no parcel number")
-        try:
-            return self.validate_tracking(value)
-        except TrackingNumberInvalid as exc:
-            raise CarrierResponseInvalid(f"{self.name} returned a bad parcel number: {exc.detail}") from exc
 
     # --- cancel, bordereau ---------------------------------------------------------------------------------
 

@@ -160,7 +160,7 @@ class GlsCarrier(HttpCarrier):
             )
         numbers, track_ids = [], []
         for data in parcels_data:
-            numbers.append(self._checked_number(data.get("ParcelNumber")))
+            numbers.append(self.checked_tracking(data.get("ParcelNumber"), "parcel number"))
             track_id = data.get("TrackID")
             if not isinstance(track_id, str) or not TRACK_ID.match(track_id):
                 raise CarrierResponseInvalid(f"{self.name} returned a bad TrackID {track_id!r}")
@@ -216,14 +216,6 @@ class GlsCarrier(HttpCarrier):
         if "parcelshop" in message.lower() or "shopdelivery" in message.lower():
             raise RelayPointInvalid(text)
         raise ShipmentRefused(text + (f" ({code})" if code else ""))
-
-    def _checked_number(self, value: Any) -> str:
-        if not isinstance(value, str) or not value:
-            raise CarrierResponseInvalid(f"{self.name} returned no parcel number")
-        try:
-            return self.validate_tracking(value)
-        except TrackingNumberInvalid as exc:
-            raise CarrierResponseInvalid(f"{self.name} returned a bad parcel number: {exc.detail}") from exc
 
     def _labels(self, print_data: Any, label_format: str, count: int) -> bytes:
         """The decoded labels, one per parcel, as one print job."""

@@ -165,7 +165,7 @@ class SendcloudCarrier(HttpCarrier):
         shipment_id = payloads.string(data, "id")
         try:
             parcels = self._announced_parcels(shipment, data)
-            numbers = [self._checked_tracking(p.get("tracking_number")) for p in parcels]
+            numbers = [self.checked_tracking(p.get("tracking_number")) for p in parcels]
             documents = [self._label(p) for p in parcels]
         except Exception:
             self._withdraw(shipment_id)
@@ -276,14 +276,6 @@ class SendcloudCarrier(HttpCarrier):
         with contextlib.suppress(CarrierUnavailable):
             self.call("POST", f"/shipments/{urllib.parse.quote(shipment_id, safe='')}/cancel")
 
-    def _checked_tracking(self, value: Any) -> str:
-        if not isinstance(value, str) or not value:
-            raise CarrierResponseInvalid(f"{self.name} returned no tracking number")
-        try:
-            return self.validate_tracking(value)
-        except TrackingNumberInvalid as exc:
-            raise CarrierResponseInvalid(f"{self.name} returned a bad tracking number: {exc.detail}") from exc
-
     # --- cancel ----------------------------------------------------------------------------------------
 
     def cancel(self, tracking_number: str, *, carrier_reference: str | None = None) -> Cancellation:
@@ -355,7 +347,7 @@ class SendcloudCarrier(HttpCarrier):
         if details.status != 200:
             raise CarrierResponseInvalid(f"{self.name} return {return_id}: {payloads.errors(details)}")
         detail = details.json()
-        number = self._checked_tracking(detail.get("tracking_number") if isinstance(detail, dict) else None)
+        number = self.checked_tracking(detail.get("tracking_number") if isinstance(detail, dict) else None)
         label = self._label({"id": parcel_id})
         return ShipmentLabel(
             carrier=self.code,
