@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -28,6 +29,10 @@ class Product(Base):
                                               comment="receiving asks for the lot code")
     expiry_tracked: Mapped[bool] = mapped_column(default=False, server_default=sa.false(),
                                                  comment="receiving asks for the best-before date")
+    hs_code: Mapped[str | None] = mapped_column(sa.String(14), comment="customs tariff (HS) code, 6 to 14 digits")
+    origin_country: Mapped[str | None] = mapped_column(sa.String(2), comment="ISO country the goods were made in")
+    customs_value: Mapped[Decimal | None] = mapped_column(
+        sa.Numeric(12, 2), comment="declared value of one unit for customs (CN23), in the seller's currency")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     barcodes: Mapped[list[Barcode]] = relationship(
@@ -37,6 +42,8 @@ class Product(Base):
     __table_args__ = (
         sa.CheckConstraint("sku <> ''", name="sku_not_empty"),
         sa.CheckConstraint("weight_g IS NULL OR weight_g >= 0", name="weight_not_negative"),
+        sa.CheckConstraint("customs_value IS NULL OR customs_value >= 0", name="customs_value_not_negative"),
+        sa.CheckConstraint("origin_country IS NULL OR length(origin_country) = 2", name="origin_country_iso"),
         sa.CheckConstraint(
             "(length_mm IS NULL OR length_mm > 0) AND (width_mm IS NULL OR width_mm > 0)"
             " AND (height_mm IS NULL OR height_mm > 0)",

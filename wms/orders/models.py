@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -74,6 +75,20 @@ class Order(Base):
     customer_language: Mapped[str | None] = mapped_column(sa.String(16))
     shipping_method: Mapped[str | None] = mapped_column(sa.String(120), comment="the channel's carrier/service")
     relay_point_id: Mapped[str | None] = mapped_column(sa.String(64), comment="the pick-up point chosen at checkout")
+    relay_point: Mapped[dict[str, Any] | None] = mapped_column(
+        sa.JSON, comment="the relay point as the carrier described it when last checked (name, address, hours)")
+    relay_checked_at: Mapped[dt.datetime | None] = mapped_column(
+        UTCDateTime, comment="when the carrier last said the relay point exists, is open and takes the parcel")
+    carrier_service: Mapped[str | None] = mapped_column(sa.String(40), comment="the carrier's service chosen")
+    carrier_reason: Mapped[str | None] = mapped_column(
+        sa.String(500), comment="why this carrier and service were chosen (shown on the order)")
+    carrier_rule_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("carrier_rules.id", ondelete="SET NULL"), comment="the rule that chose the carrier")
+    currency: Mapped[str | None] = mapped_column(sa.String(3), comment="ISO currency of the line prices")
+    hold_kind: Mapped[str | None] = mapped_column(
+        sa.String(32), comment="why the order waits for a person: relay_point, carrier, manual, review")
+    hold_reason: Mapped[str | None] = mapped_column(sa.String(500), comment="what the supervisor has to do")
+    held_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     placed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, comment="when the customer ordered")
     platform_ref: Mapped[str | None] = mapped_column(sa.String(120), comment="the platform's second id of it")
     channel_updated_at: Mapped[dt.datetime | None] = mapped_column(
@@ -91,7 +106,12 @@ class Order(Base):
     __table_args__ = (
         sa.UniqueConstraint("channel_id", "external_id"),
         sa.CheckConstraint("external_id <> ''", name="external_id_not_empty"),
+        sa.CheckConstraint("(hold_kind IS NULL) = (held_at IS NULL)", name="hold_has_time"),
     )
+
+    @property
+    def held(self) -> bool:
+        return self.hold_kind is not None
 
 
 class OrderLine(Base):
@@ -105,6 +125,8 @@ class OrderLine(Base):
     allocated: Mapped[int] = mapped_column(default=0)
     picked: Mapped[int] = mapped_column(default=0)
     channel_line_ref: Mapped[str | None] = mapped_column(sa.String(100), comment="the channel's id of the line")
+    unit_price: Mapped[Decimal | None] = mapped_column(
+        sa.Numeric(12, 2), comment="the price of one unit as the channel sold it (order currency)")
 
     order: Mapped[Order] = relationship(back_populates="lines")
     product = relationship("Product")
@@ -115,6 +137,7 @@ class OrderLine(Base):
         sa.CheckConstraint("quantity > 0", name="quantity_positive"),
         sa.CheckConstraint("allocated >= 0 AND allocated <= quantity", name="allocated_within_quantity"),
         sa.CheckConstraint("picked >= 0 AND picked <= quantity", name="picked_within_quantity"),
+        sa.CheckConstraint("unit_price IS NULL OR unit_price >= 0", name="unit_price_not_negative"),
     )
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -119,6 +120,7 @@ class Shipment(Base):
     warehouse_id: Mapped[int] = mapped_column(sa.ForeignKey("warehouses.id", ondelete="RESTRICT"), index=True)
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="RESTRICT"), index=True)
     carrier_code: Mapped[str] = mapped_column(sa.String(32))
+    service: Mapped[str | None] = mapped_column(sa.String(40), comment="the carrier's service it was labelled with")
     status: Mapped[ShipmentStatus] = mapped_column(
         enum_column(ShipmentStatus, "shipment_status"), default=ShipmentStatus.PACKING, index=True)
     tracking_number: Mapped[str | None] = mapped_column(sa.String(64), comment="the master tracking number")
@@ -212,8 +214,10 @@ class TrackingEventRecord(Base):
     __tablename__ = "tracking_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    shipment_id: Mapped[int] = mapped_column(sa.ForeignKey("shipments.id", ondelete="CASCADE"), index=True)
+    shipment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("shipments.id", ondelete="CASCADE"), index=True)
     parcel_id: Mapped[int | None] = mapped_column(sa.ForeignKey("parcels.id", ondelete="CASCADE"), index=True)
+    return_label_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("return_labels.id", ondelete="CASCADE"), index=True, comment="an RMA's return parcel")
     carrier_code: Mapped[str] = mapped_column(sa.String(32))
     tracking_number: Mapped[str] = mapped_column(sa.String(64))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -225,4 +229,48 @@ class TrackingEventRecord(Base):
 
     __table_args__ = (
         sa.UniqueConstraint("carrier_code", "tracking_number", "at", "text", name="uq_tracking_events_event"),
+        sa.CheckConstraint("(shipment_id IS NULL) <> (return_label_id IS NULL)", name="shipment_or_return"),
+    )
+
+
+class CarrierRule(Base):
+    """One way to choose an order's carrier and service, tried in priority order (lowest number first).
+
+    A rule naming a channel shipping method maps that method (what the customer chose at checkout) and is tried
+    before every rule that names none. Every condition left empty matches anything: the destination countries
+    (ISO codes, comma-separated, `!` in front excludes), the weight, the longest side of one unit, the order's
+    value, the time of day it is chosen (before `before_time`, in the warehouse's time zone: a carrier's cutoff).
+    `relay` says the carrier delivers to a relay point, so the order needs a valid one before it is labelled.
+    """
+
+    __tablename__ = "carrier_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    warehouse_id: Mapped[int | None] = mapped_column(sa.ForeignKey("warehouses.id", ondelete="CASCADE"), index=True,
+                                                     comment="null: every warehouse")
+    name: Mapped[str] = mapped_column(sa.String(120))
+    priority: Mapped[int] = mapped_column(default=100)
+    active: Mapped[bool] = mapped_column(default=True)
+    channel_id: Mapped[int | None] = mapped_column(sa.ForeignKey("channels.id", ondelete="CASCADE"),
+                                                   comment="null: every channel")
+    shipping_method: Mapped[str | None] = mapped_column(
+        sa.String(120), comment="the channel's shipping method it maps (compared without case)")
+    countries: Mapped[str | None] = mapped_column(sa.String(400), comment="e.g. FR,BE,LU or !FR")
+    min_weight_g: Mapped[int | None]
+    max_weight_g: Mapped[int | None]
+    max_side_mm: Mapped[int | None] = mapped_column(comment="the longest side of the biggest unit")
+    min_value: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
+    max_value: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
+    before_time: Mapped[str | None] = mapped_column(sa.String(5), comment="HH:MM, warehouse time: the cutoff")
+    carrier_code: Mapped[str] = mapped_column(sa.String(32))
+    service: Mapped[str | None] = mapped_column(sa.String(40), comment="the carrier's service (null: its default)")
+    relay: Mapped[bool] = mapped_column(default=False, comment="delivery to a relay point")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint("name <> '' AND carrier_code <> ''", name="names_not_empty"),
+        sa.CheckConstraint("min_weight_g IS NULL OR max_weight_g IS NULL OR min_weight_g <= max_weight_g",
+                           name="weight_range"),
+        sa.CheckConstraint("min_value IS NULL OR max_value IS NULL OR min_value <= max_value", name="value_range"),
     )

@@ -14,6 +14,7 @@ from wms.enums import enum_column
 
 class RmaStatus(StrEnum):
     AUTHORIZED = "authorized"  # the channel or a supervisor said the customer may send it back
+    IN_TRANSIT = "in_transit"  # the carrier has the customer's return parcel
     RECEIVED = "received"      # (some of) it arrived at the returns zone
     INSPECTED = "inspected"    # every received unit has a disposition
     CLOSED = "closed"
@@ -90,3 +91,37 @@ class RmaLine(Base):
     @property
     def uninspected(self) -> int:
         return self.received - self.restocked - self.quarantined - self.scrapped
+
+
+class ReturnLabelStatus(StrEnum):
+    ISSUED = "issued"          # the carrier gave the label; the customer has not dropped the parcel yet
+    IN_TRANSIT = "in_transit"  # the carrier has the parcel
+    DELIVERED = "delivered"    # the carrier delivered it to us
+    CANCELLED = "cancelled"
+
+
+class ReturnLabel(Base):
+    """A prepaid return label the carrier issued for an RMA: the document, its tracking and how it was sent."""
+
+    __tablename__ = "return_labels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rma_id: Mapped[int] = mapped_column(sa.ForeignKey("rmas.id", ondelete="CASCADE"), index=True)
+    carrier_code: Mapped[str] = mapped_column(sa.String(32))
+    tracking_number: Mapped[str] = mapped_column(sa.String(64))
+    carrier_reference: Mapped[str | None] = mapped_column(sa.String(120))
+    status: Mapped[ReturnLabelStatus] = mapped_column(enum_column(ReturnLabelStatus, "return_label_status"),
+                                                      default=ReturnLabelStatus.ISSUED)
+    content_type: Mapped[str] = mapped_column(sa.String(60), comment="application/pdf, application/zpl, ...")
+    document: Mapped[bytes] = mapped_column(sa.LargeBinary, comment="the label as the carrier gave it")
+    print_job_id: Mapped[int | None] = mapped_column(sa.ForeignKey("print_jobs.id", ondelete="SET NULL"))
+    emailed_to: Mapped[str | None] = mapped_column(sa.String(200))
+    emailed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    tracking_status: Mapped[str | None] = mapped_column(sa.String(32), comment="mapped (TrackingStatus)")
+    tracking_checked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    rma: Mapped[Rma] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("carrier_code", "tracking_number"),)
