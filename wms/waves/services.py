@@ -83,11 +83,11 @@ def _has_allocated_line() -> Any:
 
 
 def eligible_orders_query(warehouse: Warehouse) -> Select[Any]:
-    """Orders of the warehouse a wave may take: allocated, or backordered with allocated lines; not in an
-    active wave."""
+    """Orders of the warehouse a wave may take: allocated, or backordered with allocated lines; not held for a
+    person (wms.orders.holds); not in an active wave."""
     in_active_wave = select(WaveOrder.order_id).where(WaveOrder.active.is_(True))
     return select(Order).where(
-        Order.warehouse_id == warehouse.id,
+        Order.warehouse_id == warehouse.id, Order.hold_kind.is_(None),
         or_(Order.status == OrderStatus.ALLOCATED, and_(Order.status == OrderStatus.BACKORDERED, _has_allocated_line())),
         Order.id.not_in(in_active_wave),
     )
