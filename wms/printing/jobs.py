@@ -365,6 +365,10 @@ def report(job: PrintJob, daemon_id: str, outcome: Outcome | str, printer_code: 
     if change is not None:
         _event(job, job.state, actor=daemon_id, detail=change[0], printer_id=change[1])
     db.session.flush()
+    if change is not None and outcome in (Outcome.RETRY, Outcome.FAILED):
+        from wms.printing import fallback
+
+        fallback.after_failures([job], daemon_id)
     return job
 
 
@@ -455,6 +459,7 @@ def report_many(warehouse_id: int, daemon_id: str, items: list[ReportItem]) -> l
     claimers = _claimers([job.id for job in found.values() if job.state == JobState.SENT])
     results: list[JobState | DomainError] = []
     events: list[dict] = []
+    failed: dict[int, PrintJob] = {}  # jobs a retry/failed report queued again or failed: may fall back to PDF
     for item in items:
         job = found.get(item.job_id)
         if job is None:
@@ -479,6 +484,8 @@ def report_many(warehouse_id: int, daemon_id: str, items: list[ReportItem]) -> l
             if change is not None:
                 events.append({"job_id": job.id, "state": job.state, "printer_id": change[1],
                                "attempt": job.attempts, "detail": change[0], "actor": daemon_id, "at": utcnow()})
+                if outcome in (Outcome.RETRY, Outcome.FAILED):
+                    failed[job.id] = job
             if job.state == JobState.SENT:
                 claimers[job.id] = holder  # the claimer still holds it, as _holder() would find in the events
         except DomainError as err:
@@ -488,6 +495,12 @@ def report_many(warehouse_id: int, daemon_id: str, items: list[ReportItem]) -> l
     db.session.flush()
     if events:
         db.session.execute(insert(PrintJobEvent.__table__), events)  # Core: no ids to read back
+    if failed:
+        from wms.printing import fallback
+
+        for job in failed.values():
+            db.session.expire(job, ["events"])  # the Core insert above is not in the loaded history
+        fallback.after_failures([failed[i] for i in sorted(failed)], daemon_id)
     return results
 
 
@@ -564,6 +577,9 @@ def record_printer_status(warehouse_id: int, daemon_id: str, reports: Iterable[P
         printer.status_detail = r.detail
         printer.last_seen_at = now
     db.session.flush()
+    from wms.printing import fallback
+
+    fallback.after_status(warehouse_id, daemon_id, list(printers.values()))
     return [printers[r.code] for r in reports]
 
 
