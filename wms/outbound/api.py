@@ -11,6 +11,7 @@ from wms.auth.models import User
 from wms.db import db
 from wms.layout.models import Resource, Warehouse
 from wms.outbound import boxes as box_services
+from wms.outbound import packing_carrier as carrier_data
 from wms.outbound import packing_services as pk
 from wms.outbound import schemas as s
 from wms.outbound.models import Box, Shipment
@@ -121,12 +122,23 @@ def packing_weigh_parcel(shipment_id: int, body: s.PackWeightIn) -> s.PackShipme
 
 @operation("/shipments/<int:shipment_id>/finish", "POST", summary="Label the shipment with its carrier and print",
            tags=TAGS, body=s.PackFinishIn, response=s.PackShipmentOut, roles=ROLES, idempotent=True,
-           errors=(409, 502, 503))
+           errors=(409, 422, 424, 503))
 def packing_finish(shipment_id: int, body: s.PackFinishIn) -> s.PackShipmentOut:
     """Tracking numbers and SSCCs per parcel, the label queued at the pack station's printer, the order packed
-    and its channel told (webhook with the tracking numbers)."""
+    and its channel told (webhook with the tracking numbers).
+
+    A carrier error is a problem in the packer's language with the carrier's own words in `carrier_detail`; the
+    shipment stays `packing` with nothing labelled or printed. 422 `pack-label-refused` /
+    `pack-relay-point-invalid`: the carrier refused the data, the order is held for a supervisor (`held: true`);
+    422 `pack-customs-data-missing`: products lack what the CN23 needs (SKUs and fields named); 424
+    `pack-carrier-failed`: the carrier could not be reached, refused our access or answered something unusable
+    (try again)."""
     shipment = _shipment(shipment_id)
-    pk.finish_packing(shipment, _ctx(), carrier_code=body.carrier)
+    try:
+        pk.finish_packing(shipment, _ctx(), carrier_code=body.carrier)
+    except carrier_data.LabelRefused as err:
+        carrier_data.hold_after_refusal(err)  # rolls the request back, then commits the hold alone
+        raise
     return shipment_out(shipment)
 
 

@@ -12,6 +12,7 @@ queues the label at the pack station's printer, and marks the shipment labelled 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,7 @@ from wms.errors import Conflict, NotFound, ValidationFailed, explain_constraint
 from wms.layout.models import Resource, Warehouse
 from wms.orders.models import Order, OrderLine, OrderStatus
 from wms.outbound import carriers_registry as registry
+from wms.outbound import packing_carrier as carrier_data
 from wms.outbound.models import Box, Parcel, ParcelLine, Shipment, ShipmentStatus
 from wms.picking.context import ScanContext, record
 from wms.picking.models import ScanOutcome
@@ -33,14 +35,17 @@ from wms.picking.text import _
 from wms.printing import jobs
 from wms.printing.models import DocumentKind, JobState, PrintJob
 from wms.shipping import packing as rules
+from wms.shipping.carrier_features import needs_customs
+from wms.shipping.carriers import ZPL, Party, ShipmentLabel
 from wms.shipping.carriers import Parcel as CarrierParcel
-from wms.shipping.carriers import Party, ShipmentLabel
 from wms.shipping.carriers import Shipment as CarrierShipment
-from wms.shipping.errors import ShipmentRefused
+from wms.shipping.cn23 import Cn23Document
+from wms.shipping.errors import CarrierUnavailable, ShipmentRefused, ShippingInputInvalid
 from wms.waves.models import PickOrder, PickOrderLine, Tote
 from wms.webhooks import outbox
 
 FLOW = "pack"
+log = logging.getLogger(__name__)
 DEFAULT_TOLERANCE_G = 50
 DEFAULT_TOLERANCE_PCT = 5.0
 
@@ -531,22 +536,44 @@ def finish_packing(shipment: Shipment, ctx: ScanContext | None = None, *, carrie
     carrier = registry.carrier_for(shipment.carrier_code, warehouse)
     printer = jobs.resolve_printer(shipment.warehouse_id, DocumentKind.CARRIER_LABEL,
                                    resource_id=shipment.pack_station_id)
-    request = CarrierShipment(
-        reference=state.order.external_id, ship_from=_ship_from(warehouse), ship_to=_ship_to(state.order),
-        relay_point_id=state.order.relay_point_id,
-        parcels=tuple(CarrierParcel(p.weight_g or 1, *(_box_dims(p.box))) for p in shipment.parcels))
-    label = carrier.create_shipment(request)
-    _store_label(shipment, label)
-    job = jobs.enqueue_job(
-        warehouse_id=shipment.warehouse_id, kind=DocumentKind.CARRIER_LABEL,
-        reference=f"{state.order.external_id} {label.tracking_number}"[:120], payload=label.label,
-        content_type=label.content_type, printer=printer,
-        idempotency_key=f"carrier-label:{shipment.id}:{label.tracking_number}",
-        created_by_id=ctx.user.id if ctx is not None else None,
-        actor=ctx.user.username if ctx is not None else None)
+    order = state.order
+    ship_from, ship_to = _ship_from(warehouse), _ship_to(order)
+    customs = None
+    if needs_customs(ship_from.address, ship_to.address):
+        customs = carrier_data.customs_for(shipment.parcels, order.currency)  # refused here, before the carrier
+    value = customs.value if customs is not None else carrier_data.goods_value(shipment.parcels)
+    try:
+        request = CarrierShipment(
+            reference=order.external_id, ship_from=ship_from, ship_to=ship_to,
+            service=order.carrier_service or shipment.service or "standard",
+            relay_point_id=order.relay_point_id, customs=customs, value=value,
+            options=carrier_data.options_for(carrier, value),
+            parcels=tuple(CarrierParcel(p.weight_g or 1, *(_box_dims(p.box))) for p in shipment.parcels))
+        if order.relay_point_id:
+            carrier_data.check_relay_point(carrier, order, ship_to.address.country, shipment.parcels)
+        label = carrier.create_shipment(request)
+    except (ShippingInputInvalid, CarrierUnavailable) as exc:
+        raise carrier_data.packer_problem(exc, carrier, order) from exc
+    try:
+        _store_label(shipment, label)
+        shipment.service = label.service[:40] if label.service else None
+        payload = label.label
+        if customs is not None and label.content_type == ZPL:
+            payload += Cn23Document(customs, label.tracking_number, order.external_id,
+                                    sender=ship_from.address.name, addressee=ship_to.address.name
+                                    ).to_zpl().encode("utf-8")
+        job = jobs.enqueue_job(
+            warehouse_id=shipment.warehouse_id, kind=DocumentKind.CARRIER_LABEL,
+            reference=f"{order.external_id} {label.tracking_number}"[:120], payload=payload,
+            content_type=label.content_type, printer=printer,
+            idempotency_key=f"carrier-label:{shipment.id}:{label.tracking_number}",
+            created_by_id=ctx.user.id if ctx is not None else None,
+            actor=ctx.user.username if ctx is not None else None)
+    except Exception:
+        _cancel_quietly(carrier, label)  # what the carrier made must not outlive the refused request
+        raise
     for p in shipment.parcels:
         p.label_print_job_id = job.id
-    order = state.order
     order.status = OrderStatus.PACKED
     db.session.execute(update(Tote).where(Tote.order_id == order.id, Tote.live.is_(True)).values(live=False)
                        .execution_options(synchronize_session=False))  # emptied: its code names no tote now
@@ -556,6 +583,13 @@ def finish_packing(shipment: Shipment, ctx: ScanContext | None = None, *, carrie
            f"Labelled by {carrier.name}: {label.tracking_number}, printing at {printer.code}.",
            tracking_numbers=[p.tracking_number for p in label.parcels], print_job_id=job.id)
     return shipment
+
+
+def _cancel_quietly(carrier: Any, label: ShipmentLabel) -> None:
+    try:
+        carrier.cancel(label.tracking_number, carrier_reference=label.carrier_reference)
+    except Exception:  # noqa: BLE001 - the first error is the one to report; this one is logged
+        log.exception("could not cancel %s %s after a refused finish", carrier.code, label.tracking_number)
 
 
 def _box_dims(box: Box | None) -> tuple[int, int, int]:
