@@ -10,6 +10,11 @@ carrier, number, time and text) and maps the latest status onto the shipment (`t
 - in transit, out for delivery, at the relay point, failed: only `tracking_status` changes (a failed attempt
   is followed by another, or by the return).
 
+Return labels of RMAs (wms.returns.labels) are tracked by the same job of their carrier, their events stored
+with `return_label_id`: the first carrier scan puts the label and its return in transit (the channel hears
+`return.updated`), delivered to us makes the label delivered; the return stays in transit until the returns
+zone receives it. An issued label the customer never used is asked about for 60 days.
+
 A carrier that fails (CarrierUnavailable, a malformed answer) changes nothing for that batch: it is logged, the
 job ends failed (kept in wms_job_failures) and the next tick asks again. The job is NOT retried by the engine:
 it is deferred with a queueing lock, and a retried job with a queueing lock can stick in `doing`
@@ -31,6 +36,8 @@ from wms.jobs import defer, periodic, task
 from wms.orders.models import OrderStatus
 from wms.outbound import dock
 from wms.outbound.models import Parcel, Shipment, ShipmentStatus, TrackingEventRecord
+from wms.returns import labels as return_labels
+from wms.returns.models import ReturnLabel
 from wms.shipping.carrier_features import FINAL_STATUSES, Feature, TrackingEvent, TrackingStatus
 from wms.shipping.carriers import Carrier
 
@@ -54,10 +61,11 @@ def _tracked_query():  # type: ignore[no-untyped-def]
 
 
 def carriers_to_track() -> list[str]:
-    """The carriers with tracking that have shipments departed and not final."""
-    codes = db.session.scalars(select(Shipment.carrier_code).where(Shipment.status == ShipmentStatus.SHIPPED)
-                               .distinct().order_by(Shipment.carrier_code))
-    return [code for code in codes if carrier_of(code) is not None]
+    """The carriers with tracking that have shipments departed and not final, or return labels on their way."""
+    codes = set(db.session.scalars(select(Shipment.carrier_code).where(Shipment.status == ShipmentStatus.SHIPPED)
+                                   .distinct()))
+    codes.update(label.carrier_code for label in return_labels.tracked_labels())
+    return [code for code in sorted(codes) if carrier_of(code) is not None]
 
 
 def defer_due() -> list[str]:
@@ -83,6 +91,7 @@ class TrackResult:
     stored: int = 0
     delivered: list[int] = field(default_factory=list)
     returned: list[int] = field(default_factory=list)
+    returns_in_transit: list[int] = field(default_factory=list)   # RMA ids moved to in_transit
     failures: list[str] = field(default_factory=list)
 
 
@@ -111,9 +120,15 @@ def _batches(items: list[Shipment], size: int) -> Iterable[list[Shipment]]:
 def _store(shipment: Shipment, parcel: Parcel | None, number: str, events: list[TrackingEvent]) -> int:
     """Store the events not stored yet. An event is its time and wording: some carriers give every event of a
     parcel the parcel's current code (Mondial Relay's STAT), so the code is kept but is not what makes it new."""
+    return _store_events(shipment.carrier_code, number, events, shipment_id=shipment.id,
+                         parcel_id=parcel.id if parcel else None)
+
+
+def _store_events(carrier_code: str, number: str, events: list[TrackingEvent], **owner: int | None) -> int:
+    """The new events of one tracking number, on their owner (shipment_id and parcel_id, or return_label_id)."""
     known = {(at.astimezone(dt.UTC), text) for at, text in db.session.execute(
         select(TrackingEventRecord.at, TrackingEventRecord.text)
-        .where(TrackingEventRecord.carrier_code == shipment.carrier_code,
+        .where(TrackingEventRecord.carrier_code == carrier_code,
                TrackingEventRecord.tracking_number == number)).all()}
     stored = 0
     for event in events:
@@ -122,9 +137,8 @@ def _store(shipment: Shipment, parcel: Parcel | None, number: str, events: list[
             continue
         known.add(key)
         db.session.add(TrackingEventRecord(
-            shipment_id=shipment.id, parcel_id=parcel.id if parcel else None, carrier_code=shipment.carrier_code,
-            tracking_number=number, at=key[0], status=event.status.value, code=event.code[:64], text=key[1],
-            location=event.location[:200]))
+            **owner, carrier_code=carrier_code, tracking_number=number, at=key[0], status=event.status.value,
+            code=event.code[:64], text=key[1], location=event.location[:200]))
         stored += 1
     return stored
 
@@ -207,9 +221,34 @@ def track(carrier_code: str, *, carrier: Carrier | None = None,
             db.session.flush()
             _apply(shipment, latest, result)
         commit()
-    log.info("%s: %d shipments tracked, %d new events, delivered %s, returned %s", carrier_code, len(ids),
-             result.stored, result.delivered, result.returned)
+    _track_return_labels(carrier_code, carrier, commit, result)
+    log.info("%s: %d shipments tracked, %d new events, delivered %s, returned %s, returns in transit %s",
+             carrier_code, len(ids), result.stored, result.delivered, result.returned, result.returns_in_transit)
     return result
+
+
+def _track_return_labels(carrier_code: str, carrier: Carrier, commit: Callable[[], None],
+                         result: TrackResult) -> None:
+    """The carrier's events for the RMAs' return labels, batch by batch, each batch committed."""
+    labels = return_labels.tracked_labels(carrier_code)
+    for start in range(0, len(labels), BATCH):
+        batch = {label.id: label.tracking_number for label in labels[start:start + BATCH]}
+        try:
+            answer = carrier.tracking_events(list(batch.values()))
+        except DomainError as err:
+            db.session.rollback()
+            message = f"{carrier_code}: tracking of return labels {list(batch)} failed: {err}"
+            log.warning(message)
+            result.failures.append(message)
+            continue
+        for label_id, number in batch.items():
+            label = db.session.get(ReturnLabel, label_id)
+            events = answer.get(number, [])
+            result.stored += _store_events(carrier_code, number, events, return_label_id=label_id)
+            latest = _latest(events)
+            if return_labels.parcel_moved(label, [e.status for e in events], latest.status if latest else None):
+                result.returns_in_transit.append(label.rma_id)
+        commit()
 
 
 @task(TASK, queue=QUEUE, lock_key="tracking:{carrier_code}", retry=NO_RETRY)

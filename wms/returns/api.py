@@ -3,11 +3,11 @@ inspect them at the returns zone."""
 
 from __future__ import annotations
 
-from flask import request
+from flask import Response, request
 from sqlalchemy import select
 
+from wms.api.framework import api_base_path, operation
 from wms.api.framework import caller as _principal
-from wms.api.framework import operation
 from wms.api.framework import warehouse_in_scope as _warehouse
 from wms.auth.models import ApiToken, User
 from wms.db import db
@@ -15,9 +15,10 @@ from wms.errors import Conflict, Forbidden, NotFound
 from wms.layout.models import Warehouse
 from wms.orders.models import Channel, Order
 from wms.orders.services import get_order
+from wms.outbound.carriers_registry import tracking_url
+from wms.returns import labels, services
 from wms.returns import schemas as s
-from wms.returns import services
-from wms.returns.models import Disposition, Rma
+from wms.returns.models import Disposition, ReturnLabel, Rma
 from wms.stock import operations as ops
 
 CHANNEL_ROLES = ("supervisor",)
@@ -59,7 +60,28 @@ def rma_out(rma: Rma) -> s.RmaOut:
                             quarantined=ln.quarantined, scrapped=ln.scrapped, uninspected=ln.uninspected,
                             refundable=services.refundable_units(ln.reason, ln.restocked, ln.quarantined,
                                                                  ln.scrapped),
-                            inspection_note=ln.inspection_note) for ln in rma.lines])
+                            inspection_note=ln.inspection_note) for ln in rma.lines],
+        return_labels=[label_out(label, rma, warehouse) for label in labels.labels_of(rma)])
+
+
+def label_out(label: ReturnLabel, rma: Rma, warehouse: Warehouse) -> s.ReturnLabelOut:
+    """A return label as the API and the pages show it."""
+    return s.ReturnLabelOut(
+        id=label.id, carrier=label.carrier_code, tracking_number=label.tracking_number,
+        tracking_url=tracking_url(label.carrier_code, label.tracking_number),
+        carrier_reference=label.carrier_reference, status=label.status.value,
+        tracking_status=label.tracking_status, tracking_checked_at=label.tracking_checked_at,
+        content_type=label.content_type,
+        document_url=f"{api_base_path()}/warehouses/{warehouse.code}/returns/{rma.code}/labels/{label.id}/document",
+        print_job_id=label.print_job_id, emailed_to=label.emailed_to, emailed_at=label.emailed_at,
+        created_at=label.created_at)
+
+
+def document_response(label: ReturnLabel) -> Response:
+    """The label's bytes exactly as the carrier gave them, with their content type, as a download."""
+    return Response(label.document, mimetype=label.content_type, headers={
+        "Content-Disposition": f'attachment; filename="{labels.document_filename(label)}"',
+        "Cache-Control": "private, no-store"})
 
 
 def _line_requests(lines: list[s.RmaLineIn]) -> list[services.LineRequest]:
@@ -181,3 +203,63 @@ def cancel_return(code: str, rma_code: str) -> s.RmaOut:
 def close_return(code: str, rma_code: str) -> s.RmaOut:
     """Its refund status becomes final; nothing more is received on it."""
     return rma_out(services.close_return(services.get_rma(_warehouse(code), rma_code, lock=True)))
+
+
+# --- return labels ----------------------------------------------------------------------------------------------
+
+@operation("/warehouses/<code>/returns/<rma_code>/labels", "POST", summary="Get a prepaid return label from a carrier",
+           tags=["returns"], body=s.ReturnLabelIn, response=s.ReturnLabelOut, status=201, roles=FLOOR_ROLES,
+           idempotent=True, errors=(404, 409, 422, 502, 503), also=(200,))
+def create_return_label(code: str, rma_code: str, body: s.ReturnLabelIn):  # type: ignore[no-untyped-def]
+    """The carrier (one configured here with returns: Colissimo Retour, Mondial Relay, Sendcloud) issues the label
+    from the order's delivery address to the warehouse; it is stored and printed at the returns zone's printer (or
+    `printer`). Asking again answers the same label (200) until it is cancelled. Refused (409) when the return is
+    received, closed or cancelled, already has another carrier's label, or the carrier makes no returns; 422 when
+    the carrier refuses the addresses; 502/503 when the carrier cannot be reached. Nothing is written on refusal."""
+    warehouse = _warehouse(code)
+    rma = services.get_rma(warehouse, rma_code, lock=True)
+    user = _actor().user
+    label, created = labels.create_return_label(
+        rma, labels.LabelRequest(carrier_code=body.carrier, printer_code=body.printer, print_label=body.print,
+                                 weight_grams=body.weight_grams),
+        created_by_id=user.id if user else None, actor=user.username if user else None)
+    return label_out(label, rma, warehouse), 201 if created else 200
+
+
+@operation("/warehouses/<code>/returns/<rma_code>/labels", "GET", summary="The return's labels, newest first",
+           tags=["returns"], response=list[s.ReturnLabelOut], roles=FLOOR_ROLES)
+def list_return_labels(code: str, rma_code: str) -> list[s.ReturnLabelOut]:
+    """With their status (issued, in_transit, delivered, cancelled) and the carrier's latest tracking status."""
+    warehouse = _warehouse(code)
+    rma = services.get_rma(warehouse, rma_code)
+    return [label_out(label, rma, warehouse) for label in labels.labels_of(rma)]
+
+
+@operation("/warehouses/<code>/returns/<rma_code>/labels/<int:label_id>/document", "GET",
+           summary="The return label's document", tags=["returns"], roles=FLOOR_ROLES, errors=(404,))
+def download_return_label(code: str, rma_code: str, label_id: int) -> Response:
+    """The label as the carrier gave it (application/vnd.zebra.zpl or application/pdf), as an attachment."""
+    rma = services.get_rma(_warehouse(code), rma_code)
+    return document_response(labels.get_label(rma, label_id))
+
+
+@operation("/warehouses/<code>/returns/<rma_code>/labels/<int:label_id>/cancel", "POST",
+           summary="Cancel a return label not used yet", tags=["returns"], response=s.ReturnLabelOut,
+           roles=("supervisor",), idempotent=True, errors=(404, 409, 503))
+def cancel_return_label(code: str, rma_code: str, label_id: int) -> s.ReturnLabelOut:
+    """Only while issued (409 once the carrier has the parcel). The carrier is asked to cancel it where its API
+    can; the label is no longer tracked and a new one may be asked."""
+    warehouse = _warehouse(code)
+    rma = services.get_rma(warehouse, rma_code, lock=True)
+    label, _said = labels.cancel_return_label(labels.get_label(rma, label_id))
+    return label_out(label, rma, warehouse)
+
+
+@operation("/channels/<channel_code>/returns/<external_id>/labels/<int:label_id>/document", "GET",
+           summary="The return label's document, for the channel to send its customer", tags=["returns"],
+           purposes=("channel",), roles=CHANNEL_ROLES, errors=(404,))
+def download_channel_return_label(channel_code: str, external_id: str, label_id: int) -> Response:
+    """The label as the carrier gave it (application/vnd.zebra.zpl or application/pdf); its id is in the
+    `return.updated` webhook's return (`return_label`) and the return's `return_labels`."""
+    rma = services.get_channel_rma(_channel(channel_code), external_id)
+    return document_response(labels.get_label(rma, label_id))

@@ -13,6 +13,7 @@ Reason = Literal["damaged", "defective", "wrong_item", "not_wanted", "other"]
 ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Note = Annotated[str, StringConstraints(max_length=500)]
 LineNo = Annotated[int, Field(ge=1, le=100_000, description="the order line number")]
+RmaStatusName = Literal["authorized", "in_transit", "received", "inspected", "closed", "cancelled"]
 
 
 class RmaLineIn(Strict):
@@ -75,6 +76,32 @@ class RmaLineOut(BaseModel):
     inspection_note: str | None
 
 
+class ReturnLabelIn(Strict):
+    carrier: Code = Field(description="a configured carrier that makes return labels (colissimo, mondial-relay, "
+                                      "sendcloud)")
+    printer: Code | None = Field(default=None, description="the printer's code; absent: the returns zone's")
+    print: bool = Field(default=True, description="false: only store the label (download it)")
+    weight_grams: Annotated[int, Field(ge=1, le=30_000)] | None = Field(
+        default=None, description="the parcel's declared weight; absent: the products' weights")
+
+
+class ReturnLabelOut(BaseModel):
+    id: int
+    carrier: str
+    tracking_number: str
+    tracking_url: str | None = Field(description="the carrier's public tracking page, where it has one")
+    carrier_reference: str | None
+    status: Literal["issued", "in_transit", "delivered", "cancelled"]
+    tracking_status: str | None = Field(description="the carrier's latest event, mapped (docs/tracking.md)")
+    tracking_checked_at: dt.datetime | None
+    content_type: str = Field(description="of the document: application/vnd.zebra.zpl or application/pdf")
+    document_url: str = Field(description="GET it for the label as the carrier gave it")
+    print_job_id: int | None
+    emailed_to: str | None
+    emailed_at: dt.datetime | None
+    created_at: dt.datetime
+
+
 class RmaOut(BaseModel):
     code: str
     external_id: str | None
@@ -82,15 +109,16 @@ class RmaOut(BaseModel):
     warehouse: str
     order_id: str
     order_status: str
-    status: Literal["authorized", "received", "inspected", "closed", "cancelled"]
+    status: RmaStatusName
     refund_status: Literal["pending", "approved", "partial", "refused", "not_applicable"]
     reason: str | None
     created_at: dt.datetime
     received_at: dt.datetime | None
     closed_at: dt.datetime | None
     lines: list[RmaLineOut]
+    return_labels: list[ReturnLabelOut] = Field(description="prepaid return labels, newest first")
 
 
 class RmaQuery(Strict):
-    status: Literal["authorized", "received", "inspected", "closed", "cancelled"] | None = None
+    status: RmaStatusName | None = None
     limit: Annotated[int, Field(ge=1, le=500)] = 100

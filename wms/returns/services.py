@@ -27,7 +27,8 @@ REASONS = ("damaged", "defective", "wrong_item", "not_wanted", "other")
 # The seller's fault: the customer is refunded even for a unit that must be scrapped.
 SELLER_FAULT_REASONS = frozenset({"damaged", "defective", "wrong_item"})
 SHIPPED_STATUSES = (ShipmentStatus.SHIPPED, ShipmentStatus.DELIVERED, ShipmentStatus.RETURNED)
-OPEN_STATUSES = (RmaStatus.AUTHORIZED, RmaStatus.RECEIVED, RmaStatus.INSPECTED)
+# in transit: the customer's return parcel is with the carrier; the returns zone receives it as it does any other
+OPEN_STATUSES = (RmaStatus.AUTHORIZED, RmaStatus.IN_TRANSIT, RmaStatus.RECEIVED, RmaStatus.INSPECTED)
 
 explain_constraint("ck_rma_lines_received_within_quantity", Conflict,
                    "More units would be received on a return line than were authorised; nothing was changed.")
@@ -153,7 +154,20 @@ def rma_payload(rma: Rma) -> dict[str, Any]:
                    "quarantined": ln.quarantined, "scrapped": ln.scrapped,
                    "refundable": refundable_units(ln.reason, ln.restocked, ln.quarantined, ln.scrapped)}
                   for ln in rma.lines],
+        "return_label": _label_payload(rma),
     }
+
+
+def _label_payload(rma: Rma) -> dict[str, Any] | None:
+    """The return label the customer sends the parcel with (the latest not cancelled), if it has one."""
+    from wms.outbound.carriers_registry import tracking_url
+    from wms.returns.labels import live_label
+
+    label = live_label(rma)
+    if label is None:
+        return None
+    return {"id": label.id, "carrier": label.carrier_code, "tracking_number": label.tracking_number, "status": label.status.value,
+            "tracking_url": tracking_url(label.carrier_code, label.tracking_number)}
 
 
 def _announce(rma: Rma) -> None:
@@ -268,6 +282,9 @@ def cancel_return(rma: Rma) -> Rma:
     """Cancel a return before anything of it was received; its units may be authorised again."""
     if rma.status == RmaStatus.CANCELLED:
         return rma
+    if rma.status == RmaStatus.IN_TRANSIT:
+        raise ReturnRefused(f"Return {rma.code} is in transit: the carrier has the customer's parcel, it cannot be "
+                            "cancelled.", rma_status=rma.status.value)
     if rma.status != RmaStatus.AUTHORIZED or any(ln.received for ln in rma.lines):
         raise ReturnRefused(f"Return {rma.code} is {rma.status.value}: units already arrived, it cannot be "
                             "cancelled.", rma_status=rma.status.value)

@@ -16,8 +16,10 @@ from wms.errors import DomainError, NotFound
 from wms.layout.models import Location, Warehouse, Zone
 from wms.orders.models import Channel
 from wms.orders.services import get_order
-from wms.returns import services
-from wms.returns.api import rma_out
+from wms.outbound.carriers_registry import UnknownCarrier
+from wms.printing.models import Printer
+from wms.returns import labels, services
+from wms.returns.api import document_response, rma_out
 from wms.returns.models import Disposition, RmaStatus
 from wms.stock import operations as ops
 from wms.supervisor.views import supervisor_only, warehouse_in_scope
@@ -134,10 +136,23 @@ def returns_create(code: str):  # type: ignore[no-untyped-def]
 def _detail_page(wh: Warehouse, rma_code: str, *, error: str | None = None, form: dict[str, Any] | None = None,
                  status: int = 200):  # type: ignore[no-untyped-def]
     rma = services.get_rma(wh, rma_code)
+    can_label = rma.status in labels.LABEL_STATUSES and labels.live_label(rma) is None
     return render_template("supervisor/returns/detail.html", warehouse=wh, rma=rma_out(rma), error=error,
                            form=form or {}, returns_locations=_locations(wh, ZoneKind.RETURNS),
                            quarantine_locations=_locations(wh, ZoneKind.QUARANTINE),
-                           open=rma.status in services.OPEN_STATUSES), status
+                           open=rma.status in services.OPEN_STATUSES,
+                           label_carriers=labels.return_carriers(wh) if can_label else [], can_label=can_label,
+                           printers=_printers(wh), label_status=_label_status), status
+
+
+def _printers(wh: Warehouse) -> list[str]:
+    return list(db.session.scalars(select(Printer.code).where(Printer.warehouse_id == wh.id,
+                                                              Printer.enabled.is_(True)).order_by(Printer.code)))
+
+
+def _label_status(value: str) -> str:
+    return {"issued": _("issued"), "in_transit": _("in transit"), "delivered": _("delivered"),
+            "cancelled": _("cancelled")}.get(value, value)
 
 
 @bp.get("/warehouses/<code>/returns/<rma_code>")
@@ -218,3 +233,56 @@ def return_cancel(code: str, rma_code: str):  # type: ignore[no-untyped-def]
 @supervisor_only
 def return_close(code: str, rma_code: str):  # type: ignore[no-untyped-def]
     return _apply(warehouse_in_scope(code), rma_code, services.close_return, _("Return closed."))
+
+
+# --- return labels ----------------------------------------------------------------------------------------------
+
+@bp.post("/warehouses/<code>/returns/<rma_code>/labels")
+@supervisor_only
+def return_label_create(code: str, rma_code: str):  # type: ignore[no-untyped-def]
+    wh = warehouse_in_scope(code)
+    form = request.form.to_dict()
+    carrier = form.get("carrier", "").strip()[:32]
+    printer = form.get("printer", "").strip()[:32] or None
+    if not carrier:
+        return _detail_page(wh, rma_code, error=_("Choose the carrier of the return label."), form=form,
+                            status=422)
+    try:
+        rma = services.get_rma(wh, rma_code, lock=True)
+        label, created = labels.create_return_label(
+            rma, labels.LabelRequest(carrier_code=carrier, printer_code=printer,
+                                     print_label=form.get("print", "1") != "0"),
+            created_by_id=current_user.id, actor=current_user.username)
+    except NotFound as err:
+        if not isinstance(err, labels.PrinterUnknown | UnknownCarrier):
+            raise
+        db.session.rollback()
+        return _detail_page(wh, rma_code, error=_refusal(err), form=form, status=err.status)
+    except DomainError as err:
+        db.session.rollback()
+        return _detail_page(wh, rma_code, error=_refusal(err), form=form, status=err.status)
+    if not created:
+        flash(_("Return %(code)s already has label %(tracking)s.", code=rma.code, tracking=label.tracking_number),
+              "info")
+    elif label.print_job_id:
+        flash(_("Return label %(tracking)s issued by %(carrier)s and sent to the printer.",
+                tracking=label.tracking_number, carrier=label.carrier_code), "success")
+    else:
+        flash(_("Return label %(tracking)s issued by %(carrier)s; download it below.",
+                tracking=label.tracking_number, carrier=label.carrier_code), "success")
+    return redirect(url_for("returns_pages.return_detail", code=wh.code, rma_code=rma.code))
+
+
+@bp.get("/warehouses/<code>/returns/<rma_code>/labels/<int:label_id>/document")
+@supervisor_only
+def return_label_document(code: str, rma_code: str, label_id: int):  # type: ignore[no-untyped-def]
+    rma = services.get_rma(warehouse_in_scope(code), rma_code)
+    return document_response(labels.get_label(rma, label_id))
+
+
+@bp.post("/warehouses/<code>/returns/<rma_code>/labels/<int:label_id>/cancel")
+@supervisor_only
+def return_label_cancel(code: str, rma_code: str, label_id: int):  # type: ignore[no-untyped-def]
+    return _apply(warehouse_in_scope(code), rma_code,
+                  lambda rma: labels.cancel_return_label(labels.get_label(rma, label_id)),
+                  _("Return label cancelled."))
