@@ -8,11 +8,13 @@ the order, the stand-in), asks to finish in both languages, and puts it back; th
 
 from __future__ import annotations
 
+import json
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ from tests.integration.test_carrier_registry_wiring import Standins
 from tests.integration.test_packing_services import build_pack_world, ctx, pack_all
 from tests.standins.base import Bucket
 from tests.standins.mondial_relay import Point
+from tests.unit.labels.reading import decode_labels, field_values, texts
 from wms.db import db
 from wms.dbcli import alembic_config
 from wms.orders import holds
@@ -239,8 +242,8 @@ def running() -> Iterator[Standins]:
         assert standins.violations() == [], "a carrier was sent a request its documented schema refuses"
 
 
-def packed_world(code: str, template: Path, standins: Standins) -> World:
-    path = template.with_name(f"{code}.sqlite")
+def packed_world(code: str, template: Path, standins: Standins, name: str = "") -> World:
+    path = template.with_name(f"{name or code}.sqlite")
     shutil.copy(template, path)
     app = make_test_app(f"sqlite:///{path}", **standins.config())
     with app.app_context():
@@ -316,4 +319,41 @@ def test_each_documented_carrier_error_reaches_the_packer_readably(code, templat
     with w.app.app_context():
         assert db.session.get(Shipment, w.shipment_id).tracking_number
         assert packed_webhooks(w) in (0, 1)
+    db.engine(w.app).dispose()
+
+
+def test_colissimo_outside_the_eu_prints_the_label_and_the_cn23(template, running) -> None:  # type: ignore[no-untyped-def]
+    w = packed_world("colissimo", template, running, name="colissimo-cn23")
+    with w.app.app_context():
+        row = db.session.get(Order, w.order_id)
+        row.ship_to = {**row.ship_to, **ABROAD}
+        row.currency = "CHF"
+        lines = sorted(row.lines, key=lambda ln: ln.line_no)
+        lines[0].unit_price = Decimal("19.90")  # the price sold at wins over the catalog's customs value
+        expected = [(ln.product.name, ln.product.hs_code, ln.quantity) for ln in lines]
+        db.session.commit()
+    resp = finish(w, "fr")
+    assert resp.status_code == 200, resp.get_json()
+    body = resp.get_json()
+    number = body["tracking_number"]
+    (call,) = [c for c in running.colissimo.calls_to("/generateLabel")
+               if json.loads(c.body)["letter"]["addressee"]["address"]["countryCode"] == "CH"]
+    letter = json.loads(call.body)["letter"]
+    articles = letter["customsDeclarations"]["contents"]["article"]
+    assert sorted(a["hsCode"] for a in articles) == sorted(hs for _, hs, _ in expected)
+    assert letter["customsDeclarations"]["contents"]["category"]["value"] == 3  # sale of goods
+    with w.app.app_context():
+        shipment = db.session.get(Shipment, w.shipment_id)
+        assert shipment.service == "COLI"
+        job = db.session.get(PrintJob, shipment.parcels[0].label_print_job_id)
+        zpl = job.payload.decode()
+    label, cn23 = decode_labels(zpl)
+    assert number in texts(label) and number in texts(cn23)
+    cn23_zpl = zpl[zpl.index("CN23"):]
+    fields = " ".join(field_values(zpl[zpl.rindex("^XA", 0, zpl.index("CN23")):]))
+    sold = Decimal("19.90") * expected[0][2]  # a line's value is all its units'
+    assert "CN23 CUSTOMS DECLARATION" in fields and f"{sold} CHF" in fields
+    for name, hs, quantity in expected:
+        assert f"HS {hs}" in fields and f"{quantity} x {name}" in fields
+    assert cn23_zpl.count("^XA") == 0  # one page: everything after the title belongs to the CN23 format
     db.engine(w.app).dispose()

@@ -34,8 +34,8 @@ class Cn23Document(LabelDocument):
         c = self.customs
         weight = sum(line.weight_grams for line in c.lines)
         elements: list[Element] = [
-            block(d(2.5), d(2.5), "CN23 CUSTOMS DECLARATION", d(5), d(70)),
-            block(d(72), d(3), f"{number}/{pages}", d(4), d(27), align="R"),
+            block(d(2.5), d(2.5), "CN23 CUSTOMS DECLARATION", d(4), d(82)),
+            block(d(85), d(2.5), f"{number}/{pages}", d(4), d(14), align="R"),
             block(d(2.5), d(9.5), f"Category: {c.category.value}   Order {self.reference}", d(3.2), d(96)),
             block(d(2.5), d(14), f"From: {self.sender}", d(3), d(96)),
             block(d(2.5), d(18), f"To: {self.addressee}", d(3), d(96)),
