@@ -84,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
     from wms.csp import bp as csp_bp
     from wms.inbound.views import bp as inbound_bp
     from wms.outbound.dock_views import bp as shipping_dock_bp
+    from wms.outbound.relay_views import bp as relay_points_bp
     from wms.returns.views import bp as returns_bp
     from wms.supervisor.exceptions_views import bp as pick_floor_bp
     from wms.supervisor.views import bp as supervisor_bp
@@ -91,7 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     csrf.exempt(api)  # bearer-token calls carry no cookie; cookie calls are checked in the API itself
     csrf.exempt(csp_bp)  # browsers send violation reports without the page's token
     for blueprint in (api, auth_bp, users_admin_bp, supervisor_bp, handheld_bp, inbound_bp, shipping_dock_bp,
-                      returns_bp, pick_floor_bp, csp_bp):
+                      returns_bp, pick_floor_bp, relay_points_bp, csp_bp):
         app.register_blueprint(blueprint)
 
 

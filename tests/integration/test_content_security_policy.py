@@ -26,6 +26,7 @@ WORLD_ARGUMENTS = {
     "returns": {"code", "rma_code"},
     "inbound": {"code", "number"},
     "channels": {"channel_code"},
+    "relay": {"order_id"},
 }
 
 
@@ -146,7 +147,29 @@ def channels_world(make_user: Callable[..., Any]) -> dict[str, Any]:
     return {"channel_code": added.channel.code, "warehouse": world.warehouse}
 
 
-WORLDS = {"wave": wave_world, "returns": returns_world, "inbound": inbound_world, "channels": channels_world}
+def relay_world(make_user: Callable[..., Any]) -> dict[str, Any]:
+    from wms.catalog.models import Product
+    from wms.layout import services as layout
+    from wms.orders import holds
+    from wms.orders.models import Channel, ChannelKind, Order, OrderLine, OrderStatus
+
+    warehouse = layout.create_warehouse("RLY", "Relay points")
+    product = Product(sku="RLY-MUG", name="Mug", weight_g=300)
+    channel = Channel(code="RLY", name="Relay shop", kind=ChannelKind.WEB_SHOP, warehouse_id=warehouse.id)
+    db.session.add_all([product, channel])
+    db.session.flush()
+    order = Order(channel_id=channel.id, external_id="R-1", content_hash="r-1", warehouse_id=warehouse.id,
+                  status=OrderStatus.ACCEPTED, carrier_code="mondial-relay", relay_point_id="999999",
+                  ship_to={"name": "Ana", "line1": "1 rue A", "postcode": "75010", "city": "Paris", "country": "FR"},
+                  lines=[OrderLine(line_no=1, product_id=product.id, quantity=1)])
+    db.session.add(order)
+    db.session.flush()
+    holds.hold(order, holds.HoldKind.RELAY_POINT, "Mondial Relay has no relay point 999999 in FR")
+    return {"order_id": order.id, "warehouse": warehouse}
+
+
+WORLDS = {"wave": wave_world, "returns": returns_world, "inbound": inbound_world, "channels": channels_world,
+          "relay": relay_world}
 
 
 def test_every_page_route_is_reached_by_one_of_the_worlds(app):  # type: ignore[no-untyped-def]

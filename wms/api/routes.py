@@ -10,6 +10,7 @@ from wms.layout import api as layout_api  # noqa: F401
 from wms.orders import api as orders_api  # noqa: F401
 from wms.outbound import api as outbound_api  # noqa: F401
 from wms.outbound import dock_api  # noqa: F401
+from wms.outbound import relay_api as relay_api  # noqa: F401
 from wms.printing import api as printing_api  # noqa: F401
 from wms.replenishment import api as replenishment_api  # noqa: F401
 from wms.returns import api as returns_api  # noqa: F401

@@ -27,7 +27,8 @@ log = logging.getLogger("wms.jobs")
 
 # Every module holding tasks. A listed module that does not exist (yet) is skipped with a warning, so one area's
 # missing module never keeps the worker from running the others' jobs.
-TASK_MODULES = ("wms.jobs.maintenance", "wms.webhooks.jobs", "wms.channels.jobs", "wms.outbound.tracking_jobs")
+TASK_MODULES = ("wms.jobs.maintenance", "wms.webhooks.jobs", "wms.channels.jobs", "wms.outbound.tracking_jobs",
+                "wms.outbound.relay_points")
 
 # Retried 10 times, 2, 4, 8 ... 1024 s apart (about 34 minutes in all), then the job is marked failed.
 DEFAULT_RETRY = RetryStrategy(max_attempts=10, exponential_wait=2)

@@ -142,6 +142,9 @@ def create_order(channel: Channel, request: OrderRequest, *, actor_token_id: int
     outbox.order_status_changed(order)  # accepted: the channel's lifecycle starts here
     allocate_order(order, actor_token_id=actor_token_id)
     outbox.order_status_changed(order)  # then allocated or backordered
+    from wms.outbound.relay_points import after_intake
+
+    after_intake(order)  # the relay point chosen at checkout is checked with the carrier (a job after commit)
     return IntakeResult(order, created=True)
 
 
