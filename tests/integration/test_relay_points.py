@@ -150,6 +150,9 @@ def test_a_valid_relay_point_is_stored_as_the_carrier_described_it(world) -> Non
     assert order.relay_point["name"] == "Tabac de la Gare" and order.relay_point["address"]["postcode"] == "75010"
     assert {"weekday": 1, "opens": "09:00", "closes": "12:30"} in order.relay_point["opening_hours"]
     assert relay_points.unchecked_orders() == []
+    order.relay_point_id = "012345"  # the channel's update names another point: it is checked again
+    db.session.commit()
+    assert relay_points.unchecked_orders() == [order.id]
 
 
 @pytest.mark.parametrize("trouble, said", [

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from wms.db import db, utcnow
 from wms.errors import Conflict, DomainError, ValidationFailed
@@ -246,10 +246,12 @@ def check_relay_point_job(order_id: int) -> None:
 
 
 def unchecked_orders(limit: int = SWEEP_LIMIT) -> list[int]:
-    """Open orders with a relay point never checked and not held, whose carrier offers relay points."""
+    """Open orders not held whose relay point was never checked, or changed since (a channel's update names
+    another point), and whose carrier offers relay points."""
+    changed = Order.relay_point["id"].as_string() != Order.relay_point_id
     orders = db.session.scalars(select(Order).where(
-        Order.relay_point_id.is_not(None), Order.relay_checked_at.is_(None), Order.hold_kind.is_(None),
-        Order.status.in_(holds.HOLDABLE)).order_by(Order.id).limit(limit))
+        Order.relay_point_id.is_not(None), or_(Order.relay_checked_at.is_(None), changed),
+        Order.hold_kind.is_(None), Order.status.in_(holds.HOLDABLE)).order_by(Order.id).limit(limit))
     offers: dict[tuple[str, int], bool] = {}
     due = []
     for order in orders:
