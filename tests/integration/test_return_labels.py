@@ -297,9 +297,14 @@ def test_the_return_page_offers_the_carriers_with_returns_and_shows_the_label(
     label = label_of(app)
     html = client.get(page).get_data(as_text=True)
     assert label.tracking_number in html and "issued" in html and 'name="carrier"' not in html
+    with app.app_context():
+        db.session.get(User, world.supervisor.id).locale = "fr"
+        db.session.commit()
+    french = client.get(page).get_data(as_text=True)
+    assert "Étiquette retour" in french and "émise" in french
     doc = client.get(f"{page}/labels/{label.id}/document")
     assert doc.status_code == 200 and doc.mimetype == ZPL and doc.data == label.document
     with app.app_context():
         assert db.session.get(PrintJob, label.print_job_id).printer.code == "PRN-RET"
     r = client.post(f"{page}/labels", data={"carrier": ""})
-    assert r.status_code == 422 and "Choose the carrier" in r.get_data(as_text=True)
+    assert r.status_code == 422 and "Choisissez le transporteur" in r.get_data(as_text=True)
