@@ -208,6 +208,16 @@ def test_refusals_are_readable_and_write_nothing(app, api, world, carriers) -> N
     carriers.colissimo.fail_next(1, 503, path="checkGenerateLabel")
     r = api("POST", "/labels", json={"carrier": "colissimo"})
     assert r.status_code == 503 and r.get_json()["type"].endswith("carrier-unavailable")
+    with app.app_context():
+        order = db.session.get(Rma, 1).order
+        order.ship_to = {**order.ship_to, "postcode": "7501"}
+        db.session.commit()
+    r = api("POST", "/labels", json={"carrier": "sendcloud"})
+    assert r.status_code == 422 and "postal code you provided is invalid" in r.get_json()["detail"]
+    with app.app_context():
+        order = db.session.get(Rma, 1).order
+        order.ship_to = {**order.ship_to, "postcode": "75010"}
+        db.session.commit()
     r = api("POST", "/labels", json={"carrier": "colissimo", "printer": "NOPE"})
     assert r.status_code == 404 and "No printer NOPE" in r.get_json()["detail"]
     with app.app_context():

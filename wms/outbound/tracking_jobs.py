@@ -64,7 +64,7 @@ def carriers_to_track() -> list[str]:
     """The carriers with tracking that have shipments departed and not final, or return labels on their way."""
     codes = set(db.session.scalars(select(Shipment.carrier_code).where(Shipment.status == ShipmentStatus.SHIPPED)
                                    .distinct()))
-    codes.update(label.carrier_code for label in return_labels.tracked_labels())
+    codes.update(return_labels.tracked_carriers())
     return [code for code in sorted(codes) if carrier_of(code) is not None]
 
 

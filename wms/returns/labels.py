@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from wms.catalog.models import Product
 from wms.db import db, utcnow
@@ -68,14 +69,14 @@ def return_carriers(warehouse: Warehouse | None = None) -> list[Carrier]:
 
 def labels_of(rma: Rma) -> list[ReturnLabel]:
     """The return's labels, newest first (cancelled ones included)."""
-    return list(db.session.scalars(select(ReturnLabel).where(ReturnLabel.rma_id == rma.id)
-                                   .order_by(ReturnLabel.id.desc())))
+    return list(db.session.scalars(select(ReturnLabel).options(defer(ReturnLabel.document))
+                                   .where(ReturnLabel.rma_id == rma.id).order_by(ReturnLabel.id.desc())))
 
 
 def live_label(rma: Rma) -> ReturnLabel | None:
     """The return's label that is not cancelled, if it has one."""
-    return db.session.scalar(select(ReturnLabel).where(ReturnLabel.rma_id == rma.id,
-                                                       ReturnLabel.status.in_(LIVE))
+    return db.session.scalar(select(ReturnLabel).options(defer(ReturnLabel.document))
+                             .where(ReturnLabel.rma_id == rma.id, ReturnLabel.status.in_(LIVE))
                              .order_by(ReturnLabel.id.desc()).limit(1))
 
 
@@ -229,17 +230,24 @@ def cancel_return_label(label: ReturnLabel) -> tuple[ReturnLabel, str]:
 
 # --- tracking (called by wms.outbound.tracking_jobs) ----------------------------------------------------------
 
-def tracked_labels(carrier_code: str | None = None) -> list[ReturnLabel]:
-    """Labels the carrier may still move: issued (recently) or in transit, of returns not cancelled."""
-    stmt = (select(ReturnLabel).join(Rma, Rma.id == ReturnLabel.rma_id)
+def _tracked(stmt):  # type: ignore[no-untyped-def]
+    return (stmt.join(Rma, Rma.id == ReturnLabel.rma_id)
             .where(Rma.status != RmaStatus.CANCELLED,
                    ReturnLabel.status.in_((ReturnLabelStatus.ISSUED, ReturnLabelStatus.IN_TRANSIT)),
                    (ReturnLabel.status == ReturnLabelStatus.IN_TRANSIT)
                    | (ReturnLabel.created_at >= utcnow() - TRACKED_FOR),
                    ReturnLabel.tracking_status.is_distinct_from(TrackingStatus.RETURNED.value)))
-    if carrier_code is not None:
-        stmt = stmt.where(ReturnLabel.carrier_code == carrier_code)
-    return list(db.session.scalars(stmt.order_by(ReturnLabel.id)))
+
+
+def tracked_carriers() -> set[str]:
+    """The carriers of the labels still followed."""
+    return set(db.session.scalars(_tracked(select(ReturnLabel.carrier_code).distinct())))
+
+
+def tracked_labels(carrier_code: str) -> list[ReturnLabel]:
+    """The carrier's labels it may still move: issued (recently) or in transit, of returns not cancelled."""
+    stmt = _tracked(select(ReturnLabel).options(defer(ReturnLabel.document)))
+    return list(db.session.scalars(stmt.where(ReturnLabel.carrier_code == carrier_code).order_by(ReturnLabel.id)))
 
 
 def parcel_moved(label: ReturnLabel, statuses: list[TrackingStatus], latest: TrackingStatus | None) -> bool:
