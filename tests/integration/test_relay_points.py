@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from alembic import command
 from flask import Flask, current_app
+from flask_babel import refresh
 from sqlalchemy import select
 
 from tests.conftest import make_test_app
@@ -202,8 +203,14 @@ def test_the_supervisor_page_lists_held_orders_and_searches_points_with_hours_an
     assert found.status_code == 200
     assert html.index("Tabac de la Gare") < html.index("Presse du Canal")  # nearest first
     assert "350 m" in html and "1.2 km" in html
-    assert "09:00–12:30, 14:00–19:00" in html and re.search(r"<th>Sunday</th><td>closed</td>", html)
+    assert "09:00–12:30, 14:00–19:00" in html and re.search(r"<th>Sunday</th><td>closed all day</td>", html)
     assert html.count("Choose this point") == 2
+    switched = client.post("/auth/language", data={"locale": "fr", "next": "/relay-points"})
+    assert switched.status_code == 302, switched.get_data(as_text=True)[:300]
+    refresh()  # the requests share this test's app context, where Flask-Babel keeps the locale it chose
+    french = client.get(f"/relay-points/{order.id}").get_data(as_text=True)
+    assert 'lang="fr"' in french and "Point relais de la commande SO-1" in french
+    assert "<th>Dimanche</th><td>fermé</td>" in french and french.count("Choisir ce point") == 2
 
 
 def test_choosing_a_point_releases_the_hold_and_tells_the_channel_the_new_point(

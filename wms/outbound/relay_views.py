@@ -35,12 +35,12 @@ def day_names() -> list[str]:
 
 
 def hours_by_day(point: RelayPoint) -> list[tuple[str, str]]:
-    """(day, "09:00–12:30, 14:00–19:00" or "closed") for each day of the week, Monday first."""
+    """(day, "09:00–12:30, 14:00–19:00" or "closed all day") for each day of the week, Monday first."""
     names = day_names()
     rows = []
     for weekday in range(1, 8):
         spans = [f"{h.opens}–{h.closes}" for h in point.opening_hours if h.weekday == weekday]
-        rows.append((names[weekday - 1], ", ".join(spans) if spans else _("closed")))
+        rows.append((names[weekday - 1], ", ".join(spans) if spans else _("closed all day")))
     return rows
 
 
