@@ -191,7 +191,9 @@ def create_return_label(rma: Rma, request: LabelRequest, *, created_by_id: int |
                         content_type=made.content_type, document=made.label, created_by_id=created_by_id)
     db.session.add(label)
     db.session.flush()
-    if printer is not None:
+    # A document the printer cannot print (a PDF label at a ZPL printer) is kept, not lost with the carrier's
+    # label: it is downloaded instead (print_job_id stays empty).
+    if printer is not None and jobs.CONTENT_TYPE_OF_LANGUAGE[printer.language] == label.content_type:
         label.print_job_id = print_label(label, printer, created_by_id=created_by_id, actor=actor).id
     services._announce(rma)  # noqa: SLF001  (the channel hears the return's tracking number)
     return label, True
