@@ -14,7 +14,7 @@ and chooses one; the channel is told (webhooks `order.held`, `order.relay_point_
   wms.channels.jobs NO_RETRY): the dispatcher is its retry.
 
 Plain functions over db.session (add/flush, never commit), shared by the job, the supervisor page
-(relay_views) and the JSON API (relay_api). docs: README "Relay points".
+(relay_views) and the JSON API (relay_api). docs/relay-points.md.
 """
 
 from __future__ import annotations
