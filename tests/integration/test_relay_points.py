@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from alembic import command
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from flask_babel import refresh
 from sqlalchemy import select
 
@@ -188,8 +188,18 @@ def test_a_carrier_away_leaves_the_order_unchecked_never_held_and_the_dispatcher
 
 
 def test_the_supervisor_page_lists_held_orders_and_searches_points_with_hours_and_distance(
-        app, world) -> None:  # type: ignore[no-untyped-def]
+        app, world, make_warehouse, make_user) -> None:  # type: ignore[no-untyped-def]
     order = held_for_relay(world)
+    elsewhere = make_user("lyon", roles=("supervisor",), password=None, totp=True,
+                          warehouses=(make_warehouse("LYS"),))
+    db.session.commit()
+    outsider = app.test_client()
+    sign_in_client(app, outsider, elsewhere)
+    assert "SO-1" not in outsider.get("/relay-points").get_data(as_text=True)
+    assert outsider.get(f"/relay-points/{order.id}").status_code == 404
+    assert outsider.post(f"/relay-points/{order.id}/choose", data={"point_id": "066974"}).status_code == 404
+    g.pop("_login_user", None)  # the requests share this test's app context: the next client is someone else
+    g.pop("principal", None)
     client = app.test_client()
     sign_in_client(app, client, world["supervisor"])
     page = client.get("/relay-points")
