@@ -75,9 +75,10 @@ def _order_out(order: Order) -> s.OrderOut:
         external_id=order.external_id, channel=order.channel.code, warehouse=order.channel.warehouse.code,
         status=order.status.value, priority=order.priority, cutoff_at=order.cutoff_at, carrier=order.carrier_code,
         carrier_used=shipments[-1].carrier if shipments else choice.used, warnings=_carrier_warnings(choice),
-        created_at=order.created_at, shipments=shipments,
+        created_at=order.created_at, shipments=shipments, currency=order.currency,
         lines=[s.OrderLineOut(line_no=ln.line_no, sku=ln.product.sku, quantity=ln.quantity, allocated=ln.allocated,
-                              backordered=ln.backordered, picked=ln.picked) for ln in order.lines],
+                              backordered=ln.backordered, picked=ln.picked, unit_price=ln.unit_price)
+               for ln in order.lines],
     )
 
 
@@ -115,9 +116,10 @@ def create_channel_order(channel_code: str, body: s.OrderIn):  # type: ignore[no
         raise carriers.CarrierNotConfigured(choice.reason, errors=[{"field": "carrier", "message": choice.reason}],
                                             carriers=carriers.carrier_codes())
     req = OrderRequest(
-        external_id=body.external_id, lines=[LineRequest(ln.sku, ln.quantity) for ln in body.lines],
+        external_id=body.external_id,
+        lines=[LineRequest(ln.sku, ln.quantity, unit_price=ln.unit_price) for ln in body.lines],
         priority=body.priority, cutoff_at=body.cutoff_at, carrier_code=body.carrier,
-        ship_to=body.ship_to.model_dump(exclude_none=True) if body.ship_to else {},
+        ship_to=body.ship_to.model_dump(exclude_none=True) if body.ship_to else {}, currency=body.currency,
     )
     result = create_order(channel, req, actor_token_id=_principal().token_id)
     return _order_out(result.order), 201 if result.created else 200

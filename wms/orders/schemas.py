@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 Sku = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
 Qty = Annotated[int, Field(gt=0, le=1_000_000, description="whole units of the product's unit")]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+PRICE_DOC = ("the price of one unit as the customer paid it, taxes included, in the order's `currency`: a number "
+             "or a decimal string, never negative, at most 2 decimals (12.5 or '12.50')")
+Price = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2), WithJsonSchema({
+    "anyOf": [{"type": "number", "minimum": 0, "maximum": 9999999999.99},
+              {"type": "string", "pattern": r"^[0-9]{1,10}(\.[0-9]{1,2})?$"}], "description": PRICE_DOC})]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 
 class Strict(BaseModel):
@@ -30,6 +37,7 @@ class ShipTo(Strict):
 class OrderLineIn(Strict):
     sku: Sku
     quantity: Qty
+    unit_price: Price | None = None
 
 
 class OrderIn(Strict):
@@ -43,6 +51,7 @@ class OrderIn(Strict):
     strict_carrier: bool = Field(default=False, description="refuse the order (422 `carrier-not-configured`, "
                                  "nothing written) rather than ship a carrier not configured here with the default")
     ship_to: ShipTo | None = None
+    currency: Currency | None = Field(default=None, description="ISO 4217 code of the line prices (EUR, GBP, ...)")
 
 
 class OrderLineOut(BaseModel):
@@ -52,6 +61,7 @@ class OrderLineOut(BaseModel):
     allocated: int
     backordered: int
     picked: int
+    unit_price: Decimal | None = Field(default=None, description="the unit price sent with the line (null: none)")
 
 
 class OrderWarning(BaseModel):
@@ -83,6 +93,7 @@ class OrderOut(BaseModel):
     carrier_used: str = Field(description="the carrier that ships the order: the one asked for when configured "
                               "here, else the default carrier (`warnings` then says so)")
     warnings: list[OrderWarning] = Field(description="what was accepted differently from what was asked")
+    currency: str | None = Field(default=None, description="ISO 4217 code of the line prices (null: none sent)")
     lines: list[OrderLineOut]
     shipments: list[OrderShipmentOut] = Field(
         description="the labelled shipments, oldest first (a cancelled label is left out); [] before packing")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field, replace
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -42,6 +43,15 @@ class LineRequest:
     sku: str
     quantity: int
     channel_line_ref: str | None = None
+    unit_price: Decimal | None = None     # one unit as the channel sold it, in the order's currency
+
+
+CENT = Decimal("0.01")
+
+
+def to_cents(value: Decimal | None) -> Decimal | None:
+    """A unit price as order_lines keeps it (2 decimals, half up: a platform's 4-decimal price, a division)."""
+    return None if value is None else value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass
@@ -60,13 +70,21 @@ class OrderRequest:
     channel_updated_at: Any = None
     platform_ref: str | None = None
     source_document_id: int | None = None
+    currency: str | None = None           # ISO 4217 code of the line prices
 
     def content_hash(self) -> str:
-        data = {
+        """What tells a replay from another order. Prices and currency count only when sent, so an order sent
+        without them hashes as it always did (orders taken in before prices were kept still replay)."""
+        data: dict[str, Any] = {
             "lines": [(ln.sku, ln.quantity) for ln in self.lines], "priority": self.priority,
             "cutoff_at": self.cutoff_at.isoformat() if self.cutoff_at else None,
             "carrier": self.carrier_code, "ship_to": self.ship_to,
         }
+        if any(ln.unit_price is not None for ln in self.lines):
+            data["prices"] = [str(to_cents(ln.unit_price)) if ln.unit_price is not None else None
+                              for ln in self.lines]
+        if self.currency:
+            data["currency"] = self.currency
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -123,11 +141,11 @@ def create_order(channel: Channel, request: OrderRequest, *, actor_token_id: int
         customer_email=request.customer_email, customer_language=request.customer_language,
         shipping_method=request.shipping_method, relay_point_id=request.relay_point_id, placed_at=request.placed_at,
         channel_updated_at=request.channel_updated_at, platform_ref=request.platform_ref,
-        source_document_id=request.source_document_id,
+        source_document_id=request.source_document_id, currency=request.currency,
     )
     # reservations=[]: a new line has none, and saying so spares a lazy load per line after the flush
     order.lines = [OrderLine(line_no=i + 1, product_id=products[ln.sku].id, quantity=ln.quantity, reservations=[],
-                             channel_line_ref=ln.channel_line_ref)
+                             channel_line_ref=ln.channel_line_ref, unit_price=to_cents(ln.unit_price))
                    for i, ln in enumerate(request.lines)]
     try:
         with db.session.begin_nested():

@@ -138,8 +138,23 @@ def _map_lines(channel_id: int, order: ChannelOrder) -> Mapped:
         elif not product.active:
             result.inactive.append(product.sku)
         else:
-            result.requests.append(LineRequest(product.sku, line.quantity, channel_line_ref=line.ref[:100]))
+            result.requests.append(LineRequest(product.sku, line.quantity, channel_line_ref=line.ref[:100],
+                                               unit_price=_price(line.unit_price)))
     return result
+
+
+def _price(value: Decimal | None) -> Decimal | None:
+    """A line's unit price as we keep it; one a platform sends negative or absurd is left out, never guessed at
+    (the order is still taken in: prices inform customs and insurance, they do not decide the shipment)."""
+    if value is None or not value.is_finite() or value < 0 or value >= Decimal("1e10"):
+        return None
+    return value
+
+
+def _currency(value: str | None) -> str | None:
+    """An ISO 4217 code (three letters), upper-cased; anything else is left out."""
+    code = (value or "").strip().upper()
+    return code if len(code) == 3 and code.isascii() and code.isalpha() else None
 
 
 def _ship_to(order: ChannelOrder) -> dict[str, Any]:
@@ -229,7 +244,7 @@ def take_in(channel: Channel, conn: ChannelConnection, connector: Connector, inc
         customer_language=incoming.customer_language, shipping_method=incoming.shipping_method,
         relay_point_id=incoming.relay_point_id, placed_at=incoming.placed_at,
         channel_updated_at=incoming.updated_at, platform_ref=incoming.platform_ref,
-        source_document_id=document.id if document is not None else None)
+        source_document_id=document.id if document is not None else None, currency=_currency(incoming.currency))
     try:
         result = create_order(channel, request, known="return")
     except ValidationFailed as err:
