@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 
 import defusedxml.ElementTree as SafeET
 import pytest
@@ -409,3 +410,32 @@ def test_the_stand_in_records_a_call_to_a_route_or_resource_the_webservice_has_n
                         timeout=5).status_code == 400          # a date filter without date=1
     assert len(shop.violations) == 3
     shop.violations.clear()
+
+
+# --- relay points and prices -------------------------------------------------------------------------------------
+def test_the_relay_point_comes_from_the_address_the_mondial_relay_or_colissimo_module_gave_the_order(shop):
+    shop.add_item("MUG", 9)
+    mondial = shop.checkout("MUG", 1, delivery={"alias": "Point Mondial Relay : FR-066974",
+                                                "other": "Point Mondial Relay : FR-066974", "company": "LAVERIE"})
+    colissimo = shop.checkout("MUG", 1, delivery={"alias": "COLISSIMO POINT PICKUP 17", "other": "987654",
+                                                  "company": "TABAC DE LA GARE"})
+    home = shop.checkout("MUG", 1, delivery={"other": "Digicode 1234"})
+    read = connector(shop)
+    assert read.fetch_order(mondial).relay_point_id == "FR-066974"
+    assert read.fetch_order(colissimo).relay_point_id == "987654"
+    assert read.fetch_order(home).relay_point_id is None
+    order = read.fetch_order(home)
+    assert [ln.unit_price for ln in order.lines] == [Decimal("19.900000")] and order.currency == "EUR"
+
+
+def test_relay_point_rules_are_the_shops_own_when_set_and_a_bad_rule_is_refused(shop):
+    shop.add_item("MUG", 9)
+    oid = shop.checkout("MUG", 1, delivery={"alias": "Point Mondial Relay : FR-066974", "address2": "PR 123456"})
+    custom = connector(shop, options={**shop.connector_config().options,
+                                      "relay_point_rules": r"address2~^PR (\d{6})$"})
+    assert custom.fetch_order(oid).relay_point_id == "123456"      # the defaults are replaced
+    off = connector(shop, options={**shop.connector_config().options, "relay_point_rules": "off"})
+    assert off.fetch_order(oid).relay_point_id is None
+    for bad in ("password~x", "alias~(", "alias~x->secret", "no tilde here"):
+        with pytest.raises(Rejected, match="relay point rule"):
+            connector(shop, options={"relay_point_rules": bad})

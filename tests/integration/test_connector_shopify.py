@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import threading
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 import requests
@@ -474,4 +475,28 @@ def test_a_first_pull_without_a_checkpoint_reads_the_open_orders_only(shop: Shop
     shop.cancel(gone)
     page = connector_for(shop).pull_orders(None)
     assert [o.external_id for o in page.orders] == [kept] and page.cursor is None
+    assert shop.violations == []
+
+
+# --- relay points and prices -------------------------------------------------------------------------------------
+def test_the_relay_point_is_read_from_the_note_attribute_named_in_the_options_by_pull_and_by_webhook(
+        shop: ShopifyStandIn) -> None:
+    shop.add_item("MUG", 5)
+    oid = shop.add_order([("MUG", 2)], note_attributes={"Gift wrap": "yes", "Relais-Colis": "",
+                                                        "Mondial-Relay-Point": "FR-012345"})
+    config = shop.connector_config()
+    connector = make_connector("shopify", ConnectorConfig(config.base_url, config.credentials, {
+        **config.options, "relay_point_attributes": "relais-colis, mondial-relay-point"}))
+    pulled = connector.fetch_order(oid)   # GraphQL customAttributes; also teaches the variants for the webhook
+    body, headers = shop.webhook_request("orders/create", oid)
+    call = connector.read_webhook(headers, body)   # REST note_attributes, mapped without calling Shopify
+    assert pulled is not None and call.order is not None
+    # names compare without regard to case; an attribute present but empty is passed over
+    assert pulled.relay_point_id == call.order.relay_point_id == "FR-012345"
+    assert [ln.unit_price for ln in pulled.lines] == [ln.unit_price for ln in call.order.lines] == [Decimal("10.00")]
+    assert pulled.currency == call.order.currency == "EUR"
+    # the default name is ours, relay_point_id; an order without it has no relay point
+    assert connector_for(shop).fetch_order(oid).relay_point_id is None
+    other = shop.add_order([("MUG", 1)], note_attributes={"relay_point_id": " 4711 "})
+    assert connector_for(shop).fetch_order(other).relay_point_id == "4711"
     assert shop.violations == []

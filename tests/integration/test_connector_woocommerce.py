@@ -10,6 +10,7 @@ import hmac
 import json
 import threading
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 import requests
@@ -503,3 +504,16 @@ def test_checkouts_racing_for_the_last_units_never_sell_more_than_the_stock(shop
     for t in threads:
         t.join()
     assert sum(r is not None for r in results) == 5 and shop.stock_of("LAST") == 0
+
+
+def test_the_unit_price_is_what_one_unit_cost_the_customer_taxes_included(shop, woo):
+    shop.add_item("MUG-TAXED", 5)
+    oid = shop.checkout("MUG-TAXED", 3, vat_rate="0.20")   # 19.90 tax included: stored as 49.75 + 9.95 tax
+    order = woo.fetch_order(oid)
+    assert order is not None and order.currency == "EUR"
+    assert [ln.unit_price for ln in order.lines] == [Decimal("19.90")]
+    line = dict(order.raw["line_items"][0])
+    assert Decimal(str(line["price"])).quantize(Decimal("0.01")) == Decimal("16.58")   # WooCommerce's, tax apart
+    # a line without its total (an old or odd payload) falls back to `price`
+    del line["total"]
+    assert woo.map_order({**order.raw, "line_items": [line]}).lines[0].unit_price == Decimal(str(line["price"]))

@@ -176,7 +176,10 @@ class PrestaShopStandIn(StandIn):
             row = self._stock_row(pid, cid)
             return max(0, row["quantity"]) if row else 0
 
-    def checkout(self, sku: str, quantity: int, *, email: str = "c@example.com", carrier: int = 2) -> str | None:
+    def checkout(self, sku: str, quantity: int, *, email: str = "c@example.com", carrier: int = 2,
+                 delivery: dict[str, str] | None = None) -> str | None:
+        """A customer's checkout. `delivery` overrides fields of the delivery address, as a relay-point carrier
+        module does when it swaps the order's address for the point's (alias, other, company, address ...)."""
         with self.lock:
             pid, cid, product = self._item_of(sku)
             row = self._stock_row(pid, cid)
@@ -193,7 +196,8 @@ class PrestaShopStandIn(StandIn):
             self.db["addresses"][addr_id] = {
                 "id": addr_id, "id_customer": customer["id"], "id_country": 8, "alias": "Mon adresse", "company": "",
                 "lastname": customer["lastname"], "firstname": customer["firstname"], "address1": "12 rue des Lilas",
-                "address2": "", "postcode": "69003", "city": "Lyon", "phone": "", "phone_mobile": "0612345678"}
+                "address2": "", "postcode": "69003", "city": "Lyon", "other": "", "phone": "",
+                "phone_mobile": "0612345678", **(delivery or {})}
             oid = self._new_id("orders")
             stamp = self.now()
             price = "19.900000"
@@ -211,8 +215,8 @@ class PrestaShopStandIn(StandIn):
                 "rows": [{"id": oid * 100 + 1,
                           "product_id": pid, "product_attribute_id": cid, "product_quantity": quantity,
                           "product_name": product["name"][1], "product_reference": sku, "product_ean13": "",
-                          "product_upc": "", "product_price": price, "unit_price_tax_incl": price,
-                          "unit_price_tax_excl": price}]}
+                          "product_upc": "", "product_price": "16.583333", "unit_price_tax_incl": price,
+                          "unit_price_tax_excl": "16.583333"}]}
             ocid = self._new_id("order_carriers")
             self.db["order_carriers"][ocid] = {"id": ocid, "id_order": oid, "id_carrier": carrier, "id_order_invoice": 0,
                                                "weight": "0.500000", "shipping_cost_tax_excl": "4.900000",

@@ -317,14 +317,16 @@ class ShopifyStandIn(StandIn):
         with self.lock:
             self.items[sku]["available"][self.location] = quantity
 
-    def checkout(self, sku: str, quantity: int, *, email: str = "c@example.com") -> str | None:
+    def checkout(self, sku: str, quantity: int, *, email: str = "c@example.com",
+                 note_attributes: dict[str, str] | None = None) -> str | None:
+        """A customer's checkout; `note_attributes` are what a relay-point app of the shop wrote on the order."""
         with self.lock:
             item = self.items[sku]
             if item["available"][self.location] < quantity:
                 return None
             item["available"][self.location] -= quantity
             item["committed"][self.location] += quantity
-            order = self._new_order(email, [(sku, quantity)])
+            order = self._new_order(email, [(sku, quantity)], note_attributes)
             body = self._webhook_body(order)
         self._send("orders/create", body)
         return str(order["id"])
@@ -414,6 +416,7 @@ class ShopifyStandIn(StandIn):
             "fulfillment_status": {"UNFULFILLED": None, "FULFILLED": "fulfilled"}.get(status, "partial"),
             "customer_locale": "fr-FR", "total_price": str(order["total"]),
             "shipping_address": order["address"], "shipping_lines": [{"title": "Colissimo", "code": "colissimo"}],
+            "note_attributes": [{"name": k, "value": v} for k, v in order["attributes"].items()],
             "line_items": [{"id": li["id"], "admin_graphql_api_id": f"gid://shopify/LineItem/{li['id']}",
                             "variant_id": int(self.items[li["sku"]]["variant"].rsplit("/", 1)[1]),
                             "sku": li["sku"], "name": self.items[li["sku"]]["title"], "quantity": li["quantity"],
@@ -425,7 +428,8 @@ class ShopifyStandIn(StandIn):
     def _now() -> dt.datetime:
         return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
-    def _new_order(self, email: str, lines: list[tuple[str, int]]) -> dict[str, Any]:
+    def _new_order(self, email: str, lines: list[tuple[str, int]],
+                   note_attributes: dict[str, str] | None = None) -> dict[str, Any]:
         n = next(self.ids)
         now = self._now()
         order = {"id": 820000 + n, "name": f"#{n}", "created": now, "updated": now, "cancelled": None,
@@ -433,7 +437,8 @@ class ShopifyStandIn(StandIn):
                  "address": {"name": "Camille Martin", "first_name": "Camille", "last_name": "Martin",
                              "address1": "3 rue des Lilas", "address2": None, "zip": "69003", "city": "Lyon",
                              "country_code": "FR", "phone": None},
-                 "lines": [], "fulfillment_orders": [], "fulfillments": []}
+                 "lines": [], "fulfillment_orders": [], "fulfillments": [],
+                 "attributes": dict(note_attributes or {})}
         fo = {"id": 610000 + n, "status": "OPEN", "lines": []}
         for sku, quantity in lines:
             line_id = next(self.ids) + 900000
@@ -444,10 +449,11 @@ class ShopifyStandIn(StandIn):
         self.orders[order["id"]] = order
         return order
 
-    def add_order(self, lines: list[tuple[str, int]], *, email: str = "c@example.com") -> str:
+    def add_order(self, lines: list[tuple[str, int]], *, email: str = "c@example.com",
+                  note_attributes: dict[str, str] | None = None) -> str:
         """An order placed without touching stock (a test's fixture), no webhook."""
         with self.lock:
-            return str(self._new_order(email, lines)["id"])
+            return str(self._new_order(email, lines, note_attributes)["id"])
 
     def touch(self, external_id: str, at: dt.datetime) -> None:
         with self.lock:
@@ -521,6 +527,7 @@ class ShopifyStandIn(StandIn):
             "shippingLines": [{"id": f"gid://shopify/ShippingLine/{order['id']}", "title": "Colissimo",
                                "code": "colissimo", "source": "shopify", "carrierIdentifier": None}],
             "lineItems": list(lines.values()), "fulfillmentOrders": fos,
+            "customAttributes": [{"key": k, "value": v} for k, v in order["attributes"].items()],
             "fulfillments": [{"id": f"gid://shopify/Fulfillment/{f['id']}", "status": "SUCCESS",
                               "createdAt": stamp(f["created"]),
                               "trackingInfo": [dict(t) for t in f["tracking"]]} for f in order["fulfillments"]],

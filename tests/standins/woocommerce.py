@@ -25,6 +25,7 @@ import itertools
 import json
 import threading
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from flask import Flask, Response, request
@@ -114,7 +115,9 @@ class WooCommerceStandIn(StandIn):
             return max(0, item["stock_quantity"] or 0) if item["manage_stock"] else 10**9
 
     def checkout(self, sku: str, quantity: int, *, email: str = "c@example.com", relay_point_id: str | None = None,
-                 method_id: str = "flat_rate", method_title: str = "Flat rate") -> str | None:
+                 method_id: str = "flat_rate", method_title: str = "Flat rate", vat_rate: str = "0") -> str | None:
+        """A customer's checkout; `vat_rate` ("0.20") splits the tax-included shelf price the way WooCommerce
+        stores a line of a shop whose prices include tax: `total` without tax, `total_tax`, `price` = total/qty."""
         with self.lock:
             if sku not in self.by_sku or self.stock_of(sku) < quantity:
                 return None
@@ -122,7 +125,7 @@ class WooCommerceStandIn(StandIn):
             if item["manage_stock"]:
                 item["stock_quantity"] -= quantity
                 item["date_modified_gmt"] = _fmt(_gmt_now())
-            order = self._new_order(sku, quantity, email, relay_point_id, method_id, method_title)
+            order = self._new_order(sku, quantity, email, relay_point_id, method_id, method_title, vat_rate)
         self._deliver("order.created", order["id"])
         return str(order["id"])
 
@@ -202,12 +205,16 @@ class WooCommerceStandIn(StandIn):
         return self.variations[vid] if vid else self.products[pid]
 
     def _new_order(self, sku: str, quantity: int, email: str, relay: str | None, method_id: str,
-                   method_title: str) -> dict[str, Any]:
+                   method_title: str, vat_rate: str = "0") -> dict[str, Any]:
         pid, vid = self.by_sku[sku]
         item = self._item(sku)
         oid, now = next(self._ids), _gmt_now()
         price = item["price"]
-        total = f"{float(price) * quantity + 4.90:.2f}"
+        cent = Decimal("0.01")
+        gross = Decimal(price) * quantity                        # tax included, as the shop shows it
+        net = (gross / (1 + Decimal(vat_rate))).quantize(cent)   # what WooCommerce stores as the line total
+        tax = gross - net
+        total = f"{gross + Decimal('4.90'):.2f}"
         address = {"first_name": "Camille", "last_name": "Martin", "company": "", "address_1": "12 rue des Lilas",
                    "address_2": "", "city": "Lyon", "state": "", "postcode": "69003", "country": "FR"}
         order = {
@@ -217,16 +224,17 @@ class WooCommerceStandIn(StandIn):
             "date_modified": _fmt(now + SITE_OFFSET), "date_modified_gmt": _fmt(now),
             "date_paid": _fmt(now + SITE_OFFSET), "date_paid_gmt": _fmt(now),
             "date_completed": None, "date_completed_gmt": None,
-            "discount_total": "0.00", "shipping_total": "4.90", "total": total, "total_tax": "0.00",
+            "discount_total": "0.00", "shipping_total": "4.90", "total": total, "total_tax": f"{tax:.2f}",
             "customer_id": 0, "customer_note": "", "payment_method": "stripe", "payment_method_title": "Card",
             "transaction_id": f"pi_{oid}",
             "billing": {**address, "email": email, "phone": "+33600000000"},
             "shipping": {**address, "phone": ""},
             "meta_data": [{"id": oid * 10, "key": "relay_point_id", "value": relay}] if relay else [],
             "line_items": [{"id": next(self._line_ids), "name": item["name"], "product_id": pid, "variation_id": vid,
-                            "quantity": quantity, "tax_class": "", "subtotal": f"{float(price) * quantity:.2f}",
-                            "total": f"{float(price) * quantity:.2f}", "taxes": [], "meta_data": [], "sku": sku,
-                            "price": float(price)}],
+                            "quantity": quantity, "tax_class": "", "subtotal": f"{net:.2f}",
+                            "subtotal_tax": f"{tax:.2f}", "total": f"{net:.2f}", "total_tax": f"{tax:.2f}",
+                            "taxes": [{"id": 1, "total": f"{tax:.2f}", "subtotal": f"{tax:.2f}"}] if tax else [],
+                            "meta_data": [], "sku": sku, "price": float(net / quantity)}],
             "shipping_lines": [{"id": next(self._line_ids), "method_title": method_title, "method_id": method_id,
                                 "instance_id": "1", "total": "4.90", "total_tax": "0.00", "taxes": [],
                                 "meta_data": []}],

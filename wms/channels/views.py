@@ -65,6 +65,8 @@ def field_label(name: str) -> str:
         "pending_payment_states": _("Order states awaiting payment"), "open_states": _("Order states to fulfil"),
         "cancelled_states": _("Cancelled order states"), "query_string_auth": _("Keys in the query string"),
         "relay_point_meta_key": _("Relay point meta key"), "tracking_providers": _("Tracking providers"),
+        "relay_point_attributes": _("Relay point note attributes"),
+        "relay_point_rules": _("Relay point address rules"),
         "location_id": _("Location ID"), "shop_id": _("Shop ID"), "carrier_codes": _("Carrier codes"),
         "import_wait_s": _("Import wait (seconds)"), "pacing_scale": _("Pacing scale"),
         "seller_id": _("Seller ID"), "marketplace_id": _("Marketplace ID"), "lwa_url": _("LWA token URL"),

@@ -29,6 +29,14 @@ Followed, from developer-docs.amazon.com/sp-api (looked up with the docs search,
 - Fulfilment: `confirmShipment` `POST /orders/v0/orders/{id}/shipmentConfirmation` (marketplaceId, packageDetail
   {packageReferenceId, carrierCode, carrierName, shippingMethod, trackingNumber, shipDate, orderItems[{orderItemId,
   quantity}]}), one call per package; 204 on success.
+- Line prices: `OrderItem.ItemPrice` is "the selling price of the item multiplied by the quantity ordered", without
+  ShippingPrice and GiftWrapPrice (Orders API reference); the unit price kept is ItemPrice / QuantityOrdered,
+  before PromotionDiscount, in ItemPrice's currency (the order's `OrderTotal.CurrencyCode`, else the items'). It
+  is the price as the marketplace shows it: VAT included on the European marketplaces, where prices are shown
+  with VAT; on the US marketplace sales tax is apart in ItemTax (from the marketplaces' price display, not stated
+  by the Orders reference read).
+- Relay points: not read. An MFN order has no pick-up point id; `IsAccessPointOrder` (Amazon's own lockers and
+  counters) names none a carrier of ours can deliver to.
 - Errors: `{"errors": [{"code", "message", "details"}]}`; 429 QuotaExceeded -> RateLimited, 5xx -> Unavailable,
   other 4xx -> Rejected.
 - Rate limits, one token bucket per operation (usage-plan defaults per account-application pair): getOrders 0.0167
@@ -333,10 +341,12 @@ class AmazonConnector(Connector):
             raise BadPayload(f"amazon: order {order_id} has an unknown status {status!r}")
         items = self._items(order_id)
         lines = []
+        item_currency = None
         for item in items:
             try:
                 quantity = int(item["QuantityOrdered"])
-                price, _ = _money(item.get("ItemPrice"))
+                price, code = _money(item.get("ItemPrice"))
+                item_currency = item_currency or code
                 lines.append(ChannelOrderLine(
                     ref=str(item["OrderItemId"]), item_key=str(item["SellerSKU"]), sku=str(item["SellerSKU"]),
                     quantity=quantity, title=item.get("Title"),
@@ -351,7 +361,7 @@ class AmazonConnector(Connector):
             ship_to=self._address(doc.get("ShippingAddress"), email), customer_email=email,
             shipping_method=doc.get("ShipServiceLevel"),
             placed_at=_when(doc["PurchaseDate"]) if doc.get("PurchaseDate") else None,
-            total=total, currency=currency, raw={"order": dict(doc), "items": items})
+            total=total, currency=currency or item_currency, raw={"order": dict(doc), "items": items})
 
     @staticmethod
     def _address(doc: Any, email: str | None) -> Address | None:

@@ -34,6 +34,11 @@ frequency has its own process-wide bucket (one call per interval, plus a small m
 OR11 waits between pages instead of meeting a 429. `pacing_scale` (option, default 1) shrinks those intervals
 for the test stand-in only.
 
+Relay points: OR11's `shipping_pudo_id` (the pick-up point the customer chose on the marketplace) is the order's
+relay point id, as the marketplace's carrier names it. Line prices: `order_lines[].price_unit` (the offer's unit
+price the customer paid, shipping apart; marketplace prices are shown taxes included on the European operators),
+else `price / quantity`; the currency is the order's `currency_iso_code`.
+
 Not verified against a live instance (none is reachable): the OF03 report layout for a JSON OF24 import (we read
 a `;`-separated CSV with a `shop_sku`/`sku` column and an error column), the `shipping_pudo_id` relay point field,
 and `customer_notification_email` as the customer's email. A shipment with several tracking numbers sends the

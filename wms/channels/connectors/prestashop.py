@@ -26,14 +26,36 @@ What PrestaShop does not have, and how we live with it:
   The customer is told by the shipped state's mail (`order_histories?sendemail=1`), or for a partial shipment
   by the "in transit" mail of `PUT order_carriers?sendemail=1` (OrderCarrier::updateWs).
 - `external_id` is the order id (unique); the order reference (shared by the orders of one split cart) is
-  `platform_ref`. Relay points belong to carrier modules and are not read.
+  `platform_ref`.
+- Relay (pick-up) points belong to carrier modules, whose own tables (`mondialrelay_selected_relay`,
+  `colissimo_pickup_point`, ...) the webservice does not expose. What the two modules read for this connector do
+  (their sources, not their docs) is swap the order's delivery address for one that names the point, and that
+  address the webservice does serve (`addresses`, `display=full`):
+  * Mondial Relay (module `mondialrelay` 3.x, `SelectRelayActions::setAddressFields`): `alias` and `other` are
+    "Point Mondial Relay : <country>-<number>", `company` the relay's name, address lines its address. We read
+    "<country>-<number>" (e.g. "FR-012345"), what the Mondial Relay carrier adapter takes.
+  * Colissimo (module `colissimo`, `ColissimoTools::createAddressFromPickupPoint`): `alias` is "COLISSIMO POINT
+    PICKUP <the module's row id>" and `other` the Colissimo pick-up point id; we read `other`.
+  The option `relay_point_rules` replaces these two defaults (`off`: read none). Rules are separated by `;` or
+  new lines; each is `<field>~<regex>` (the id is the regex's first group, else the whole match, of that address
+  field) or `<field>~<regex>-><field>` (when the regex matches, the id is the second field's text). The first
+  rule that gives an id wins. Not covered: a module that keeps the point only in its own tables or in an order
+  message (Sendcloud documents that its PrestaShop integration does not save the service point id in the shop;
+  order messages are not read), and a shop whose webservice does not serve an address the module marked deleted
+  (the Colissimo module saves it with `deleted = 1`; not checked against a real shop). The ship-to of such an
+  order is the point's address, as the shop holds it.
+- Line prices: `order_rows[].unit_price_tax_incl` (the unit price the customer paid, taxes included, after the
+  catalogue's specific prices; cart rules are order-level and not spread on lines), in the order's currency
+  (`id_currency` -> `currencies.iso_code`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError, SubElement, tostring
@@ -102,6 +124,60 @@ def ps_errors(body: str | None) -> str | None:
     return "; ".join(found) or None
 
 
+@dataclass(frozen=True)
+class RelayRule:
+    """Where a carrier module leaves the relay point in the delivery address it gives the order."""
+
+    field: str                     # the address field the pattern is matched against
+    pattern: re.Pattern[str]
+    take: str | None = None        # the field holding the id when the pattern matches (else: the match itself)
+
+
+# What the Mondial Relay and Colissimo modules write (see the module docstring).
+DEFAULT_RELAY_RULES = r"alias~^Point Mondial Relay : ([A-Z]{2}-\d{1,6})$; alias~^COLISSIMO POINT PICKUP \d+$->other"
+ADDRESS_FIELDS = frozenset({"alias", "other", "company", "address1", "address2", "lastname", "firstname",
+                            "postcode", "city", "dni", "vat_number"})
+
+
+def relay_rules(option: Any) -> tuple[RelayRule, ...]:
+    """The `relay_point_rules` option read (default: the two modules'); a rule we cannot read is refused."""
+    value = str(option).strip() if option not in (None, "") else DEFAULT_RELAY_RULES
+    if value.lower() in ("off", "none", "no"):
+        return ()
+    rules = []
+    for raw in re.split(r"[;\n]", value):
+        raw = raw.strip()
+        if not raw:
+            continue
+        field, sep, rest = raw.partition("~")
+        pattern, arrow, take = rest.rpartition("->") if "->" in rest else (rest, "", "")
+        field, take = field.strip(), take.strip()
+        if not sep or field not in ADDRESS_FIELDS or (arrow and take not in ADDRESS_FIELDS):
+            raise Rejected(f"prestashop: relay point rule {raw!r} is not <field>~<regex>[-><field>] with address "
+                           f"fields among {', '.join(sorted(ADDRESS_FIELDS))}")
+        try:
+            compiled = re.compile(pattern.strip())
+        except re.error as exc:
+            raise Rejected(f"prestashop: relay point rule {raw!r}: not a regular expression ({exc})") from exc
+        rules.append(RelayRule(field, compiled, take or None))
+    return tuple(rules)
+
+
+def relay_point_of(address: Element | None, rules: Iterable[RelayRule]) -> str | None:
+    """The relay point id the first matching rule finds in the delivery address (at most 64 characters)."""
+    if address is None:
+        return None
+    for rule in rules:
+        match = rule.pattern.search(text(address, rule.field).strip())
+        if match is None:
+            continue
+        found = text(address, rule.take).strip() if rule.take else (
+            match.group(1) if match.re.groups else match.group(0)).strip()
+        if found:
+            return found[:64]
+    return None
+
+
 def text(node: Element | None, name: str, default: str = "") -> str:
     child = node.find(name) if node is not None else None
     if child is None:
@@ -150,7 +226,7 @@ class PrestaShopConnector(Connector):
                            source="our own choice: PrestaShop documents no webservice limit; 5 calls/s leaves a "
                                   "shared PHP host room for shoppers (docs/connectors/prestashop.md)")
     credential_fields = ("webservice_key",)
-    option_fields = ("shop_timezone", "shipped_state", "id_shop", *DEFAULT_STATES)
+    option_fields = ("shop_timezone", "shipped_state", "id_shop", "relay_point_rules", *DEFAULT_STATES)
     has_webhooks = False
     poll_interval_s = 300
     overlap_s = 300
@@ -169,6 +245,7 @@ class PrestaShopConnector(Connector):
         self.id_shop = str(opts["id_shop"]) if opts.get("id_shop") else None
         self.states = {name: {s.strip() for s in str(opts.get(name) or default).split(",") if s.strip()}
                        for name, default in DEFAULT_STATES.items()}
+        self.relay_rules = relay_rules(opts.get("relay_point_rules"))
         self._lookups: dict[str, dict[str, str]] = {}
 
     @staticmethod
@@ -352,6 +429,7 @@ class PrestaShopConnector(Connector):
             customer_email=email,
             customer_language=language,
             shipping_method=self._lookup("carriers", "name", text(node, "id_carrier")),
+            relay_point_id=relay_point_of(addresses.get(text(node, "id_address_delivery")), self.relay_rules),
             placed_at=self.from_shop_time(text(node, "date_add"), f"order {order_id} date_add")
             if text(node, "date_add") else None,
             total=_decimal(text(node, "total_paid_tax_incl") or text(node, "total_paid")),

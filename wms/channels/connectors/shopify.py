@@ -32,6 +32,21 @@ Written from shopify.dev (read with the docs search, December 2026); what was ve
   `actualQueryCost`, `throttleStatus{maximumAvailable currentlyAvailable restoreRate}`); this connector paces on
   it (waits until the bucket holds the next query's requested cost) and turns a `THROTTLED` error (HTTP 200,
   `errors[].extensions.code`) into RateLimited with the wait the bucket implies.
+- Relay (pick-up) points: Shopify has no order field that carries a carrier's relay point id in 2026-01.
+  Its own pickup-point delivery (the Pickup Point Delivery Option Generator function, Plus stores only) shows as
+  `FulfillmentOrder.deliveryMethod.methodType = PICKUP_POINT`; the point's `externalId`
+  (`DeliveryMethod.deliveryOptionGeneratorPickupPoint`) is only in the `unstable` API version, not 2026-01, so it
+  is not read. What relay-point apps do in practice is write the chosen point into the order's note attributes
+  (`Order.customAttributes {key value}` in GraphQL, `note_attributes [{name, value}]` in the REST webhook body;
+  the Attribute object is documented for "preferred delivery date"-style extra data). Sendcloud's integration
+  documentation says its Shopify app does not save the service point id to the shop at all ("not saved"), so a
+  Sendcloud shop has none to read. Each app names its attribute as it likes and those names are not documented
+  here, so the names read are the option `relay_point_attributes` (comma-separated, the first one present with a
+  value wins; default `relay_point_id`): set it to what the shop's app writes (visible on the order in the
+  Shopify admin under "Additional details"). Attribute names compare without regard to case.
+- Line prices: `LineItem.originalUnitPriceSet.shopMoney` (REST `line_items[].price`): the unit price of the
+  variant before discounts, in the shop's currency (`Order.currencyCode`, REST `currency`), tax included when the
+  shop's prices include tax (the usual setting in the EU), excluding it otherwise. Discounted prices are not read.
 What was not verified against a real shop (none is reachable from here): the exact requested cost Shopify
 computes for each query (the connector learns it from each answer), and whether a mutation with one stale
 quantity applies the others (the connector assumes it does not and sends them again).
@@ -77,13 +92,13 @@ from wms.channels.connectors.http import PlatformHttp
 API_VERSION = "2026-01"
 MAX_INPUT_ARRAY = 250          # every input array (shopify.dev/docs/api/usage/limits)
 MAX_QUERY_COST = 1000          # the most one query may ask for
-ORDER_PAGE = 8                 # orders per page: 2 + 8 x (order + 20 lines) = 906 stays under MAX_QUERY_COST
+ORDER_PAGE = 8                 # orders per page: 2 + 8 x (order + 20 lines) = 914 stays under MAX_QUERY_COST
 ORDER_LINES = 20
 MORE_LINES = 150               # a long order's further lines, per query (2 + 150 x 5)
 READ_CHUNK = 100               # inventory items re-read per query
 STALE_CODES = frozenset({"CHANGE_FROM_QUANTITY_STALE", "COMPARE_QUANTITY_STALE"})
 # what a first call of each operation is expected to cost, until Shopify has said (then its own figure is used)
-FIRST_GUESS = {"WmsShop": 1, "WmsOrders": 906, "WmsOrder": 114, "WmsOrderLines": 753, "WmsLevels": 300,
+FIRST_GUESS = {"WmsShop": 1, "WmsOrders": 914, "WmsOrder": 115, "WmsOrderLines": 753, "WmsLevels": 300,
                "WmsVariants": 802, "WmsSetQuantities": 10, "WmsFulfillmentOrders": 560, "WmsFulfil": 10}
 
 ADDRESS = "name address1 address2 zip city countryCodeV2 phone"
@@ -92,6 +107,7 @@ ORDER = (
     "id name legacyResourceId createdAt updatedAt cancelledAt displayFinancialStatus displayFulfillmentStatus "
     "email customerLocale currencyCode totalPriceSet { shopMoney { amount currencyCode } } "
     f"shippingAddress {{ {ADDRESS} }} shippingLines(first: 5) {{ nodes {{ title code }} }} "
+    "customAttributes { key value } "
     f"lineItems(first: {ORDER_LINES}) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {LINE} }} }}"
 )
 Q_SHOP = "query WmsShop { shop { name myshopifyDomain } }"
@@ -236,12 +252,14 @@ class ShopifyConnector(Connector):
     # one of these is needed too: the Admin API token of an admin-created custom app, or the client id of a Dev
     # Dashboard app (tokens then come from the client credentials grant and last 24 h)
     optional_credential_fields = ("access_token", "client_id")
-    option_fields = ("location_id", "client_id")
+    option_fields = ("location_id", "client_id", "relay_point_attributes")
     has_webhooks = True
     poll_interval_s = 300
 
     def __init__(self, config: ConnectorConfig) -> None:
         super().__init__(config)
+        names = str(config.options.get("relay_point_attributes") or "relay_point_id")
+        self.relay_attributes = tuple(n.strip().lower() for n in names.split(",") if n.strip()) or ("relay_point_id",)
         self.http = PlatformHttp(self.kind, config.base_url, self.rate_limit, timeout=config.timeout, headers={
             "Content-Type": "application/json", "Accept": "application/json"})
         self.client_id = str(config.credentials.get("client_id") or config.options.get("client_id") or "")
@@ -577,6 +595,8 @@ class ShopifyConnector(Connector):
             "shippingAddress": _rest_address(doc.get("shipping_address")),
             "shippingLines": {"nodes": [{"title": s.get("title"), "code": s.get("code")}
                                         for s in doc.get("shipping_lines") or [] if isinstance(s, dict)]},
+            "customAttributes": [{"key": a.get("name"), "value": a.get("value")}
+                                 for a in doc.get("note_attributes") or [] if isinstance(a, dict)],
             "lineItems": {"nodes": [_rest_line(li, self._variant_items) for li in doc["line_items"]]},
         }
         order = self._order(node, complete_lines=False)
@@ -607,10 +627,19 @@ class ShopifyConnector(Connector):
             customer_email=node.get("email") or None,
             customer_language=(node.get("customerLocale") or "").split("-")[0].lower() or None,
             shipping_method=(shipping[0].get("title") or shipping[0].get("code")) if shipping else None,
+            relay_point_id=self._relay_point(node.get("customAttributes")),
             placed_at=_when(node["createdAt"]) if node.get("createdAt") else None,
             total=_decimal((total.get("shopMoney") or {}).get("amount")),
             currency=node.get("currencyCode") or (total.get("shopMoney") or {}).get("currencyCode"),
             platform_ref=node.get("id"), raw=dict(node))
+
+    def _relay_point(self, attributes: Any) -> str | None:
+        """The first of the configured note attributes the order carries with a value (cut to 64 characters)."""
+        found: dict[str, str] = {}
+        for attr in attributes if isinstance(attributes, list) else ():
+            if isinstance(attr, Mapping) and isinstance(attr.get("key"), str) and attr.get("value") not in (None, ""):
+                found.setdefault(attr["key"].strip().lower(), str(attr["value"]).strip())
+        return next((found[n][:64] for n in self.relay_attributes if found.get(n)), None)
 
     def _rest_of_lines(self, gid: str, after: str | None) -> list[dict[str, Any]]:
         lines: list[dict[str, Any]] = []

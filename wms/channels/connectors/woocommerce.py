@@ -31,6 +31,15 @@ Verified against the published documentation (woocommerce/woocommerce-rest-api-d
   when a webhook is saved is a form body `webhook_id=N` with no signature and must be answered 200. The delivery
   id is `wp_hash(webhook id . current second)`: two deliveries of one webhook in the same second share it, so our
   delivery id adds a digest of the body (a replay keeps both, a second order in that second does not collide).
+- Relay (pick-up) points: WooCommerce core has none; a relay-point plugin keeps the chosen point in order meta
+  (`meta_data[]`) or shipping-line meta. The key read is the option `relay_point_meta_key` (default
+  `relay_point_id`), looked for on the order first, then on its first shipping line. Sendcloud documents that its
+  WooCommerce plugin does save the service point (the key it uses is not documented there: set the option to what
+  the order shows).
+- Line prices: WooCommerce stores a line's `total` (after coupons) without tax and its `total_tax`, whatever the
+  shop's `prices_include_tax` setting; `price` is `total / quantity`, also without tax. The unit price we keep is
+  what the customer paid for one unit, taxes included: `(total + total_tax) / quantity` (rounded to the cent by
+  the intake), or `price` when a line has no `total`. The currency is the order's `currency`.
 - Errors: `{"code": "woocommerce_rest_...", "message": ..., "data": {"status": N}}`.
 - Rate limit: the REST API documents none (the Store API's optional limiter is 25 POSTs / 10 s per client, and
   hosts add their own), so 2 calls/s with a burst of 5 is our own conservative choice; a 429 is honoured with its
@@ -117,6 +126,16 @@ def _money(value: Any) -> Decimal | None:
         return Decimal(str(value))
     except InvalidOperation as exc:
         raise BadPayload(f"woocommerce: not an amount: {value!r}") from exc
+
+
+def _unit_price(line: Mapping[str, Any]) -> Decimal | None:
+    """One unit as the customer paid it, taxes included: (total + total_tax) / quantity; `price` (without tax)
+    only when the line has no total."""
+    total, tax = _money(line.get("total")), _money(line.get("total_tax"))
+    quantity = int(line.get("quantity") or 0)
+    if total is None or quantity <= 0:
+        return _money(line.get("price"))
+    return (total + (tax or 0)) / quantity
 
 
 def item_key_of(product_id: Any, variation_id: Any = 0) -> str:
@@ -269,7 +288,7 @@ class WooCommerceConnector(Connector):
         lines = tuple(
             ChannelOrderLine(ref=str(int(li["id"])), item_key=item_key_of(li["product_id"], li.get("variation_id")),
                              sku=li.get("sku") or None, quantity=int(li["quantity"]),
-                             unit_price=_money(li.get("price")), title=li.get("name") or None)
+                             unit_price=_unit_price(li), title=li.get("name") or None)
             for li in row.get("line_items") or ())
         billing = row.get("billing") or {}
         shipping_line = next(iter(row.get("shipping_lines") or ()), {})
