@@ -24,6 +24,7 @@ from wms.db import db
 from wms.enums import Role
 from wms.errors import DomainError
 from wms.outbound import boxes as box_services
+from wms.outbound import packing_carrier as carrier_data
 from wms.outbound import packing_services as pk
 from wms.outbound.api import box_out, shipment_out
 from wms.outbound.models import Shipment
@@ -170,7 +171,11 @@ def pack_finish(user: User, shipment_id: int, body: PackFinishIn) -> dict[str, A
     """Everything packed: carrier label, printed at this station."""
     def run(ctx: Any) -> dict[str, Any]:
         shipment = _shipment(user, shipment_id)
-        pk.finish_packing(shipment, ctx)
+        try:
+            pk.finish_packing(shipment, ctx)
+        except carrier_data.LabelRefused as err:
+            carrier_data.hold_after_refusal(err)  # the order held for a supervisor, committed after the rollback
+            raise
         return _out(shipment, f"Tracking {shipment.tracking_number}.")
     return _audited(user, "label", "", shipment_id, run)
 

@@ -125,6 +125,34 @@ def test_patch_refuses_bad_values_and_changes_nothing(client, supervisor_headers
     assert (after["name"], after["weight_g"], after["active"]) == ("Widget", 120, True)
 
 
+def test_customs_data_is_written_read_and_cleared(client, supervisor_headers, session):  # type: ignore[no-untyped-def]
+    resp = client.post("/api/v1/products", headers=supervisor_headers,
+                       json={"sku": "MUG-2", "name": "Mug", "hs_code": "6912.00", "origin_country": "pt",
+                             "customs_value": "6.5"})
+    assert resp.status_code == 201, resp.json
+    assert (resp.json["hs_code"], resp.json["origin_country"], resp.json["customs_value"]) == ("691200", "PT", "6.50")
+    resp = client.patch("/api/v1/products/MUG-2", headers=supervisor_headers,
+                        json={"hs_code": "69120000101234", "customs_value": 7})
+    assert (resp.json["hs_code"], resp.json["origin_country"], resp.json["customs_value"]) == (
+        "69120000101234", "PT", "7.00")
+    resp = client.patch("/api/v1/products/MUG-2", headers=supervisor_headers, json={"origin_country": None})
+    assert resp.status_code == 200 and resp.json["origin_country"] is None
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"hs_code": "69120"}, "hs_code"),
+    ({"hs_code": "6912AB"}, "hs_code"),
+    ({"origin_country": "XX"}, "origin_country"),
+    ({"customs_value": "-1"}, "customs_value"),
+    ({"customs_value": "1.005"}, "customs_value"),
+])
+def test_bad_customs_data_is_refused_naming_its_field(client, supervisor_headers, widget, body, field):  # type: ignore[no-untyped-def]
+    resp = client.patch("/api/v1/products/SKU-1", headers=supervisor_headers, json=body)
+    assert resp.status_code == 422, resp.json
+    assert field in [e["field"] for e in resp.json["errors"]]
+    assert client.get("/api/v1/products/SKU-1", headers=supervisor_headers).json["hs_code"] is None
+
+
 @pytest.mark.parametrize("sku", ["with space", "a/b", "-leading-dash", "x" * 65])
 def test_an_unusable_sku_is_refused(client, supervisor_headers, sku):  # type: ignore[no-untyped-def]
     resp = client.post("/api/v1/products", headers=supervisor_headers, json={"sku": sku, "name": "N"})

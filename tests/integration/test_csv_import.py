@@ -121,6 +121,11 @@ ERRORS = [
     ("sku,name,height_mm\nCUP,Cup,0\n", 2, "height_mm", "at least 1"),
     ("sku,name,unit\nCUP,Cup,box\n", 2, "unit", "unknown unit"),
     ("sku,name,active\nCUP,Cup,perhaps\n", 2, "active", "true or false"),
+    ("sku,name,hs_code\nCUP,Cup,69120\n", 2, "hs_code", "6 to 14 digits"),
+    ("sku,name,origin_country\nCUP,Cup,XX\n", 2, "origin_country", "ISO 3166 2-letter"),
+    ("sku,name,customs_value\nCUP,Cup,-1\n", 2, "customs_value", "0 or more"),
+    ("sku,name,customs_value\nCUP,Cup,4.555\n", 2, "customs_value", "at most 2 decimals"),
+    ("sku,name,customs_value\nCUP,Cup,4 EUR\n", 2, "customs_value", "a number such as 12.50"),
     ("sku,name\nCUP,Cup\n\nCUP,Cup again\n", 4, "sku", "SKU CUP is also on line 2"),
     ("sku,name\nCUP,Cup,extra\n", 2, "", "3 cells, the header has 2"),
     ("sku,name,colour\nCUP,Cup,red\n", 1, "colour", "unknown column"),
@@ -399,8 +404,9 @@ def test_export_then_import_round_trips_to_no_change(app, runner, tmp_path, cata
 def test_export_writes_to_stdout_with_the_documented_header(app, runner, catalog, warehouse, tmp_path):  # type: ignore[no-untyped-def]
     wms(runner, "import", "stock", write(tmp_path, "s.csv", STOCK))
     products_out = wms(runner, "export", "products")
-    assert products_out.stdout.splitlines()[0] == "sku,name,description,unit,weight_g,length_mm,width_mm,height_mm,active"
-    assert 'FLOUR,Flour,"Type 55\nsack",g,1000,,,,false' in products_out.stdout
+    assert products_out.stdout.splitlines()[0] == ("sku,name,description,unit,weight_g,length_mm,width_mm,height_mm,"
+                                                   "active,hs_code,origin_country,customs_value")
+    assert 'FLOUR,Flour,"Type 55\nsack",g,1000,,,,false,,,' in products_out.stdout
     stock_out = wms(runner, "export", "stock", "--warehouse", "W1", "--delimiter", ";")
     assert stock_out.stdout.splitlines() == ["warehouse;location;sku;quantity", "W1;A01-01-1;BOT-750;12",
                                              "W1;A01-02-1;MUG-1;4", "W1;RES-01;BOT-750;100"]
@@ -474,3 +480,19 @@ def test_a_corrected_receipt_file_with_the_same_reference_adds_only_the_missing_
     assert _quants(app) == {("A01-01-1", "BOT-750"): 12, ("A01-02-1", "MUG-1"): 4, ("RES-01", "BOT-750"): 100,
                             ("A01-03-1", "MUG-1"): 2}
     _assert_ledger_balances(app)
+
+
+def test_customs_data_imports_checked_and_exports_back(app, runner, tmp_path, catalog):  # type: ignore[no-untyped-def]
+    text = ("sku,name,hs_code,origin_country,customs_value\n"
+            "BOT-750,Stainless bottle 750 ml,7323.93 00,cn,12.9\n"
+            "MUG-1,Mug,691200,PT,\"6,50\"\n")
+    result = wms(runner, "import", "products", write(tmp_path, "customs.csv", text))
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        bottle = db.session.scalar(select(Product).where(Product.sku == "BOT-750"))
+        assert (bottle.hs_code, bottle.origin_country, str(bottle.customs_value)) == ("73239300", "CN", "12.90")
+        assert bottle.weight_g == 340  # a column absent from the file is left alone
+    out = wms(runner, "export", "products").stdout
+    assert "BOT-750,Stainless bottle 750 ml," in out and ",73239300,CN,12.90" in out and ",691200,PT,6.50" in out
+    again = wms(runner, "import", "products", write(tmp_path, "back.csv", out))
+    assert again.exit_code == 0 and "created 0, updated 0, unchanged 3" in again.stdout, again.output

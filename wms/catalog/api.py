@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,6 +15,12 @@ from wms.enums import Symbology, Unit
 INT_MAX = 2**31 - 1
 PEOPLE_WHO_EDIT = ("supervisor",)  # admins pass every supervisor check
 READERS = ("channel",)  # machine tokens that may read the catalog; print_site tokens may not
+
+HsCode = Annotated[str, Field(min_length=6, max_length=20, description=(
+    "customs tariff (HS) code for the CN23: 6 to 14 digits (spaces and dots as printed are dropped)"))]
+Origin = Annotated[str, Field(min_length=2, max_length=2, description="ISO 3166 2-letter country the goods were made in")]
+CustomsValue = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2, description=(
+    "value of one unit for customs when the order line has no price (order currency, else EUR); 2 decimals"))]
 
 
 class BarcodeIn(BaseModel):
@@ -34,10 +42,13 @@ class ProductCreate(BaseModel):
     width_mm: int | None = Field(None, gt=0, le=INT_MAX)
     height_mm: int | None = Field(None, gt=0, le=INT_MAX)
     barcodes: list[BarcodeIn] = Field(default_factory=list, max_length=50)
+    hs_code: HsCode | None = None
+    origin_country: Origin | None = None
+    customs_value: CustomsValue | None = None
 
 
 class ProductPatch(BaseModel):
-    """Only the fields sent change; null clears description, weight and dimensions."""
+    """Only the fields sent change; null clears description, weight, dimensions and customs data."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -49,6 +60,9 @@ class ProductPatch(BaseModel):
     width_mm: int | None = Field(None, gt=0, le=INT_MAX)
     height_mm: int | None = Field(None, gt=0, le=INT_MAX)
     active: bool | None = None
+    hs_code: HsCode | None = None
+    origin_country: Origin | None = None
+    customs_value: CustomsValue | None = None
 
 
 class BarcodeOut(BaseModel):
@@ -73,6 +87,9 @@ class ProductOut(BaseModel):
     height_mm: int | None
     volume_cm3: float | None
     active: bool
+    hs_code: str | None = Field(description="customs tariff (HS) code, 6 to 14 digits")
+    origin_country: str | None = Field(description="ISO 3166 2-letter country of origin")
+    customs_value: Decimal | None = Field(description="customs value of one unit, 2 decimals")
     created_at: dt.datetime
     barcodes: list[BarcodeOut]
 
@@ -123,7 +140,8 @@ def create_product(body: ProductCreate):  # type: ignore[no-untyped-def]
     return catalog.create_product(
         body.sku, body.name, unit=body.unit, description=body.description, weight_g=body.weight_g,
         length_mm=body.length_mm, width_mm=body.width_mm, height_mm=body.height_mm,
-        barcodes=[catalog.BarcodeSpec(b.code, b.quantity) for b in body.barcodes],
+        barcodes=[catalog.BarcodeSpec(b.code, b.quantity) for b in body.barcodes], hs_code=body.hs_code,
+        origin_country=body.origin_country, customs_value=body.customs_value,
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -19,7 +21,10 @@ from wms.errors import Conflict, DuplicateBarcode, InvalidBarcode, NotFound, Val
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 _SKU_RE = re.compile(SKU_PATTERN)
 MEASURES = ("weight_g", "length_mm", "width_mm", "height_mm")
-EDITABLE = ("name", "description", "unit", *MEASURES, "active")
+CUSTOMS = ("hs_code", "origin_country", "customs_value")
+EDITABLE = ("name", "description", "unit", *MEASURES, "active", *CUSTOMS)
+HS_CODE_PATTERN = r"^[0-9]{6,14}$"
+CUSTOMS_VALUE_MAX = Decimal("9999999999.99")
 
 
 class DuplicateSku(Conflict):
@@ -59,6 +64,66 @@ def _check_measure(field: str, value: int | None) -> int | None:
     return value
 
 
+@cache
+def country_codes() -> frozenset[str]:
+    """ISO 3166-1 alpha-2 codes (from the CLDR data Babel ships)."""
+    from babel import Locale
+
+    return frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
+
+
+def hs_code_problem(value: str) -> str | None:
+    """Why this is not an HS (tariff) code: 6 to 14 digits (spaces and dots, as printed, are dropped first)."""
+    if not re.match(HS_CODE_PATTERN, value):
+        return "an HS code is 6 to 14 digits (e.g. 610910 or 6109100010)"
+    return None
+
+
+def normal_hs_code(value: str | None) -> str | None:
+    text = re.sub(r"[\s.]", "", value or "")
+    return text or None
+
+
+def origin_problem(value: str) -> str | None:
+    if value not in country_codes():
+        return "the origin is an ISO 3166 2-letter country code (e.g. FR, PT, CN)"
+    return None
+
+
+def customs_value_problem(value: Decimal) -> str | None:
+    if not value.is_finite() or value < 0:
+        return "a customs value is 0 or more"
+    if value != value.quantize(Decimal("0.01")):
+        return "a customs value has at most 2 decimals"
+    if value > CUSTOMS_VALUE_MAX:
+        return f"a customs value is at most {CUSTOMS_VALUE_MAX}"
+    return None
+
+
+def _check_customs(changes: dict[str, Any]) -> None:
+    """Normalise and check the customs fields present in `changes` (None clears one)."""
+    if "hs_code" in changes:
+        changes["hs_code"] = normal_hs_code(changes["hs_code"])
+        problem = changes["hs_code"] and hs_code_problem(changes["hs_code"])
+        if problem:
+            raise _field_error("hs_code", problem, f"{changes['hs_code']!r}: {problem}.")
+    if "origin_country" in changes:
+        origin = (changes["origin_country"] or "").strip().upper() or None
+        problem = origin and origin_problem(origin)
+        if problem:
+            raise _field_error("origin_country", problem, f"{origin!r}: {problem}.")
+        changes["origin_country"] = origin
+    if changes.get("customs_value") is not None:
+        try:
+            value = Decimal(str(changes["customs_value"]))
+        except InvalidOperation:
+            raise _field_error("customs_value", "a number such as 12.50") from None
+        problem = customs_value_problem(value)
+        if problem:
+            raise _field_error("customs_value", problem, f"{value}: {problem}.")
+        changes["customs_value"] = value.quantize(Decimal("0.01"))
+
+
 def get_product(sku: str) -> Product:
     """The product with this SKU, or NotFound."""
     product = db.session.scalar(
@@ -72,17 +137,20 @@ def get_product(sku: str) -> Product:
 def create_product(
     sku: str, name: str, *, unit: Unit = Unit.EACH, description: str | None = None,
     weight_g: int | None = None, length_mm: int | None = None, width_mm: int | None = None,
-    height_mm: int | None = None, barcodes: Iterable[BarcodeSpec] = (),
+    height_mm: int | None = None, barcodes: Iterable[BarcodeSpec] = (), hs_code: str | None = None,
+    origin_country: str | None = None, customs_value: Decimal | None = None,
 ) -> Product:
-    """A new active product, with its first barcodes if given."""
+    """A new active product, with its first barcodes if given, and its customs data (for a CN23) if known."""
     _check_sku(sku)
+    customs = {"hs_code": hs_code, "origin_country": origin_country, "customs_value": customs_value}
+    _check_customs(customs)
     if db.session.scalar(select(Product.id).where(Product.sku == sku)) is not None:
         raise DuplicateSku(f"A product with SKU {sku!r} already exists.", sku=sku)
     product = Product(sku=sku, name=_check_name(name), unit=Unit(unit), description=description,
                       weight_g=_check_measure("weight_g", weight_g),
                       length_mm=_check_measure("length_mm", length_mm),
                       width_mm=_check_measure("width_mm", width_mm),
-                      height_mm=_check_measure("height_mm", height_mm))
+                      height_mm=_check_measure("height_mm", height_mm), **customs)
     db.session.add(product)
     db.session.flush()
     seen: set[str] = set()
@@ -96,7 +164,7 @@ def create_product(
 
 
 def update_product(product: Product, **changes: Any) -> Product:
-    """Change the given fields (name, description, unit, weight and dimensions, active)."""
+    """Change the given fields (name, description, unit, weight and dimensions, active, customs data)."""
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValidationFailed("These product fields cannot be changed: " + ", ".join(sorted(unknown)) + ".")
@@ -111,6 +179,7 @@ def update_product(product: Product, **changes: Any) -> Product:
     for field in MEASURES:
         if field in changes:
             _check_measure(field, changes[field])
+    _check_customs(changes)
     for field, value in changes.items():
         setattr(product, field, value)
     db.session.flush()

@@ -16,7 +16,8 @@ from wms.csvio.reader import Problem
 from wms.db import db
 from wms.errors import DuplicateBarcode
 
-PRODUCT_FIELDS = ("name", "description", "unit", "weight_g", "length_mm", "width_mm", "height_mm", "active")
+PRODUCT_FIELDS = ("name", "description", "unit", "weight_g", "length_mm", "width_mm", "height_mm", "active",
+                  "hs_code", "origin_country", "customs_value")
 
 
 def _same(old: Any, new: Any) -> bool:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from wms.catalog import barcodes as codes
+from wms.catalog import services as catalog_rules
 from wms.catalog.services import SKU_PATTERN
 from wms.csvio.reader import Problem, Record
 from wms.enums import Symbology, Unit
@@ -190,6 +192,36 @@ def _code(limit: int, what: str) -> Callable[[str], str | None]:
     return lambda text: text_cell(text, limit=limit, required=f"a {what} code is required")
 
 
+def _hs_code(text: str) -> str | None:
+    code = catalog_rules.normal_hs_code(text)
+    problem = code and catalog_rules.hs_code_problem(code)
+    if problem:
+        raise CellError(problem)
+    return code
+
+
+def _origin(text: str) -> str | None:
+    origin = text.strip().upper() or None
+    problem = origin and catalog_rules.origin_problem(origin)
+    if problem:
+        raise CellError(problem)
+    return origin
+
+
+def _customs_value(text: str) -> Decimal | None:
+    text = text.strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise CellError("a customs value is a number such as 12.50 (no currency sign)") from None
+    problem = catalog_rules.customs_value_problem(value)
+    if problem:
+        raise CellError(problem)
+    return value.quantize(Decimal("0.01"))
+
+
 PRODUCTS = Format(
     kind="products",
     columns=(
@@ -202,6 +234,9 @@ PRODUCTS = Format(
         Column("width_mm", lambda t: optional_whole(t, minimum=1, what="number of millimetres")),
         Column("height_mm", lambda t: optional_whole(t, minimum=1, what="number of millimetres")),
         Column("active", _active),
+        Column("hs_code", _hs_code),
+        Column("origin_country", _origin),
+        Column("customs_value", _customs_value),
     ),
     key=lambda v: (v["sku"],),
     describe_key=lambda k: f"SKU {k[0]}",

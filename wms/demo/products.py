@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 
 def ean13_check_digit(first12: str) -> str:
@@ -31,6 +32,9 @@ class DemoProduct:
     dims_mm: tuple[int, int, int]
     zone: str  # rack zone holding its pick lane: A fast movers, B slow movers
     units: int  # units put in its pick lane by the seed
+    hs_code: str | None = None  # customs data for the CN23 of parcels leaving the EU
+    origin_country: str | None = None
+    customs_value: Decimal | None = None
 
     @property
     def barcode(self) -> str:
@@ -80,7 +84,25 @@ _ROWS: list[tuple[str, int, tuple[int, int, int], str, int]] = [
     ("Scented candle: fleur d'oranger", 330, (85, 85, 95), "B", 18),
 ]
 
+# Customs data, row by row: the HS code (6 digits, the international part), the country of origin and the value
+# of one unit in EUR, plausible for each article above.
+_CUSTOMS: list[tuple[str, str, str]] = [
+    ("732393", "CN", "12.90"), ("691200", "PT", "6.50"), ("090210", "CN", "3.20"), ("200799", "FR", "4.10"),
+    ("090121", "CO", "5.90"), ("180632", "BE", "2.40"), ("220110", "FR", "3.60"), ("960321", "CN", "2.50"),
+    ("151219", "FR", "2.80"), ("100630", "IN", "3.10"), ("190219", "IT", "1.20"), ("200210", "IT", "1.10"),
+    ("340220", "DE", "6.90"), ("481820", "FR", "2.20"), ("850610", "CN", "4.50"), ("854442", "CN", "7.90"),
+    ("847160", "CN", "14.90"), ("482010", "FR", "3.40"), ("960810", "FR", "2.90"), ("340130", "FR", "2.60"),
+    ("330510", "FR", "3.80"), ("330499", "FR", "9.90"), ("121190", "ZA", "3.40"), ("190590", "FR", "2.10"),
+    ("691110", "PT", "11.50"), ("732391", "FR", "39.00"), ("821192", "DE", "24.90"), ("630260", "PT", "12.00"),
+    ("940521", "CN", "29.90"), ("611594", "IT", "8.50"), ("950691", "CN", "15.90"), ("841420", "TW", "18.00"),
+    ("611610", "CN", "3.90"), ("950300", "DE", "12.90"), ("950490", "FR", "34.90"), ("851830", "CN", "49.00"),
+    ("853650", "CN", "12.50"), ("621040", "BD", "16.00"), ("701349", "FR", "14.50"), ("340600", "FR", "9.90"),
+]
+assert len(_CUSTOMS) == len(_ROWS)
+
 DEMO_PRODUCTS: tuple[DemoProduct, ...] = tuple(
-    DemoProduct(sku=f"DEMO-{i:03d}", name=name, weight_g=weight, dims_mm=dims, zone=zone, units=units)
-    for i, (name, weight, dims, zone, units) in enumerate(_ROWS, start=1)
+    DemoProduct(sku=f"DEMO-{i:03d}", name=name, weight_g=weight, dims_mm=dims, zone=zone, units=units,
+                hs_code=hs, origin_country=origin, customs_value=Decimal(value))
+    for i, ((name, weight, dims, zone, units), (hs, origin, value)) in enumerate(zip(_ROWS, _CUSTOMS, strict=True),
+                                                                                start=1)
 )

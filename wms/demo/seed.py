@@ -78,6 +78,10 @@ def seed_products(echo: Echo = print) -> dict[str, Product]:
     for demo in DEMO_PRODUCTS:
         if demo.sku not in existing:
             existing[demo.sku] = _add_product(demo)
+        elif existing[demo.sku].hs_code is None:  # seeded before products had customs data
+            product = existing[demo.sku]
+            product.hs_code, product.origin_country = demo.hs_code, demo.origin_country
+            product.customs_value = product.customs_value if product.customs_value is not None else demo.customs_value
     db.session.flush()
     echo(f"products: {len(DEMO_PRODUCTS)} in the demo catalog")
     return existing
@@ -86,7 +90,8 @@ def seed_products(echo: Echo = print) -> dict[str, Product]:
 def _add_product(demo: DemoProduct) -> Product:
     length, width, height = demo.dims_mm
     product = Product(sku=demo.sku, name=demo.name, weight_g=demo.weight_g, length_mm=length, width_mm=width,
-                      height_mm=height)
+                      height_mm=height, hs_code=demo.hs_code, origin_country=demo.origin_country,
+                      customs_value=demo.customs_value)
     scanned = barcodes.parse(demo.barcode)
     product.barcodes = [Barcode(code=scanned.code, normalized=scanned.normalized, symbology=scanned.symbology)]
     db.session.add(product)
