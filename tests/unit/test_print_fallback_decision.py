@@ -17,8 +17,11 @@ def test_a_label_is_stranded_only_when_its_printer_and_its_backup_both_cannot_pr
         "ZB-1 is paused; ZB-2 is disabled"
 
 
-def test_a_stale_status_or_a_single_failure_is_no_verdict():
+def test_a_stale_or_brand_new_status_or_a_single_failure_is_no_verdict():
     assert why_unusable(_zebra(status="offline", fresh=False), 2) is None  # the daemon may be gone, not the printer
+    rebooting = PrinterView("ZB-1", True, "offline", None, True, 0, status_for_seconds=5)
+    assert why_unusable(rebooting, 2, grace_seconds=30) is None
+    assert why_unusable(rebooting, 2, grace_seconds=5) == "ZB-1 is offline"
     assert why_unusable(_zebra(failures=1), 2) is None
     assert why_unusable(_zebra(failures=1), 1) == "ZB-1 failed 1 deliveries of this job"
 

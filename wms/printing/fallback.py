@@ -36,6 +36,7 @@ PDF = "application/pdf"
 BLOCKING_STATUSES = frozenset({"offline", "error", "paused", "paper_out", "head_open", "ribbon_out"})
 DEFAULT_KINDS = (DocumentKind.CARRIER_LABEL.value,)
 DEFAULT_AFTER_FAILURES = 2
+DEFAULT_GRACE_SECONDS = 30.0  # a printer's status must have lasted this long to count
 WAIT_AFTER_FAILED_SECONDS = 60  # a `failed` report on a job that waits for a printer: asked again after this
 ACTOR = "wms"
 REROUTED = "rerouted as PDF to document printer "
@@ -56,13 +57,15 @@ class PrinterView:
     status_detail: str | None
     status_fresh: bool
     failures: int  # failed deliveries of this job to it
+    status_for_seconds: float = float("inf")  # how long it has had this status
 
 
-def why_unusable(printer: PrinterView, after_failures: int) -> str | None:
-    """Why this printer cannot print the job now, or None when it may."""
+def why_unusable(printer: PrinterView, after_failures: int, grace_seconds: float = 0) -> str | None:
+    """Why this printer cannot print the job now, or None when it may (a status counts once it has lasted
+    `grace_seconds`: a Zebra being switched off and on is no reason to print on paper sheets)."""
     if not printer.enabled:
         return f"{printer.code} is disabled"
-    if printer.status_fresh and printer.status in BLOCKING_STATUSES:
+    if printer.status_fresh and printer.status in BLOCKING_STATUSES and printer.status_for_seconds >= grace_seconds:
         detail = f": {printer.status_detail}" if printer.status_detail else ""
         return f"{printer.code} is {printer.status.replace('_', ' ')}{detail}"
     if after_failures and printer.failures >= after_failures:
@@ -70,11 +73,11 @@ def why_unusable(printer: PrinterView, after_failures: int) -> str | None:
     return None
 
 
-def stranded(label_printers: list[PrinterView], after_failures: int) -> str | None:
+def stranded(label_printers: list[PrinterView], after_failures: int, grace_seconds: float = 0) -> str | None:
     """The reason every label printer of the job (its printer, its backup) is unusable; None if one may print."""
     reasons = []
     for printer in label_printers:
-        reason = why_unusable(printer, after_failures)
+        reason = why_unusable(printer, after_failures, grace_seconds)
         if reason is None:
             return None
         reasons.append(reason)
@@ -114,6 +117,10 @@ def _after_failures() -> int:
     return int(current_app.config.get("PRINT_PDF_FALLBACK_AFTER_FAILURES", DEFAULT_AFTER_FAILURES))
 
 
+def _grace_seconds() -> float:
+    return float(current_app.config.get("PRINT_PDF_FALLBACK_GRACE_SECONDS", DEFAULT_GRACE_SECONDS))
+
+
 def _stale_seconds() -> float:
     from wms.printing.services import DEFAULT_STALE_SECONDS
 
@@ -122,6 +129,11 @@ def _stale_seconds() -> float:
 
 def _fresh(printer: Printer, now: dt.datetime) -> bool:
     return printer.last_seen_at is not None and (now - printer.last_seen_at).total_seconds() <= _stale_seconds()
+
+
+def _lasted(printer: Printer, now: dt.datetime) -> float:
+    changed = printer.status_changed_at
+    return (now - changed).total_seconds() if changed is not None else float("inf")
 
 
 def eligible(job: PrintJob) -> bool:
@@ -177,9 +189,9 @@ def reroute_if_stranded(job: PrintJob, *, because: str) -> bool:
         return False
     now = utcnow()
     failures = _failures(job)
-    views = [PrinterView(p.code, p.enabled, p.status, p.status_detail, _fresh(p, now), failures.get(p.id, 0))
-             for p in label_printers(job)]
-    reason = stranded(views, _after_failures())
+    views = [PrinterView(p.code, p.enabled, p.status, p.status_detail, _fresh(p, now), failures.get(p.id, 0),
+                         _lasted(p, now)) for p in label_printers(job)]
+    reason = stranded(views, _after_failures(), _grace_seconds())
     if reason is None:
         return False
     target = document_printer(job, now)
