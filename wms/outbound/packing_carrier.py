@@ -26,7 +26,7 @@ from typing import Any
 from flask import current_app, has_app_context
 
 from wms.db import db, utcnow
-from wms.errors import DomainError, ValidationFailed
+from wms.errors import DomainError
 from wms.orders import holds
 from wms.orders.models import Order
 from wms.outbound.models import Parcel
@@ -42,7 +42,12 @@ from wms.shipping.carrier_features import (
     ShippingOptions,
 )
 from wms.shipping.carriers import Carrier
-from wms.shipping.errors import CarrierResponseInvalid, CarrierUnavailable, ShippingInputInvalid
+from wms.shipping.errors import (
+    CarrierResponseInvalid,
+    CarrierUnavailable,
+    ShipmentRefused,
+    ShippingInputInvalid,
+)
 
 DEFAULT_RELAY_CHECK_MAX_AGE_HOURS = 4
 CENT = Decimal("0.01")
@@ -55,12 +60,12 @@ def _config(name: str, default: Any) -> Any:
 # --- the problems the packer sees ----------------------------------------------------------------------------
 
 
-class CustomsDataMissing(ValidationFailed):
+class CustomsDataMissing(ShipmentRefused):
     slug = "pack-customs-data-missing"
     title = "Products lack what the customs declaration needs"
 
 
-class LabelRefused(ValidationFailed):
+class LabelRefused(ShipmentRefused):
     """The carrier refused the shipment's data (address, service, option, relay point): held for a supervisor."""
 
     slug = "pack-label-refused"
@@ -79,7 +84,7 @@ class RelayPointHeld(LabelRefused):
     hold_kind = holds.HoldKind.RELAY_POINT
 
 
-class CarrierFailed(DomainError):
+class CarrierFailed(CarrierUnavailable):
     """The carrier could not be reached, refused our access, or answered something unusable: nothing labelled."""
 
     status = 424
@@ -89,6 +94,8 @@ class CarrierFailed(DomainError):
 
 def packer_problem(exc: DomainError, carrier: Carrier, order: Order) -> DomainError:
     """The carrier's error as the packer reads it (translated), with the carrier's own words kept."""
+    if isinstance(exc, LabelRefused | CarrierFailed | CustomsDataMissing):
+        return exc
     who = dict(carrier=carrier.name, order=order.external_id)
     extra: dict[str, Any] = {"carrier": carrier.code, "carrier_problem": exc.slug, "carrier_detail": exc.detail,
                              "order": order.external_id}

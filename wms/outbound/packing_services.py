@@ -497,8 +497,8 @@ def _ship_to(order: Order) -> Party:
 
     to = order.ship_to or {}
     if not to.get("name") or not to.get("line1") or not to.get("city"):
-        raise ShipmentRefused(f"Order {order.external_id} has no delivery address (name, street, city): "
-                              "ask the channel to send it.")
+        raise ShipmentRefused(_("Order %(order)s has no delivery address (name, street, city): ask the channel to "
+                                "send it.", order=order.external_id), order=order.external_id)
     street = tuple(s for s in (to.get("line1"), to.get("line2")) if s)
     return Party(Address(to["name"], street, str(to.get("postcode") or ""), to["city"],
                          str(to.get("country") or "FR")), phone=str(to.get("phone") or ""),
