@@ -331,8 +331,13 @@ def test_colissimo_outside_the_eu_prints_the_label_and_the_cn23(template, runnin
         lines = sorted(row.lines, key=lambda ln: ln.line_no)
         lines[0].unit_price = Decimal("19.90")  # the price sold at wins over the catalog's customs value
         expected = [(ln.product.name, ln.product.hs_code, ln.quantity) for ln in lines]
+        value = sum(((ln.unit_price or ln.product.customs_value) * ln.quantity for ln in lines), Decimal("0"))
         db.session.commit()
-    resp = finish(w, "fr")
+    w.app.config["PACK_INSURED_CARRIERS"] = "colissimo"  # the goods' value insured with this carrier
+    try:
+        resp = finish(w, "fr")
+    finally:
+        w.app.config.pop("PACK_INSURED_CARRIERS")
     assert resp.status_code == 200, resp.get_json()
     body = resp.get_json()
     number = body["tracking_number"]
@@ -342,6 +347,8 @@ def test_colissimo_outside_the_eu_prints_the_label_and_the_cn23(template, runnin
     articles = letter["customsDeclarations"]["contents"]["article"]
     assert sorted(a["hsCode"] for a in articles) == sorted(hs for _, hs, _ in expected)
     assert letter["customsDeclarations"]["contents"]["category"]["value"] == 3  # sale of goods
+    assert letter["parcel"]["insuranceValue"] == int(value * 100)  # euro cents
+    assert letter["service"]["productCode"] == "COLI"
     with w.app.app_context():
         shipment = db.session.get(Shipment, w.shipment_id)
         assert shipment.service == "COLI"
@@ -356,4 +363,22 @@ def test_colissimo_outside_the_eu_prints_the_label_and_the_cn23(template, runnin
     for name, hs, quantity in expected:
         assert f"HS {hs}" in fields and f"{quantity} x {name}" in fields
     assert cn23_zpl.count("^XA") == 0  # one page: everything after the title belongs to the CN23 format
+    db.engine(w.app).dispose()
+
+
+def test_a_relay_point_not_checked_lately_is_checked_before_the_label(template, running) -> None:  # type: ignore[no-untyped-def]
+    w = packed_world("mondial-relay", template, running, name="mr-relay-check")
+    with w.app.app_context():
+        row = db.session.get(Order, w.order_id)
+        row.relay_point_id, row.relay_checked_at = "066974", None
+        db.session.commit()
+    soap_calls = len(running.mr.calls_to("/Web_Services.asmx", "POST"))
+    resp = finish(w, "en")
+    assert resp.status_code == 200, resp.get_json()
+    assert len(running.mr.calls_to("/Web_Services.asmx", "POST")) == soap_calls + 1  # WSI4 by its number
+    with w.app.app_context():
+        row = db.session.get(Order, w.order_id)
+        assert row.relay_checked_at is not None and row.hold_kind is None
+        assert row.relay_point["id"] == "066974" and row.relay_point["name"] == "Tabac de la Gare"
+        assert db.session.get(Shipment, w.shipment_id).service == "24R"
     db.engine(w.app).dispose()
