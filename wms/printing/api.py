@@ -148,7 +148,9 @@ def report_print_job(job_id: int, body: s.ReportIn) -> s.JobOut:
     """`sent`: bytes delivered, the lease is kept. `printed`: done, by `printer_code` (maybe the backup).
     `retry`: queued again after `retry_after_seconds`, with `detail` as the reason. `failed`: given up, visible
     to supervisors with `detail`. A report on a finished job answers its state and changes nothing; a report
-    from a daemon that does not hold the lease is refused (409)."""
+    from a daemon that does not hold the lease is refused (409). After a `retry` or `failed` report on a carrier
+    label that neither its ZPL printer nor that printer's ZPL backup can print, the job answered is queued again as
+    a PDF on a document (CUPS) printer of the site, or queued waiting for a printer when there is none."""
     job = _site_job(job_id)
     jobs.report(job, body.daemon_id, body.outcome, body.printer_code, body.detail, body.retry_after_seconds,
                 body.possible_duplicate)
@@ -170,7 +172,8 @@ def report_print_jobs(body: s.BatchReportIn) -> s.BatchReportOut:
            tags=["print site"], body=s.StatusIn, response=s.SitePrintersOut, purposes=SITE, idempotent=True)
 def report_printer_status(body: s.StatusIn) -> s.SitePrintersOut:
     """Sets each printer's status, detail and last-seen time (and when the status changed). All or nothing:
-    an unknown printer code refuses the whole report (422)."""
+    an unknown printer code refuses the whole report (422). Queued carrier labels whose ZPL printer and backup
+    now both print nothing move to a document printer as PDF."""
     warehouse_id = _site_warehouse_id()
     printers = jobs.record_printer_status(warehouse_id, body.daemon_id, [
         jobs.PrinterStatusReport(p.code, p.status, p.detail) for p in body.printers])

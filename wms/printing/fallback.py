@@ -16,6 +16,7 @@ says so in its history (it still prints on the Zebra when that one is back).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from wms.labels.preview import PreviewUnavailable
 from wms.layout.models import Warehouse
 from wms.printing.models import DocumentKind, JobState, Printer, PrintJob, PrintJobEvent
 
+log = logging.getLogger(__name__)
 ZPL = "application/vnd.zebra.zpl"
 PDF = "application/pdf"
 # what a printer in one of these states prints: nothing (buffer_full and unknown are not a verdict)
@@ -42,6 +44,9 @@ ACTOR = "wms"
 REROUTED = "rerouted as PDF to document printer "
 WAITING = "waiting for a printer: "
 _OWN_NOTES = (REROUTED, WAITING, "reprinted as job ")
+# the daemon's own `retry` reports that say nothing of the printer (printserver.daemon, printserver.worker)
+_NOT_DELIVERY_FAILURES = ("printserver stopped before printing it", "printer unknown after restart",
+                          "printserver error; see the daemon log")
 STATUS_SCAN_LIMIT = 200  # queued label jobs looked at per status report
 
 
@@ -145,7 +150,8 @@ def eligible(job: PrintJob) -> bool:
 def _failures(job: PrintJob) -> dict[int, int]:
     """Failed deliveries of this job per printer: the daemon's retry and failed reports (attempt > 0)."""
     detail = PrintJobEvent.detail
-    not_a_note = or_(detail.is_(None), and_(*[~detail.startswith(note) for note in _OWN_NOTES]))
+    not_a_note = or_(detail.is_(None), and_(*[~detail.startswith(note) for note in _OWN_NOTES],
+                                            *[~detail.contains(text) for text in _NOT_DELIVERY_FAILURES]))
     rows = db.session.execute(
         select(PrintJobEvent.printer_id, func.count()).where(
             PrintJobEvent.job_id == job.id, PrintJobEvent.state.in_([JobState.QUEUED, JobState.FAILED]),
@@ -201,6 +207,9 @@ def reroute_if_stranded(job: PrintJob, *, because: str) -> bool:
             pdf = render_pdf(job.payload)
         except PreviewUnavailable as exc:
             render_error, target = exc.detail, None
+        except Exception as exc:  # a label the renderer chokes on must not break the daemon's report
+            log.exception("job %s: its ZPL could not be rendered to PDF", job.id)
+            render_error, target = f"{exc.__class__.__name__}: {exc}"[:300], None
     if target is None:
         _wait(job, reason, render_error, because, now)
         return False
