@@ -83,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
     from wms.auth.views import bp as auth_bp
     from wms.csp import bp as csp_bp
     from wms.inbound.views import bp as inbound_bp
+    from wms.outbound.carrier_rules_views import bp as carrier_rules_bp
     from wms.outbound.dock_views import bp as shipping_dock_bp
     from wms.outbound.relay_views import bp as relay_points_bp
     from wms.returns.views import bp as returns_bp
@@ -92,7 +93,7 @@ def _register_blueprints(app: Flask) -> None:
     csrf.exempt(api)  # bearer-token calls carry no cookie; cookie calls are checked in the API itself
     csrf.exempt(csp_bp)  # browsers send violation reports without the page's token
     for blueprint in (api, auth_bp, users_admin_bp, supervisor_bp, handheld_bp, inbound_bp, shipping_dock_bp,
-                      returns_bp, pick_floor_bp, relay_points_bp, csp_bp):
+                      returns_bp, pick_floor_bp, relay_points_bp, carrier_rules_bp, csp_bp):
         app.register_blueprint(blueprint)
 
 

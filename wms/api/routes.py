@@ -9,6 +9,7 @@ from wms.inbound import api as inbound_api  # noqa: F401
 from wms.layout import api as layout_api  # noqa: F401
 from wms.orders import api as orders_api  # noqa: F401
 from wms.outbound import api as outbound_api  # noqa: F401
+from wms.outbound import carrier_rules_api as carrier_rules_api  # noqa: F401
 from wms.outbound import dock_api  # noqa: F401
 from wms.outbound import relay_api as relay_api  # noqa: F401
 from wms.printing import api as printing_api  # noqa: F401

@@ -20,6 +20,7 @@ from wms.layout.models import Warehouse
 from wms.orders import schemas as s
 from wms.orders.models import Channel, ChannelKind, Order
 from wms.orders.services import LineRequest, OrderRequest, cancel_order, create_order, get_order
+from wms.outbound import carrier_choice
 from wms.outbound import carriers_registry as carriers
 from wms.outbound.models import Shipment, ShipmentStatus
 from wms.stock import operations as ops
@@ -62,19 +63,31 @@ def _shipments_out(order: Order) -> list[s.OrderShipmentOut]:
         labelled_at=sh.labelled_at, shipped_at=sh.shipped_at) for sh in shipments]
 
 
-def _carrier_warnings(choice: carriers.CarrierChoice) -> list[s.OrderWarning]:
+def _carrier_warnings(choice: carriers.CarrierChoice, used: str) -> list[s.OrderWarning]:
     if choice.reason is None:
         return []
-    return [s.OrderWarning(code="carrier-not-configured", field="carrier", message=choice.reason)]
+    message = choice.reason
+    if used != choice.used:  # a carrier rule chose it, not the default
+        message = (f"carrier {choice.requested!r} is not configured here (the carriers are "
+                   f"{', '.join(carriers.carrier_codes())}); {used!r} is used, chosen by the carrier rules")
+    return [s.OrderWarning(code="carrier-not-configured", field="carrier", message=message)]
+
+
+def _hold_out(order: Order) -> s.OrderHoldOut | None:
+    if order.hold_kind is None:
+        return None
+    return s.OrderHoldOut(kind=order.hold_kind, reason=order.hold_reason or "", held_at=order.held_at)
 
 
 def _order_out(order: Order) -> s.OrderOut:
     choice = carriers.choose_carrier(order.carrier_code)
+    chosen = carrier_choice.shipping_carrier(order)
     shipments = _shipments_out(order)
     return s.OrderOut(
         external_id=order.external_id, channel=order.channel.code, warehouse=order.channel.warehouse.code,
         status=order.status.value, priority=order.priority, cutoff_at=order.cutoff_at, carrier=order.carrier_code,
-        carrier_used=shipments[-1].carrier if shipments else choice.used, warnings=_carrier_warnings(choice),
+        carrier_used=shipments[-1].carrier if shipments else chosen, warnings=_carrier_warnings(choice, chosen),
+        carrier_service=order.carrier_service, carrier_reason=order.carrier_reason, hold=_hold_out(order),
         created_at=order.created_at, shipments=shipments, currency=order.currency,
         lines=[s.OrderLineOut(line_no=ln.line_no, sku=ln.product.sku, quantity=ln.quantity, allocated=ln.allocated,
                               backordered=ln.backordered, picked=ln.picked, unit_price=ln.unit_price)
@@ -120,6 +133,7 @@ def create_channel_order(channel_code: str, body: s.OrderIn):  # type: ignore[no
         lines=[LineRequest(ln.sku, ln.quantity, unit_price=ln.unit_price) for ln in body.lines],
         priority=body.priority, cutoff_at=body.cutoff_at, carrier_code=body.carrier,
         ship_to=body.ship_to.model_dump(exclude_none=True) if body.ship_to else {}, currency=body.currency,
+        shipping_method=body.shipping_method, relay_point_id=body.relay_point_id,
     )
     result = create_order(channel, req, actor_token_id=_principal().token_id)
     return _order_out(result.order), 201 if result.created else 200

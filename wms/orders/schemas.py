@@ -51,6 +51,10 @@ class OrderIn(Strict):
     strict_carrier: bool = Field(default=False, description="refuse the order (422 `carrier-not-configured`, "
                                  "nothing written) rather than ship a carrier not configured here with the default")
     ship_to: ShipTo | None = None
+    shipping_method: Annotated[str, StringConstraints(max_length=120)] | None = Field(
+        default=None, description="the shipping method the customer chose; carrier rules map it to a carrier")
+    relay_point_id: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+        default=None, description="the carrier's id of the pick-up point chosen (relay delivery)")
     currency: Currency | None = Field(default=None, description="ISO 4217 code of the line prices (EUR, GBP, ...)")
 
 
@@ -82,6 +86,13 @@ class OrderShipmentOut(BaseModel):
     shipped_at: dt.datetime | None
 
 
+class OrderHoldOut(BaseModel):
+    kind: str = Field(description="what a person has to do: `relay_point` choose a pick-up point, `carrier`, "
+                      "`manual`, `review`")
+    reason: str
+    held_at: dt.datetime | None
+
+
 class OrderOut(BaseModel):
     external_id: str
     channel: str
@@ -91,8 +102,14 @@ class OrderOut(BaseModel):
     cutoff_at: dt.datetime | None
     carrier: str | None = Field(description="the carrier the channel asked for (null: none)")
     carrier_used: str = Field(description="the carrier that ships the order: the one asked for when configured "
-                              "here, else the default carrier (`warnings` then says so)")
+                              "here, else the one the carrier rules chose, else the default carrier (`warnings` "
+                              "says when the one asked for is replaced, `carrier_reason` why)")
     warnings: list[OrderWarning] = Field(description="what was accepted differently from what was asked")
+    carrier_service: str | None = Field(default=None, description="the carrier's service chosen (null: its default)")
+    carrier_reason: str | None = Field(default=None, description="why this carrier and service were chosen: the "
+                                       "channel's carrier, the carrier rule and the facts it matched, or the default")
+    hold: OrderHoldOut | None = Field(default=None, description="set while the order waits for a person (no wave "
+                                      "takes it): e.g. a relay delivery without a pick-up point")
     currency: str | None = Field(default=None, description="ISO 4217 code of the line prices (null: none sent)")
     lines: list[OrderLineOut]
     shipments: list[OrderShipmentOut] = Field(

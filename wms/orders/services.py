@@ -17,6 +17,7 @@ from wms.enums import StockReason
 from wms.errors import Conflict, NotFound, ValidationFailed, explain_constraint
 from wms.orders.allocation import choose_lanes
 from wms.orders.models import OPEN_ORDER_STATUSES, Channel, Order, OrderLine, OrderStatus, Reservation
+from wms.outbound import carrier_choice
 from wms.stock.availability import lock_stock, locked_pick_lanes, locked_pick_lanes_many
 from wms.stock.models import LedgerEntry, Quant
 from wms.webhooks import outbox
@@ -160,6 +161,7 @@ def create_order(channel: Channel, request: OrderRequest, *, actor_token_id: int
     outbox.order_status_changed(order)  # accepted: the channel's lifecycle starts here
     allocate_order(order, actor_token_id=actor_token_id)
     outbox.order_status_changed(order)  # then allocated or backordered
+    carrier_choice.apply(order)  # carrier, service and why; a relay delivery without a point is held
     from wms.outbound.relay_points import after_intake
 
     after_intake(order)  # the relay point chosen at checkout is checked with the carrier (a job after commit)

@@ -26,6 +26,7 @@ from wms.enums import ResourceKind
 from wms.errors import Conflict, NotFound, ValidationFailed, explain_constraint
 from wms.layout.models import Resource, Warehouse
 from wms.orders.models import Order, OrderLine, OrderStatus
+from wms.outbound import carrier_choice
 from wms.outbound import carriers_registry as registry
 from wms.outbound import packing_carrier as carrier_data
 from wms.outbound.models import Box, Parcel, ParcelLine, Shipment, ShipmentStatus
@@ -300,9 +301,10 @@ def start_packing(station: Resource, tote: str, ctx: ScanContext | None = None) 
     if order.status != OrderStatus.PICKED:
         raise PackRefused(_("Order %(order)s is %(status)s: it cannot be packed now.", order=order.external_id,
                             status=order.status.value))
-    carrier = registry.choose_carrier(order.carrier_code).used
+    carrier = carrier_choice.shipping_carrier(order)  # chosen at intake (wms.outbound.carrier_choice)
     shipment = Shipment(warehouse_id=order.warehouse_id, order_id=order.id, order=order, carrier_code=carrier,
-                        status=ShipmentStatus.PACKING, tote=tote, pack_station_id=station.id, packed_by_id=user_id)
+                        service=order.carrier_service, status=ShipmentStatus.PACKING, tote=tote,
+                        pack_station_id=station.id, packed_by_id=user_id)
     db.session.add(shipment)
     db.session.flush()
     _event(ctx, shipment, "tote", tote, f"Tote {tote}: order {order.external_id}.")
