@@ -118,6 +118,9 @@ def test_a_cutoff_holds_before_its_time_in_the_warehouse_time_zone() -> None:
     assert after.rule_id is None
     summer = chosen(order(), [express], dt.datetime(2026, 7, 1, 13, 30, tzinfo=dt.UTC))  # 15:30 Paris (CEST)
     assert summer.rule_id is None
+    # A cutoff written past the API's check never breaks an intake: the rule does not hold, the reason says why.
+    broken = rule("Broken", "gls", before_time="9h")
+    assert "cutoff 9h is not HH:MM" in chosen(order(), [broken]).reason
 
 
 def test_a_rule_naming_a_carrier_not_configured_is_skipped_and_listed_in_the_reason() -> None:

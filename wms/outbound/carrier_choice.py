@@ -158,7 +158,10 @@ def _conditions(rule: Any, facts: OrderFacts) -> tuple[bool, list[str], str | No
             said.append(_("value %(value)s ≤ %(max)s", value=_money(facts.value, facts.currency),
                           max=_money(Decimal(rule.max_value), None)))
     if rule.before_time:
-        cutoff = dt.time.fromisoformat(rule.before_time)
+        try:
+            cutoff = dt.time.fromisoformat(rule.before_time)
+        except ValueError:  # written past the API's check: never a failed intake for it
+            return False, said, _("cutoff %(time)s is not HH:MM", time=rule.before_time)
         if facts.local_time >= cutoff:
             return False, said, None
         said.append(_("%(now)s before the %(cutoff)s cutoff", now=facts.local_time.strftime("%H:%M"),
@@ -188,7 +191,8 @@ def decide(facts: OrderFacts, rules: Iterable[Any], configured: Sequence[str], d
                       _("the channel asked for carrier '%(carrier)s', configured here", carrier=facts.requested))
     method = normalized_method(facts.shipping_method)
     candidates = [r for r in _ordered(rules) if _applies_to(r, facts)]
-    by_method = [r for r in candidates if r.shipping_method and method and normalized_method(r.shipping_method) == method]
+    by_method = [r for r in candidates
+                 if r.shipping_method and method and normalized_method(r.shipping_method) == method]
     generic = [r for r in candidates if not r.shipping_method]
     notes: list[str] = []
     for rule in [*by_method, *generic]:
