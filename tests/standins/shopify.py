@@ -8,7 +8,8 @@ against `schemas/shopify/<field>.json`, the requested cost is computed as shopif
 connection 2 + first x node, mutation 10) and taken from a leaky bucket (THROTTLED when short), then the
 selection is resolved against the shop's state: inventory per item and location (available / committed /
 on_hand), orders with fulfillment orders and fulfilments, `inventorySetQuantities` with exact compare-and-set
-(`changeFromQuantity`, and the deprecated `compareQuantity` / `ignoreCompareQuantity`), `fulfillmentCreate`.
+(`changeFromQuantity`, and the deprecated `compareQuantity` / `ignoreCompareQuantity`), `fulfillmentCreate`,
+`fulfillmentEventCreate` (a DELIVERED event makes the fulfillment's `displayStatus` DELIVERED).
 Checkouts decrement `available` and send signed `orders/create` webhooks; cancels restock and send
 `orders/cancelled`.
 """
@@ -290,6 +291,7 @@ class ShopifyStandIn(StandIn):
         self.blind_writes = 0                                 # quantities set with the compare check opted out
         self.stale_answers = 0                                # compare-and-set refusals
         self.notified: list[bool] = []                        # notifyCustomer of each fulfilment
+        self.fulfillment_events: list[tuple[str, str]] = []   # (order id, status) of each fulfillmentEventCreate
         self.client_id = "standin-client-id"
         self.granted: dict[str, float] = {}                   # tokens bought by the client credentials grant
         self.webhook_url: str | None = None
@@ -530,6 +532,9 @@ class ShopifyStandIn(StandIn):
             "customAttributes": [{"key": k, "value": v} for k, v in order["attributes"].items()],
             "fulfillments": [{"id": f"gid://shopify/Fulfillment/{f['id']}", "status": "SUCCESS",
                               "createdAt": stamp(f["created"]),
+                              "displayStatus": f["events"][-1]["status"] if f.get("events") else "FULFILLED",
+                              "deliveredAt": next((e["happenedAt"] for e in f.get("events") or ()
+                                                   if e["status"] == "DELIVERED"), None),
                               "trackingInfo": [dict(t) for t in f["tracking"]]} for f in order["fulfillments"]],
         }
 
@@ -608,7 +613,24 @@ class ShopifyStandIn(StandIn):
             return self._set_quantities(args["input"])
         if name == "fulfillmentCreate":
             return self._fulfillment_create(args["fulfillment"])
+        if name == "fulfillmentEventCreate":
+            return self._fulfillment_event_create(args["fulfillmentEvent"])
         raise AssertionError(name)
+
+    def _fulfillment_event_create(self, given: dict[str, Any]) -> dict[str, Any]:
+        """A tracking event on a fulfillment; DELIVERED makes its displayStatus DELIVERED (shopify.dev)."""
+        fid = int(given["fulfillmentId"].rsplit("/", 1)[1])
+        found = next(((o, f) for o in self.orders.values() for f in o["fulfillments"] if f["id"] == fid), None)
+        if found is None:
+            return {"fulfillmentEvent": None,
+                    "userErrors": [{"field": ["fulfillmentEvent", "fulfillmentId"], "message": "Fulfillment does not exist."}]}
+        order, fulfilment = found
+        event = {"id": next(self.ids), "status": given["status"], "happenedAt": given.get("happenedAt")}
+        fulfilment.setdefault("events", []).append(event)
+        self.fulfillment_events.append((str(order["id"]), given["status"]))
+        order["updated"] = self._now()
+        return {"fulfillmentEvent": {"id": f"gid://shopify/FulfillmentEvent/{event['id']}", "status": event["status"],
+                                     "happenedAt": event["happenedAt"], "message": None}, "userErrors": []}
 
     def _set_quantities(self, given: dict[str, Any]) -> dict[str, Any]:
         errors = []

@@ -29,6 +29,9 @@ Followed, from developer-docs.amazon.com/sp-api (looked up with the docs search,
 - Fulfilment: `confirmShipment` `POST /orders/v0/orders/{id}/shipmentConfirmation` (marketplaceId, packageDetail
   {packageReferenceId, carrierCode, carrierName, shippingMethod, trackingNumber, shipDate, orderItems[{orderItemId,
   quantity}]}), one call per package; 204 on success.
+- Delivered: nothing is sent. For merchant-fulfilled (MFN) orders the Orders API's seller write is
+  `confirmShipment` (and the shipment's tracking); Amazon follows the delivery on the carrier's tracking itself and
+  offers no call to declare one. `pushes_delivered` stays False: no job is queued for it.
 - Line prices: `OrderItem.ItemPrice` is "the selling price of the item multiplied by the quantity ordered", without
   ShippingPrice and GiftWrapPrice (Orders API reference); the unit price kept is ItemPrice / QuantityOrdered,
   before PromotionDiscount, in ItemPrice's currency (the order's `OrderTotal.CurrencyCode`, else the items'). It

@@ -169,6 +169,19 @@ class Fulfilment:
     platform_ref: str | None = None
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """The carrier delivered one shipment (already written back as a Fulfilment) to the customer."""
+
+    external_id: str
+    tracking_numbers: tuple[str, ...]
+    delivered_at: dt.datetime
+    order_delivered: bool = True   # every shipment of the order is delivered now (PrestaShop's state waits for it)
+    note: str = ""                 # what the customer reads, in their language (platforms that post a note)
+    notify_customer: bool = True
+    platform_ref: str | None = None
+
+
 class WebhookTopic(StrEnum):
     ORDER_CREATED = "order.created"
     ORDER_UPDATED = "order.updated"
@@ -223,6 +236,8 @@ class Connector:
     poll_interval_s: ClassVar[int] = 300                # how often the documented polling may run
     overlap_s: ClassVar[int] = 120                      # re-read this much before the checkpoint each pull
     push_batch: ClassVar[int] = 500                     # listings handed to one push_stock call by the sync
+    pushes_delivered: ClassVar[bool] = False            # the platform can be told a shipment was delivered
+    takes_private_notes: ClassVar[bool] = False         # the platform keeps a staff-only note on an order
 
     def __init__(self, config: ConnectorConfig) -> None:
         self.config = config
@@ -257,6 +272,14 @@ class Connector:
 
     def push_fulfilment(self, fulfilment: Fulfilment) -> None:
         """Write the shipment back: carrier, tracking numbers and URL, the lines shipped, the shipped state."""
+        raise NotImplementedError
+
+    def push_delivered(self, delivery: Delivery) -> None:
+        """Tell the platform the shipment was delivered (only when `pushes_delivered`); idempotent."""
+        raise NotImplementedError
+
+    def add_private_note(self, external_id: str, note: str) -> None:
+        """Leave a staff-only note on the order (only when `takes_private_notes`); idempotent."""
         raise NotImplementedError
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:

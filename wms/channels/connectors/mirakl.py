@@ -15,6 +15,9 @@ Followed from the published seller API reference (developer.mirakl.com, `mmp/res
 - OR23 `PUT /api/orders/{order_id}/tracking` `{carrier_code}` for a carrier the operator knows, else
   `{carrier_name, carrier_url}`, plus `tracking_number`; OR24 `PUT /api/orders/{order_id}/ship` (no body).
   Both: "at each update", no fixed maximum.
+- Delivered: nothing is sent. OR23/OR24 are the seller's last order calls (OR24 moves the order to SHIPPED); the
+  RECEIVED state is the customer's or the operator's to set, and the seller API reference searched (2026-12-04)
+  shows no seller call to declare a delivery. `pushes_delivered` stays False: no job is queued for it.
 - OF21 `GET /api/offers` (offset pagination, `max`/`offset`, `{"offers": [...], "total_count"}`).
 - OF24 `POST /api/offers` `{"offers": [...]}`: "You must send all offer fields. Offer fields that are not sent are
   reset to their default value." Recommended every 5 minutes, maximum once per minute. It answers an `import_id`;

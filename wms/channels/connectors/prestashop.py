@@ -25,6 +25,14 @@ What PrestaShop does not have, and how we live with it:
 - One tracking number per `order_carrier`: the first goes into the order's empty one, others get new ones.
   The customer is told by the shipped state's mail (`order_histories?sendemail=1`), or for a partial shipment
   by the "in transit" mail of `PUT order_carriers?sendemail=1` (OrderCarrier::updateWs).
+- Delivered: PrestaShop's stock "Delivered" state (id 5 in install/data/xml/order_state.xml; option
+  `delivered_state`) through the same `POST order_histories?sendemail=1` (devdocs resource order_histories:
+  id_order, id_order_state required), once every shipment of the order is delivered (a state is the order's, not
+  a parcel's); an order already in it, or cancelled on the shop, is left as it is.
+- Held / released / relay point changed: not written. A private note in the webservice is a `customer_messages`
+  row (`private=1`) in a `customer_threads` row that must be created first with the customer, contact, language,
+  shop and a token, and two more resources the key must grant: not simple, so the shop hears nothing of holds
+  (webhook channels still get order.held / order.released / order.relay_point_changed).
 - `external_id` is the order id (unique); the order reference (shared by the orders of one split cart) is
   `platform_ref`.
 - Relay (pick-up) points belong to carrier modules, whose own tables (`mondialrelay_selected_relay`,
@@ -73,6 +81,7 @@ from wms.channels.connectors.base import (
     Connector,
     ConnectorConfig,
     ConnectorError,
+    Delivery,
     Fulfilment,
     OrderPage,
     OrderState,
@@ -226,7 +235,7 @@ class PrestaShopConnector(Connector):
                            source="our own choice: PrestaShop documents no webservice limit; 5 calls/s leaves a "
                                   "shared PHP host room for shoppers (docs/connectors/prestashop.md)")
     credential_fields = ("webservice_key",)
-    option_fields = ("shop_timezone", "shipped_state", "id_shop", "relay_point_rules", *DEFAULT_STATES)
+    option_fields = ("shop_timezone", "shipped_state", "delivered_state", "id_shop", "relay_point_rules", *DEFAULT_STATES)
     has_webhooks = False
     poll_interval_s = 300
     overlap_s = 300
@@ -242,6 +251,7 @@ class PrestaShopConnector(Connector):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise Rejected(f"prestashop: unknown shop time zone {opts.get('shop_timezone')!r}") from exc
         self.shipped_state = str(opts.get("shipped_state") or 4)
+        self.delivered_state = str(opts.get("delivered_state") or 5)
         self.id_shop = str(opts["id_shop"]) if opts.get("id_shop") else None
         self.states = {name: {s.strip() for s in str(opts.get(name) or default).split(",") if s.strip()}
                        for name, default in DEFAULT_STATES.items()}
@@ -541,6 +551,30 @@ class PrestaShopConnector(Connector):
             written.add(number)
         if fulfilment.complete:
             self._mark_shipped(order_id, fulfilment.notify_customer)
+
+    pushes_delivered = True
+
+    def push_delivered(self, delivery: Delivery) -> None:
+        order_id = delivery.external_id
+        if not order_id.isdigit():
+            raise Rejected(f"prestashop: {order_id!r} is not an order id")
+        if not delivery.order_delivered:
+            return   # a shipment of several: the order's state waits for the last one
+        current = self._current_state(order_id)
+        if current == self.delivered_state:
+            return   # told already (a retried job)
+        if current in self.states["cancelled_states"]:
+            raise Rejected(f"prestashop: order {order_id} is cancelled on the shop; not marked delivered")
+        params = {"sendemail": "1"} if delivery.notify_customer else {}
+        self._call("POST", "order_histories", params=params, body=document(
+            "order_history", {"id_order": order_id, "id_order_state": self.delivered_state}))
+
+    def _current_state(self, order_id: str) -> str:
+        root = self._call("GET", f"orders/{order_id}", params={"display": "[id,current_state]"})
+        node = root.find("order") if root is not None else None
+        if node is None:
+            raise BadPayload(f"prestashop: GET orders/{order_id} answered without <order>")
+        return text(node, "current_state")
 
     def _mark_shipped(self, order_id: str, notify: bool) -> None:
         root = self._call("GET", f"orders/{order_id}", params={"display": "[id,current_state]"})

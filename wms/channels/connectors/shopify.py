@@ -22,6 +22,12 @@ Written from shopify.dev (read with the docs search, December 2026); what was ve
 - Fulfilment: the order's `fulfillmentOrders` (`lineItems{id remainingQuantity lineItem{id}}`), then
   `fulfillmentCreate(fulfillment: FulfillmentInput!)` (in 2026-01 the current name; `fulfillmentCreateV2` is
   deprecated) with `lineItemsByFulfillmentOrder`, `trackingInfo {company numbers urls}` and `notifyCustomer`.
+- Delivered: `fulfillmentEventCreate(fulfillmentEvent: FulfillmentEventInput!)` (requires `write_fulfillments`)
+  with `fulfillmentId`, `status: DELIVERED` (enum FulfillmentEventStatus), `happenedAt`; payload
+  `{fulfillmentEvent {id status} userErrors {field message}}`. The fulfillment is the order's one whose
+  `trackingInfo` numbers are the shipment's; one whose `displayStatus` (FulfillmentDisplayStatus) is already
+  DELIVERED is not told again (a retried job). Shopify mails the customer on a DELIVERED event itself when the
+  shop's notification is on; no note is written.
 - Webhooks `orders/create`, `orders/updated`, `orders/cancelled`: REST-shaped JSON bodies (numeric `id`,
   `admin_graphql_api_id`, `line_items[].variant_id`, `cancelled_at`), mapped to the ChannelOrder a GraphQL
   read gives when the variants are known, else read fresh by the job; `X-Shopify-Hmac-Sha256` is
@@ -75,6 +81,7 @@ from wms.channels.connectors.base import (
     ChannelOrderLine,
     Connector,
     ConnectorConfig,
+    Delivery,
     Fulfilment,
     OrderPage,
     OrderState,
@@ -142,6 +149,15 @@ Q_FULFILLMENT_ORDERS = (
 M_FULFIL = (
     "mutation WmsFulfil($fulfillment: FulfillmentInput!) { fulfillmentCreate(fulfillment: $fulfillment) "
     "{ fulfillment { id status } userErrors { field message } } }"
+)
+
+Q_FULFILLMENTS = (
+    "query WmsFulfillments($id: ID!) { order(id: $id) { id fulfillments(first: 20) { id displayStatus "
+    "trackingInfo { number } } } }"
+)
+M_EVENT = (
+    "mutation WmsFulfillmentEvent($fulfillmentEvent: FulfillmentEventInput!) { fulfillmentEventCreate("
+    "fulfillmentEvent: $fulfillmentEvent) { fulfillmentEvent { id status } userErrors { field message } } }"
 )
 
 TOPICS = {"orders/create": WebhookTopic.ORDER_CREATED, "orders/updated": WebhookTopic.ORDER_UPDATED,
@@ -510,6 +526,29 @@ class ShopifyConnector(Connector):
             errors = (data.get("fulfillmentCreate") or {}).get("userErrors") or []
             if errors:
                 raise Rejected("shopify: fulfillmentCreate: " + "; ".join(str(e.get("message")) for e in errors))
+
+    pushes_delivered = True
+
+    def push_delivered(self, delivery: Delivery) -> None:
+        order = self._graphql_paced(Q_FULFILLMENTS, {"id": order_gid(delivery.external_id)}).get("order")
+        if not order:
+            raise Rejected(f"shopify: order {delivery.external_id} does not exist")
+        wanted = set(delivery.tracking_numbers)
+        found = [f for f in order.get("fulfillments") or []
+                 if wanted & {t.get("number") for t in f.get("trackingInfo") or []}]
+        if not found:
+            raise Rejected(f"shopify: order {delivery.external_id} has no fulfillment with tracking "
+                           f"{', '.join(delivery.tracking_numbers) or '-'}")
+        for fulfillment in found:
+            if fulfillment.get("displayStatus") == "DELIVERED":
+                continue   # told already (a retried job)
+            data = self._graphql_paced(M_EVENT, {"fulfillmentEvent": {
+                "fulfillmentId": fulfillment["id"], "status": "DELIVERED",
+                "happenedAt": delivery.delivered_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")}})
+            errors = (data.get("fulfillmentEventCreate") or {}).get("userErrors") or []
+            if errors:
+                raise Rejected("shopify: fulfillmentEventCreate: "
+                               + "; ".join(str(e.get("message")) for e in errors))
 
     @staticmethod
     def _fulfilment_groups(fulfilment: Fulfilment, fulfillment_orders: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -26,6 +26,12 @@ Verified against the published documentation (woocommerce/woocommerce-rest-api-d
   partial shipment stays `processing` and gets an order note. Trackings already on the order are not added again
   (a retried job after a half-done write-back). Without the extension (404 `rest_no_route`) the tracking goes into
   a customer order note instead.
+- Delivered: WooCommerce has no delivered status (core statuses above; `completed` is set at shipped), so the
+  delivery is a customer order note, `POST /orders/<id>/notes` `{"note", "customer_note": true}` (docs "Create an
+  order note": `note` required, `customer_note` "If true, the note will be shown to customers and they will be
+  notified"), in the customer's language (French when the order's WPML language is fr). No status change.
+- Held / released / relay point changed: a private note, the same call with `customer_note: false` (staff only).
+  Notes already on the order with the same text are not added again (a retried job).
 - Webhooks (`WC_Webhook::deliver`): JSON body, `X-WC-Webhook-Signature` = base64(HMAC-SHA256(secret, raw body)),
   `X-WC-Webhook-Topic/-Resource/-Event/-ID/-Delivery-ID`; `order.deleted` carries only `{"id": N}`; the ping sent
   when a webhook is saved is a form body `webhook_id=N` with no signature and must be answered 200. The delivery
@@ -70,6 +76,7 @@ from wms.channels.connectors.base import (
     ChannelOrderLine,
     Connector,
     ConnectorConfig,
+    Delivery,
     Fulfilment,
     OrderPage,
     OrderState,
@@ -417,6 +424,21 @@ class WooCommerceConnector(Connector):
                 body["custom_tracking_provider"] = fulfilment.carrier_name
                 body["custom_tracking_link"] = _link_for(fulfilment, number)
             self._call("POST", path, body=body)
+
+    # --- delivered and private notes -------------------------------------------------------------------------
+    pushes_delivered = True
+    takes_private_notes = True
+
+    def push_delivered(self, delivery: Delivery) -> None:
+        order_id = delivery.external_id
+        if not order_id.isdigit():
+            raise Rejected(f"woocommerce: not an order id: {order_id!r}")
+        self._note_once(order_id, delivery.note, delivery.notify_customer)
+
+    def add_private_note(self, external_id: str, note: str) -> None:
+        if not external_id.isdigit():
+            raise Rejected(f"woocommerce: not an order id: {external_id!r}")
+        self._note_once(external_id, note, False)
 
     def _note_once(self, order_id: str, note: str, customer_note: bool) -> None:
         notes = self._get(f"{API}/orders/{order_id}/notes")
