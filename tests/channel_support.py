@@ -24,6 +24,7 @@ from wms.channels.connectors.base import (
     ChannelOrder,
     ChannelOrderLine,
     Connector,
+    Delivery,
     Fulfilment,
     OrderPage,
     OrderState,
@@ -53,6 +54,9 @@ class MemoryPlatform:
     accepted: list[tuple[str, bool]] = field(default_factory=list)
     pulls: list[dt.datetime | None] = field(default_factory=list)
     fail_fulfilments: int = 0
+    deliveries: list[Delivery] = field(default_factory=list)
+    fail_deliveries: int = 0
+    notes: list[tuple[str, str]] = field(default_factory=list)      # (external_id, private note)
     fail_pushes: int = 0
     during_push: Callable[[], None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -163,6 +167,19 @@ class MemoryConnector(Connector):
             p.fail_fulfilments -= 1
             raise Unavailable("the platform timed out", status=504)
         p.fulfilments.append(fulfilment)
+
+    pushes_delivered = True
+    takes_private_notes = True
+
+    def push_delivered(self, delivery: Delivery) -> None:
+        p = self.platform
+        if p.fail_deliveries:
+            p.fail_deliveries -= 1
+            raise Unavailable("the platform timed out", status=504)
+        p.deliveries.append(delivery)
+
+    def add_private_note(self, external_id: str, note: str) -> None:
+        self.platform.notes.append((external_id, note))
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
         secret = self.config.credentials.get("webhook_secret") or ""

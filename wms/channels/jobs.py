@@ -12,7 +12,7 @@ from sqlalchemy import select
 from wms.channels.connectors import connector_class
 from wms.channels.connectors.base import ConnectorError
 from wms.channels.models import ChannelConnection, ChannelFulfilment, ChannelListing
-from wms.channels.sync import fulfilments, orders, stock
+from wms.channels.sync import fulfilments, notes, orders, stock
 from wms.db import db, utcnow
 from wms.jobs import defer, periodic, task
 from wms.orders.models import Channel
@@ -100,6 +100,13 @@ def reconcile(channel_id: int) -> None:
 def push_fulfilment(fulfilment_id: int) -> None:
     """Write one shipment back to its channel (retried with backoff while the platform fails)."""
     fulfilments.push_fulfilment(fulfilment_id)
+
+
+@task(notes.TASK, queue=QUEUE)
+def push_note(order_id: int, note: str) -> None:
+    """Leave a private note on the order's platform (held, released, relay point changed). No queueing lock,
+    so the engine's default retry (exponential backoff) retries a platform that fails."""
+    notes.push_note(order_id, note)
 
 
 def _poll_interval(conn: ChannelConnection) -> int:

@@ -55,6 +55,9 @@ def hold(order: Order, kind: HoldKind | str, reason: str) -> Order:
     if not same:
         outbox.emit(order.channel or db.session.get(Channel, order.channel_id), "order.held", f"order:{order.id}",
                     _payload(order))
+        from wms.channels.sync import notes
+
+        notes.tell(order, notes.held_note(order))  # a connected platform with private notes hears it too
     return order
 
 
@@ -66,4 +69,7 @@ def release(order: Order, *, kind: HoldKind | str | None = None) -> bool:
     db.session.flush()
     outbox.emit(order.channel or db.session.get(Channel, order.channel_id), "order.released", f"order:{order.id}",
                 _payload(order))
+    from wms.channels.sync import notes
+
+    notes.tell(order, notes.released_note(order))
     return True

@@ -536,4 +536,7 @@ def mark_delivered(shipment: Shipment, *, at: dt.datetime | None = None) -> tupl
     shipment.status, shipment.delivered_at = ShipmentStatus.DELIVERED, when
     db.session.flush()
     _advance_order(shipment.order, OrderStatus.DELIVERED)
+    from wms.channels.sync.fulfilments import record_delivered
+
+    record_delivered(shipment)  # a connected platform that can hear it is told too (docs/channels.md)
     return shipment, True

@@ -342,5 +342,8 @@ def choose_point(order: Order, point_id: str, country: str | None = None) -> Ord
     outbox.emit(channel, "order.relay_point_changed", f"order:{locked.id}",
                 {"order_id": locked.external_id, "relay_point_id": point.id, "previous_relay_point_id": previous,
                  "carrier": carrier_code_of(locked), "relay_point": locked.relay_point})
+    from wms.channels.sync import notes
+
+    notes.tell(locked, notes.relay_point_note(locked, previous))
     holds.release(locked, kind=HoldKind.RELAY_POINT)
     return locked

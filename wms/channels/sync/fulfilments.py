@@ -1,15 +1,26 @@
 """Fulfilment out: a shipped shipment of a connected channel's order becomes a ChannelFulfilment row in the
 same transaction; a job writes it back (carrier, tracking numbers and URL, the lines it holds), retried with
-backoff when the platform fails, and left `failed` with its error for people to see when it refuses."""
+backoff when the platform fails, and left `failed` with its error for people to see when it refuses.
+
+Delivered out: the same row carries the second write-back, with no new column. A row whose shipped write-back
+went through has `sent_at`; when the carrier delivers the shipment (`dock.mark_delivered`) and the platform can be
+told (`Connector.pushes_delivered`: WooCommerce, Shopify, PrestaShop), the row goes back to `pending` with its
+attempts reset, and the same job, backoff, dispatcher sweep and "failed" count carry the delivered write-back.
+So: `sent_at` set and state not `sent` = delivered still to tell; a row delivered before its shipped write-back
+went through tells both in one run. A platform without the call (Mirakl, Amazon) gets no job at all.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from wms.channels.connectors.base import ConnectorError, Fulfilment, FulfilmentLine
+from wms.channels.connectors import connector_class
+from wms.channels.connectors.base import ConnectorError, Delivery, Fulfilment, FulfilmentLine
 from wms.channels.models import ChannelFulfilment
 from wms.channels.sync.common import SyncRun, connection_of, connector_for, describe
 from wms.db import db, utcnow
@@ -96,11 +107,97 @@ def build_fulfilment(row: ChannelFulfilment) -> Fulfilment:
         shipped_at=shipment.shipped_at or utcnow(), complete=complete, platform_ref=order.platform_ref)
 
 
+def _tells_delivered(kind: str) -> bool:
+    try:
+        return bool(connector_class(kind).pushes_delivered)
+    except (KeyError, ImportError):
+        return False
+
+
+def record_delivered(shipment: Shipment) -> ChannelFulfilment | None:
+    """The carrier delivered `shipment`: queue its delivered write-back when its channel's platform takes one
+    (called by dock.mark_delivered, in its transaction). A shipment never written back as shipped has no row."""
+    row = db.session.scalar(select(ChannelFulfilment).where(ChannelFulfilment.shipment_id == shipment.id))
+    conn = connection_of(row.channel_id) if row is not None else None
+    if row is None or conn is None or not conn.fulfilments_enabled or not _tells_delivered(conn.kind):
+        return None
+    if row.state == "sent":   # shipped told: now the delivery (otherwise the shipped run tells both)
+        row.state, row.attempts, row.last_error, row.next_attempt_at = "pending", 0, None, utcnow()
+        db.session.flush()
+        schedule(row.id)
+    return row
+
+
+def delivered_note(order: Order, shipment: Shipment) -> str:
+    """What the customer reads: the delivery, in French when the order's customer speaks it, else English."""
+    language = "fr" if (order.customer_language or "").lower().startswith("fr") else "en"
+    when = (shipment.delivered_at or utcnow()).astimezone(dt.UTC)
+    with force_locale(language):
+        return _("Delivered on %(date)s by %(carrier)s (%(numbers)s).", date=when.strftime("%Y-%m-%d"),
+                 carrier=_carrier_name(shipment.carrier_code),
+                 numbers=", ".join(p.tracking_number for p in shipment.parcels if p.tracking_number)
+                 or shipment.tracking_number or "-")
+
+
+def build_delivery(row: ChannelFulfilment) -> Delivery:
+    shipment = db.session.get(Shipment, row.shipment_id)
+    order = db.session.get(Order, row.order_id)
+    open_left = db.session.scalar(select(Shipment.id).where(
+        Shipment.order_id == order.id, Shipment.id != shipment.id,
+        Shipment.status.not_in((ShipmentStatus.DELIVERED, ShipmentStatus.CANCELLED))).limit(1))
+    numbers = tuple(p.tracking_number for p in shipment.parcels if p.tracking_number) or (
+        (shipment.tracking_number,) if shipment.tracking_number else ())
+    return Delivery(external_id=order.external_id, tracking_numbers=numbers,
+                    delivered_at=shipment.delivered_at or utcnow(), order_delivered=open_left is None,
+                    note=delivered_note(order, shipment), platform_ref=order.platform_ref)
+
+
+def _delivered_due(row: ChannelFulfilment, kind: str) -> bool:
+    shipment = db.session.get(Shipment, row.shipment_id)
+    return shipment is not None and shipment.status == ShipmentStatus.DELIVERED and _tells_delivered(kind)
+
+
+def push_delivered(fulfilment_id: int) -> ChannelFulfilment | None:
+    """Tell the platform the shipment was delivered (the row's shipped write-back went through); a transient
+    failure is recorded then raised, like a fulfilment's."""
+    row = db.session.get(ChannelFulfilment, fulfilment_id)
+    conn = connection_of(row.channel_id) if row is not None else None
+    if row is None or conn is None or row.state == "sent":
+        return row
+    if not _delivered_due(row, conn.kind):   # nothing the platform can hear: done
+        row.state, row.last_error, row.next_attempt_at = "sent", None, None
+        return row
+    connector = connector_for(conn)
+    failure: ConnectorError | None = None
+    with SyncRun(row.channel_id, "fulfilment", detail=f"shipment {row.shipment_id} delivered") as run:
+        row = db.session.get(ChannelFulfilment, fulfilment_id)
+        delivery = build_delivery(row)
+        run.note(f"order {delivery.external_id}: delivered {', '.join(delivery.tracking_numbers)}")
+        row.attempts += 1
+        try:
+            connector.push_delivered(delivery)
+        except ConnectorError as err:
+            failure = err
+            row.state, row.last_error = "failed", "delivered: " + describe(err)
+            row.next_attempt_at = utcnow() + backoff(row.attempts) if err.transient else None
+            run.error(f"order {delivery.external_id} delivered: {describe(err)}")
+            run.add("fulfilments_failed")
+        else:
+            row.state, row.last_error, row.next_attempt_at = "sent", None, None
+            run.add("deliveries_sent")
+    if failure is not None and failure.transient and row.attempts < MAX_ATTEMPTS:
+        raise failure
+    return row
+
+
 def push_fulfilment(fulfilment_id: int) -> ChannelFulfilment | None:
-    """Write one shipment back; a transient failure is recorded then raised (the job retries it)."""
+    """Write one shipment back (or, once that went through, its delivery); a transient failure is recorded then
+    raised (the job retries it)."""
     row = db.session.get(ChannelFulfilment, fulfilment_id)
     if row is None or row.state == "sent":
         return row
+    if row.sent_at is not None:
+        return push_delivered(fulfilment_id)
     conn = connection_of(row.channel_id)
     if conn is None:
         return row
@@ -125,8 +222,12 @@ def push_fulfilment(fulfilment_id: int) -> ChannelFulfilment | None:
             conn = connection_of(row.channel_id)
             conn.last_fulfilment_at = utcnow()
             run.add("fulfilments_sent")
+            if _delivered_due(row, conn.kind):   # delivered before the shipped write-back went through
+                row.state, row.attempts, row.next_attempt_at = "pending", 0, utcnow()
     if failure is not None and failure.transient and row.attempts < MAX_ATTEMPTS:
         raise failure
+    if row.state == "pending" and row.sent_at is not None:
+        return push_delivered(fulfilment_id)
     return row
 
 
