@@ -2,9 +2,10 @@
 the write-back machinery of the shipped state (retried with backoff, visible when it fails); a platform without
 the call gets no job. Held / released orders leave a private note where the platform keeps one.
 
-The first tests drive the sync against the connector double (tests/channel_support.py) on SQLite with the
-after-commit defers recorded, as test_channel_sync_fulfilment.py does; the last ones drive each real connector
-against its platform's stand-in (requests validated against the platforms' documented shapes)."""
+The first tests drive the sync against the connector double (tests/channel_support.py) on the suite's
+PostgreSQL, with the after-commit defers recorded as test_channel_sync_fulfilment.py does; one runs the real job
+engine (a procrastinate worker drained in-process); the last ones drive each real connector against its
+platform's stand-in (requests validated against the platforms' documented shapes)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,12 @@ from sqlalchemy import select
 from tests.channel_support import KIND, MemoryConnector, install
 from tests.integration.test_channel_sync_fulfilment import TRACKING, ship
 from tests.integration.test_dock_world import build_dock, labelled_shipment
+from tests.jobs_support import drain, job_counts, jobs  # noqa: F401  (fixture)
 from tests.standins.prestashop import PrestaShopStandIn
 from tests.standins.shopify import ShopifyStandIn
 from tests.standins.woocommerce import WooCommerceStandIn
-from wms.channels import jobs, services
+from wms.channels import jobs as channel_jobs
+from wms.channels import services
 from wms.channels.connectors import make_connector
 from wms.channels.connectors.base import Delivery, Fulfilment, FulfilmentLine, Unavailable
 from wms.channels.models import ChannelFulfilment, ChannelSyncLog
@@ -86,7 +89,7 @@ def test_a_failing_delivered_write_back_is_retried_and_visible_until_it_goes_thr
                              .order_by(ChannelSyncLog.id.desc())).first()
     assert log.ok is False and "timed out" in log.error
     assert services.sync_status(dock.channel).failed_fulfilments == 1
-    due = [kw for task, _lock, kw in jobs.due_work(row.next_attempt_at + dt.timedelta(seconds=1))
+    due = [kw for task, _lock, kw in channel_jobs.due_work(row.next_attempt_at + dt.timedelta(seconds=1))
            if task == fulfilments.TASK]
     assert due == [{"fulfilment_id": row_id}]                   # the dispatcher's sweep finds it when due
     report = services.sync_now(dock.channel, orders=False, stock=False)
@@ -123,6 +126,26 @@ def test_a_held_then_released_order_leaves_private_notes_on_a_platform_that_keep
         notes.push_note(**q)                                    # what the job runs
     assert platform.notes == [("H-1", "Held in the warehouse (manual): check the address"),
                               ("H-1", "Released in the warehouse: its preparation goes on.")]
+
+
+def test_on_the_real_job_engine_shipped_then_delivered_are_each_told_once(app, session, jobs, make_user,  # noqa: F811
+                                                                          monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    app.config["OWN_FLEET_TRACKING_URL"] = TRACKING
+    platform, _ = install(monkeypatch, real_jobs=True)
+    dock = build_dock(make_user)
+    services.connect_channel(dock.channel, KIND, platform.base_url, {"key": "good"}, {})
+    shipment = labelled_shipment(dock, "J-1")
+    session.commit()
+    ship(dock, shipment)
+    session.commit()
+    drain(app, ["channels"])
+    assert len(platform.fulfilments) == 1 and platform.deliveries == []
+    dock_services.mark_delivered(db.session.get(type(shipment), shipment.id), at=utcnow())
+    session.commit()
+    drain(app, ["channels"])
+    drain(app, ["channels"])                                    # nothing left to run twice
+    assert len(platform.deliveries) == 1 and len(platform.fulfilments) == 1
+    assert job_counts(app)[(fulfilments.TASK, "succeeded")] == 2
 
 
 # --- each platform, against its stand-in -------------------------------------------------------------------------
