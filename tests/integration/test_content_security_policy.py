@@ -27,6 +27,7 @@ WORLD_ARGUMENTS = {
     "inbound": {"code", "number"},
     "channels": {"channel_code"},
     "relay": {"order_id"},
+    "carrier_rules": {"rule_id"},
 }
 
 
@@ -168,8 +169,20 @@ def relay_world(make_user: Callable[..., Any]) -> dict[str, Any]:
     return {"order_id": order.id, "warehouse": warehouse}
 
 
+def carrier_rules_world(make_user: Callable[..., Any]) -> dict[str, Any]:
+    from wms.layout import services as layout
+    from wms.outbound.models import CarrierRule
+
+    warehouse = layout.create_warehouse("CRW", "Carrier rules")
+    rule = CarrierRule(name="Heavy to GLS", warehouse_id=warehouse.id, carrier_code="gls", min_weight_g=10_000,
+                       countries="DE,AT", before_time="15:00")
+    db.session.add(rule)
+    db.session.flush()
+    return {"rule_id": rule.id, "warehouse": warehouse}
+
+
 WORLDS = {"wave": wave_world, "returns": returns_world, "inbound": inbound_world, "channels": channels_world,
-          "relay": relay_world}
+          "relay": relay_world, "carrier_rules": carrier_rules_world}
 
 
 def test_every_page_route_is_reached_by_one_of_the_worlds(app):  # type: ignore[no-untyped-def]
