@@ -19,7 +19,8 @@ from wms.db import db
 ALL_ROLES = ("admin", "supervisor", "picker", "receiver", "packer")
 # GET routes that are not pages: JSON, files, the service worker, images
 NOT_PAGES = ("/api/", "/hh/api/", "/static/", "/hh/static/")
-NOT_PAGE_ENDPOINTS = {"handheld.manifest", "handheld.service_worker", "supervisor.print_job_preview"}
+NOT_PAGE_ENDPOINTS = {"handheld.manifest", "handheld.service_worker", "supervisor.print_job_preview",
+                      "returns_pages.return_label_document"}  # a label file to download, no page
 # a route's arguments are filled by the world that provides all of them
 WORLD_ARGUMENTS = {
     "wave": {"code", "wave_id", "job_id", "sku", "user_id"},

@@ -102,9 +102,11 @@ def find_parcel(warehouse: Warehouse, scan: str) -> Parcel:
         parcel = db.session.scalar(stmt.where(Parcel.sscc == code))
         if parcel is not None:
             return parcel
-    found = list(db.session.scalars(stmt.where(Parcel.tracking_number.in_({text, text.upper()})).limit(2)))
-    if len(found) > 1:
+    found = list(db.session.scalars(stmt.where(Parcel.tracking_number.in_({text, text.upper()}))
+                                    .order_by(Parcel.staged_location_id.is_not(None), Parcel.seq).limit(50)))
+    if len({p.shipment_id for p in found}) > 1:
         raise Conflict(f"Two parcels carry the tracking number {text}: scan the SSCC instead.")
+    # Parcels of one shipment sharing its number (Mondial Relay): the first one not staged yet is the one scanned.
     if not found:
         raise ParcelUnknown(f"No parcel {text} in warehouse {warehouse.code}: is it one of ours, labelled here?",
                             errors=[{"field": "parcel", "message": "unknown"}])

@@ -179,7 +179,9 @@ class Parcel(Base):
 
     __table_args__ = (
         sa.UniqueConstraint("shipment_id", "seq"),
-        sa.UniqueConstraint("carrier_code", "tracking_number"),
+        # Parcels of one shipment may share the carrier's number (Mondial Relay numbers the shipment; each label's
+        # barcode adds the parcel's sequence); the shipment's own number is unique per carrier (shipments table).
+        sa.UniqueConstraint("carrier_code", "tracking_number", "seq"),
         sa.CheckConstraint("seq > 0", name="seq_positive"),
         sa.CheckConstraint("(weight_g IS NULL OR weight_g > 0) AND (expected_weight_g IS NULL"
                            " OR expected_weight_g >= 0)", name="weights_valid"),

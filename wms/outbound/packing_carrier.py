@@ -173,26 +173,31 @@ def goods_value(parcels: Iterable[Parcel]) -> Decimal | None:
 
 def customs_for(parcels: Iterable[Parcel], currency: str | None) -> Customs:
     """The CN23 data of the packed lines; CustomsDataMissing (naming SKUs and fields) when a product lacks some."""
+    return customs_of_lines([pl for parcel in parcels for pl in parcel.lines], currency, CustomsCategory.SALE)
+
+
+def customs_of_lines(goods: Iterable[Any], currency: str | None, category: CustomsCategory) -> Customs:
+    """The CN23 of lines that each have `product`, `quantity` and `order_line` (a parcel's lines, an RMA's lines
+    coming back): value = the line's sold price, else the product's customs value."""
     lines: list[CustomsLine] = []
     missing: dict[str, list[str]] = {}
-    for parcel in parcels:
-        for pl in parcel.lines:
-            product = pl.product
-            lacks = [name for name, ok in (("hs_code", bool(product.hs_code)),
-                                           ("origin_country", bool(product.origin_country)),
-                                           ("customs_value", _unit_value(pl) is not None),
-                                           ("weight_g", bool(product.weight_g)),
-                                           ("name", bool((product.name or "").strip()))) if not ok]
-            if lacks:
-                missing.setdefault(product.sku, [])
-                missing[product.sku] += [f for f in lacks if f not in missing[product.sku]]
-                continue
-            unit = _unit_value(pl)
-            assert unit is not None and product.weight_g
-            lines.append(CustomsLine(description=product.name.strip()[:64], quantity=pl.quantity,
-                                     value=(unit * pl.quantity).quantize(CENT),
-                                     weight_grams=product.weight_g * pl.quantity,
-                                     hs_code=(product.hs_code or "")[:10], origin_country=product.origin_country or ""))
+    for pl in goods:
+        product = pl.product
+        lacks = [name for name, ok in (("hs_code", bool(product.hs_code)),
+                                       ("origin_country", bool(product.origin_country)),
+                                       ("customs_value", _unit_value(pl) is not None),
+                                       ("weight_g", bool(product.weight_g)),
+                                       ("name", bool((product.name or "").strip()))) if not ok]
+        if lacks:
+            missing.setdefault(product.sku, [])
+            missing[product.sku] += [f for f in lacks if f not in missing[product.sku]]
+            continue
+        unit = _unit_value(pl)
+        assert unit is not None and product.weight_g
+        lines.append(CustomsLine(description=product.name.strip()[:64], quantity=pl.quantity,
+                                 value=(unit * pl.quantity).quantize(CENT),
+                                 weight_grams=product.weight_g * pl.quantity,
+                                 hs_code=(product.hs_code or "")[:10], origin_country=product.origin_country or ""))
     if missing:
         named = "; ".join(f"{sku}: {', '.join(fields)}" for sku, fields in sorted(missing.items()))
         raise CustomsDataMissing(
@@ -201,7 +206,7 @@ def customs_for(parcels: Iterable[Parcel], currency: str | None) -> Customs:
             errors=[{"field": f"{sku}.{f}", "message": "required for the CN23"}
                     for sku, fields in sorted(missing.items()) for f in fields],
             skus=sorted(missing))
-    return Customs(lines=tuple(lines), currency=(currency or "EUR").upper(), category=CustomsCategory.SALE)
+    return Customs(lines=tuple(lines), currency=(currency or "EUR").upper(), category=category)
 
 
 def _listed(name: str, code: str) -> bool:

@@ -89,7 +89,7 @@ class WeightRefused(ValidationFailed):
 explain_constraint("uq_shipments_live_order", PackRefused,
                    "This order is already being packed (another packer started it at the same moment).")
 explain_constraint("uq_parcels_sscc", Conflict, "This SSCC was already issued to another parcel.")
-explain_constraint("uq_parcels_carrier_code_tracking_number", Conflict,
+explain_constraint("uq_parcels_carrier_code_tracking_number_seq", Conflict,
                    "This tracking number was already given to another parcel of the carrier.")
 explain_constraint("uq_shipments_carrier_code_tracking_number", Conflict,
                    "This tracking number was already given to another shipment of the carrier.")

@@ -27,7 +27,7 @@ from wms.printing import jobs
 from wms.printing.models import DocumentKind, Printer, PrintJob
 from wms.returns import services
 from wms.returns.models import ReturnLabel, ReturnLabelStatus, Rma, RmaStatus
-from wms.shipping.carrier_features import Feature, TrackingStatus
+from wms.shipping.carrier_features import CustomsCategory, Feature, TrackingStatus, needs_customs
 from wms.shipping.carriers import Carrier, Parcel, Shipment
 from wms.shipping.errors import CancelRefused, ShipmentUnknown
 
@@ -182,9 +182,16 @@ def create_return_label(rma: Rma, request: LabelRequest, *, created_by_id: int |
     from wms.outbound.packing_services import _ship_from, _ship_to  # the packer's addresses, reversed
 
     order = db.session.get(Order, rma.order_id)
-    shipment = Shipment(reference=rma.code, ship_from=_ship_to(order), ship_to=_ship_from(warehouse),
+    customer, home = _ship_to(order), _ship_from(warehouse)
+    customs = None
+    if needs_customs(customer.address, home.address):
+        # coming back across the EU customs border: the CN23 declares returned goods at the value they sold for
+        from wms.outbound.packing_carrier import customs_of_lines
+
+        customs = customs_of_lines(rma.lines, order.currency, CustomsCategory.RETURN)
+    shipment = Shipment(reference=rma.code, ship_from=customer, ship_to=home,
                         parcels=(Parcel(_weight(rma, request.weight_grams)),), service="return",
-                        ship_date=utcnow().date())
+                        ship_date=utcnow().date(), customs=customs, value=customs.value if customs else None)
     made = carrier.create_return(shipment)   # CarrierUnavailable (503), ShipmentRefused (422): nothing written
     label = ReturnLabel(rma_id=rma.id, carrier_code=carrier.code, tracking_number=made.tracking_number,
                         carrier_reference=made.carrier_reference, status=ReturnLabelStatus.ISSUED,
