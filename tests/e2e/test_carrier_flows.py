@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from tests.channel_race import _free_hour_at_door
 from tests.e2e.printserver_support import DaemonProcess, WmsServer, daemon_env, wait_until
 from tests.fakes.zebra import FakeZebra
 from tests.integration.test_carrier_registry_wiring import Standins
@@ -39,7 +40,7 @@ from wms.channels.sync import orders as channel_orders
 from wms.db import db, utcnow
 from wms.demo.seed import seed_demo
 from wms.enums import TokenPurpose
-from wms.layout.models import Resource, Zone
+from wms.layout.models import Zone
 from wms.orders.models import Channel, ChannelKind, Order, OrderStatus
 from wms.outbound import tracking_jobs
 from wms.outbound.models import CarrierRule, Shipment, ShipmentStatus
@@ -47,7 +48,7 @@ from wms.picking import services as ps
 from wms.picking.context import ScanContext
 from wms.printing.models import Printer, PrintJob
 from wms.returns.models import Rma, RmaStatus
-from wms.waves.models import PickOrder, TimeSlot
+from wms.waves.models import PickOrder
 from wms.webhooks.models import WebhookEvent
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -195,16 +196,6 @@ class Day:
                              {"carrier": carrier, "pickup_id": pickup["id"]})
         assert manifest["parcel_count"] == len(parcels)
         self.call("supervisor", "POST", f"/pickups/{pickup['id']}/depart")
-
-
-def _free_hour_at_door(door: str, *, after: dt.datetime) -> dt.datetime:
-    resource_id = db.session.scalar(select(Resource.id).where(Resource.code == door))
-    at = after.replace(minute=0, second=0, microsecond=0)
-    while db.session.scalar(select(TimeSlot.id).where(
-            TimeSlot.resource_id == resource_id, TimeSlot.starts_at < at + dt.timedelta(minutes=45),
-            TimeSlot.ends_at > at).limit(1)) is not None:
-        at += dt.timedelta(hours=1)
-    return at
 
 
 @pytest.fixture
