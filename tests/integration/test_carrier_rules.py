@@ -164,3 +164,4 @@ def test_packing_starts_with_the_carrier_and_service_chosen_and_the_packer_may_s
     pack_all(w, shipment)
     pk.finish_packing(shipment, ctx(w), carrier_code="own-fleet")
     assert shipment.carrier_code == "own-fleet" and shipment.tracking_number
+    assert shipment.service != "express"  # the first carrier's service is not asked of the one that labels it

@@ -527,9 +527,11 @@ def finish_packing(shipment: Shipment, ctx: ScanContext | None = None, *, carrie
         db.session.flush()
     if not shipment.parcels:
         raise PackRefused("There is no parcel in this shipment.")
-    if carrier_code is not None and carrier_code != shipment.carrier_code:
+    overridden = carrier_code is not None and carrier_code != shipment.carrier_code
+    if overridden:
         registry.carrier_for(carrier_code)
         shipment.carrier_code = carrier_code
+        shipment.service = None  # the chosen service and relay point belong to the chosen carrier's network
         for p in shipment.parcels:
             p.carrier_code = carrier_code
     if shipment.pack_station_id is None:
@@ -547,11 +549,11 @@ def finish_packing(shipment: Shipment, ctx: ScanContext | None = None, *, carrie
     try:
         request = CarrierShipment(
             reference=order.external_id, ship_from=ship_from, ship_to=ship_to,
-            service=order.carrier_service or shipment.service or "standard",
-            relay_point_id=order.relay_point_id, customs=customs, value=value,
+            service=shipment.service or (None if overridden else order.carrier_service) or "standard",
+            relay_point_id=None if overridden else order.relay_point_id, customs=customs, value=value,
             options=carrier_data.options_for(carrier, value),
             parcels=tuple(CarrierParcel(p.weight_g or 1, *(_box_dims(p.box))) for p in shipment.parcels))
-        if order.relay_point_id:
+        if request.relay_point_id:
             carrier_data.check_relay_point(carrier, order, ship_to.address.country, shipment.parcels)
         label = carrier.create_shipment(request)
     except (ShippingInputInvalid, CarrierUnavailable) as exc:
