@@ -106,7 +106,7 @@ def test_a_bad_rule_is_refused_with_the_field_named_and_nothing_written(client, 
     assert session.scalar(select(func.count()).select_from(CarrierRule)) == 0
 
 
-def test_rules_are_for_supervisors_and_a_rule_in_use_keeps_its_carrier(client, dock) -> None:  # type: ignore[no-untyped-def]
+def test_rules_are_for_supervisors_and_an_order_keeps_the_carrier_chosen_at_intake(client, dock) -> None:  # type: ignore[no-untyped-def]
     assert client.get("/api/v1/carrier-rules", headers=bearer(dock.packer)).status_code == 403
     rule_id = add_rule(client, dock, name="All FR", countries="fr, be", carrier="gs1").get_json()["id"]
     listed = client.get("/api/v1/carrier-rules", headers=bearer(dock.supervisor)).get_json()
@@ -114,11 +114,12 @@ def test_rules_are_for_supervisors_and_a_rule_in_use_keeps_its_carrier(client, d
     post_order(client, dock, "O-FR")
     changed = client.patch(f"/api/v1/carrier-rules/{rule_id}", json={"carrier": "own-fleet"},
                            headers=bearer(dock.supervisor))
-    assert changed.status_code == 409 and changed.get_json()["type"].endswith("/carrier-rule-in-use")
+    assert changed.status_code == 200 and changed.get_json()["carrier"] == "own-fleet"
+    assert post_order(client, dock, "O-FR1").get_json()["carrier_used"] == "own-fleet"  # chosen from now on
     off = client.patch(f"/api/v1/carrier-rules/{rule_id}", json={"active": False, "countries": None},
                        headers=bearer(dock.supervisor)).get_json()
     assert off["active"] is False and off["countries"] is None
-    # The order keeps the carrier its rule chose; a new order no longer gets it.
+    # The order keeps the carrier chosen at its intake; a new order no longer gets the rule.
     assert post_order(client, dock, "O-FR2").get_json()["carrier_used"] == "own-fleet"
     read = client.get("/api/v1/channels/SHOP/orders/O-FR", headers=bearer(dock.channel_token)).get_json()
     assert read["carrier_used"] == "gs1"
@@ -157,7 +158,7 @@ def test_packing_starts_with_the_carrier_and_service_chosen_and_the_packer_may_s
     rule = CarrierRule(name="Labels", carrier_code="gs1", service="express")
     session.add(rule)
     session.flush()
-    w.order.carrier_rule_id, w.order.carrier_service = rule.id, "express"
+    w.order.carrier_rule_id, w.order.carrier_used, w.order.carrier_service = rule.id, "gs1", "express"
     session.commit()
     shipment = pk.start_packing(w.station, w.tote, ctx(w))
     assert (shipment.carrier_code, shipment.service) == ("gs1", "express")

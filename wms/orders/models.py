@@ -79,6 +79,8 @@ class Order(Base):
         sa.JSON, comment="the relay point as the carrier described it when last checked (name, address, hours)")
     relay_checked_at: Mapped[dt.datetime | None] = mapped_column(
         UTCDateTime, comment="when the carrier last said the relay point exists, is open and takes the parcel")
+    carrier_used: Mapped[str | None] = mapped_column(
+        sa.String(32), comment="the carrier chosen to ship it (carrier_reason says why)")
     carrier_service: Mapped[str | None] = mapped_column(sa.String(40), comment="the carrier's service chosen")
     carrier_reason: Mapped[str | None] = mapped_column(
         sa.String(500), comment="why this carrier and service were chosen (shown on the order)")

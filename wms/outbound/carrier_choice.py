@@ -270,6 +270,7 @@ def apply(order: Any, now: dt.datetime | None = None) -> Choice:
     from wms.orders import holds
 
     choice = preview(order, now)
+    order.carrier_used = choice.carrier_code
     order.carrier_service = choice.service
     order.carrier_reason = choice.reason
     order.carrier_rule_id = choice.rule_id
@@ -281,12 +282,14 @@ def apply(order: Any, now: dt.datetime | None = None) -> Choice:
 
 
 def shipping_carrier(order: Any) -> str:
-    """The carrier that ships the order: the rule's when a rule chose it, else the one asked for when configured
-    here, else the default carrier."""
+    """The carrier that ships the order: the one chosen at intake; for orders taken in before that was kept, the
+    rule's when a rule chose it, else the one asked for when configured here, else the default carrier."""
     from wms.db import db
     from wms.outbound import carriers_registry as registry
     from wms.outbound.models import CarrierRule
 
+    if order.carrier_used:
+        return str(order.carrier_used)
     if order.carrier_rule_id is not None:
         rule = db.session.get(CarrierRule, order.carrier_rule_id)
         if rule is not None:

@@ -1,8 +1,8 @@
 """Carrier rules kept by supervisors: add, change, deactivate, list; every value checked with a readable refusal.
 
 Plain functions over ``db.session`` (add/flush, never commit), shared by the JSON API and the supervisor page.
-A rule that chose the carrier of an order not yet packed keeps its carrier, service and relay flag (the order
-ships with what it was told): to change those, deactivate the rule and add another.
+Changing a rule changes what it chooses from then on: an order keeps the carrier and service chosen at its intake
+(orders.carrier_used / carrier_service), with the reason it was told.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from wms.db import db
 from wms.errors import Conflict, NotFound, ValidationFailed
 from wms.layout.models import Warehouse
-from wms.orders.models import Channel, Order, OrderStatus
+from wms.orders.models import Channel, Order
 from wms.outbound import carriers_registry as registry
 from wms.outbound.carrier_choice import parse_countries
 from wms.outbound.models import CarrierRule
@@ -26,15 +26,8 @@ from wms.picking.text import _
 
 FIELDS = ("name", "priority", "active", "warehouse", "channel", "shipping_method", "countries", "min_weight_g",
           "max_weight_g", "max_side_mm", "min_value", "max_value", "before_time", "carrier", "service", "relay")
-CHOICE_FIELDS = ("carrier_code", "service", "relay")
-NOT_PACKED = (OrderStatus.ACCEPTED, OrderStatus.BACKORDERED, OrderStatus.ALLOCATED, OrderStatus.PICKED)
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 LIMITS = {"name": 120, "shipping_method": 120, "countries": 400, "service": 40}
-
-
-class RuleInUse(Conflict):
-    slug = "carrier-rule-in-use"
-    title = "The carrier rule chose the carrier of orders not yet packed"
 
 
 @cache
@@ -199,23 +192,10 @@ def create_rule(data: Mapping[str, Any], warehouse_ids: frozenset[int] | None = 
     return rule
 
 
-def orders_chosen_by(rule: CarrierRule) -> int:
-    """How many orders not yet packed this rule chose the carrier of."""
-    return db.session.scalar(select(func.count()).select_from(Order).where(
-        Order.carrier_rule_id == rule.id, Order.status.in_(NOT_PACKED))) or 0
-
-
 def update_rule(rule: CarrierRule, data: Mapping[str, Any], warehouse_ids: frozenset[int] | None = None) -> CarrierRule:
     """Change the fields given (a null clears a condition); `active: false` deactivates the rule."""
     _require_scope(warehouse_ids, rule.warehouse_id)
     values = _values({k: v for k, v in data.items() if k in FIELDS})
-    changed = [f for f in CHOICE_FIELDS if f in values and values[f] != getattr(rule, f)]
-    if changed:
-        waiting = orders_chosen_by(rule)
-        if waiting:
-            raise RuleInUse(_("Rule '%(name)s' chose the carrier of %(count)s orders not yet packed: its carrier, "
-                              "service and relay stay as they are. Deactivate it and add a new rule.",
-                              name=rule.name, count=waiting), orders=waiting)
     for key, value in values.items():
         setattr(rule, key, value)
     _check_ranges(rule)

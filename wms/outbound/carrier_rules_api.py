@@ -81,11 +81,10 @@ def carrier_rule_read(rule_id: int) -> s.CarrierRuleOut:
 
 
 @operation("/carrier-rules/<int:rule_id>", "PATCH", summary="Change or deactivate a carrier rule", tags=TAGS,
-           body=s.CarrierRulePatchIn, response=s.CarrierRuleOut, roles=ROLES, idempotent=True, errors=(409,))
+           body=s.CarrierRulePatchIn, response=s.CarrierRuleOut, roles=ROLES, idempotent=True)
 def carrier_rule_update(rule_id: int, body: s.CarrierRulePatchIn) -> s.CarrierRuleOut:
-    """Fields left out stay as they are, a null clears a condition, `active: false` deactivates the rule. Its
-    carrier, service and relay cannot change while it has chosen the carrier of orders not yet packed (409
-    `carrier-rule-in-use`): deactivate it and add another."""
+    """Fields left out stay as they are, a null clears a condition, `active: false` deactivates the rule. Orders
+    already taken in keep the carrier and service it chose for them."""
     ids = _principal().warehouse_ids
     return rule_out(rules.update_rule(rules.get_rule(rule_id, ids), _given(body), ids))
 

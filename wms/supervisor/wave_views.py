@@ -203,8 +203,8 @@ def new_wave(code: str):  # type: ignore[no-untyped-def]
         flash(_("A filter was not understood and is ignored."), "warning")
         filters = services.OrderFilters(limit=MAX_LISTED_ORDERS)
     orders = services.eligible_orders(wh, filters)
-    carriers = sorted(c for c in db.session.scalars(select(Order.carrier_code).distinct().where(
-        Order.warehouse_id == wh.id, Order.carrier_code.is_not(None))) if c)
+    carriers = sorted({c for column in (Order.carrier_used, Order.carrier_code)  # chosen, or asked for
+                       for c in db.session.scalars(select(column).distinct().where(Order.warehouse_id == wh.id)) if c})
     channels = list(db.session.scalars(select(Channel).where(Channel.warehouse_id == wh.id).order_by(Channel.code)))
     return render_template("supervisor/waves/new.html", warehouse=wh, orders=orders, args=args, carriers=carriers,
                            channels=channels, tz=tz, defaults=WaveParams(), methods=METHODS,

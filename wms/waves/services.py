@@ -99,7 +99,8 @@ def eligible_orders(warehouse: Warehouse, filters: OrderFilters) -> list[Order]:
     if filters.cutoff_before is not None:
         stmt = stmt.where(Order.cutoff_at < require_aware(filters.cutoff_before, "cutoff_before"))
     if filters.carrier:
-        stmt = stmt.where(Order.carrier_code == filters.carrier)
+        # the carrier chosen to ship it, or the one the channel asked for (a name not configured here)
+        stmt = stmt.where(or_(Order.carrier_used == filters.carrier, Order.carrier_code == filters.carrier))
     if filters.channel:
         stmt = stmt.where(Order.channel_id.in_(select(Channel.id).where(Channel.code == filters.channel)))
     if filters.priority_min is not None:
