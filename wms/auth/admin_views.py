@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from wms.auth import services, sessions
 from wms.auth.forms import (
@@ -20,8 +22,10 @@ from wms.auth.forms import (
 from wms.auth.models import User
 from wms.auth.setup import page_requires
 from wms.db import db
+from wms.enums import TokenPurpose
 from wms.errors import DomainError
 from wms.layout.models import Warehouse
+from wms.orders.models import Channel
 
 bp = Blueprint("users_admin", __name__, url_prefix="/admin", template_folder="templates")
 
@@ -199,11 +203,32 @@ def user_sign_out_everywhere(user_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for("users_admin.user_edit", user_id=user.id))
 
 
+def purpose_label(purpose: TokenPurpose | str) -> str:
+    return {TokenPurpose.CHANNEL: _("channel"), TokenPurpose.PRINT_SITE: _("print site"),
+            TokenPurpose.USER: _("personal")}.get(TokenPurpose(purpose), str(purpose))
+
+
+def _channels() -> list[Channel]:
+    return list(db.session.scalars(select(Channel).order_by(Channel.code)))
+
+
+def _token_choices(form: TokenCreateForm) -> None:
+    form.purpose.choices = [SelectChoice(p.value, purpose_label(p)) for p in TokenPurpose]
+    form.warehouse.choices = ["", *_warehouse_choices()]
+    form.channel.choices = [SelectChoice("", "—"), *(SelectChoice(c.code, f"{c.code} · {c.name}")
+                                                     for c in _channels())]
+
+
 def _tokens_page(form: TokenCreateForm | None = None, *, error: str | None = None, status: int = 200,
                  created: dict[str, Any] | None = None) -> Any:
-    form = form or TokenCreateForm(formdata=None)
-    form.warehouse.choices = ["", *_warehouse_choices()]
+    if form is None:
+        form = TokenCreateForm(formdata=None)
+        wanted = request.args.get("channel", "")[:32]
+        if wanted:  # from a channel's page: a new token for that channel
+            form.purpose.data, form.channel.data = TokenPurpose.CHANNEL.value, wanted
+    _token_choices(form)
     show_revoked = request.args.get("revoked") == "1"
+    channels = _channels()
     context = {
         "form": form,
         "tokens": services.list_tokens(include_revoked=show_revoked),
@@ -212,8 +237,13 @@ def _tokens_page(form: TokenCreateForm | None = None, *, error: str | None = Non
         "created": created,
         "button": EmptyForm(formdata=None),
         "warehouse_codes": {w.id: w.code for w in services.all_warehouses()},
+        "channel_codes": {c.id: c.code for c in channels},
+        "purpose_label": purpose_label,
     }
-    return render_template("auth/admin/tokens.html", **context), status
+    resp = make_response(render_template("auth/admin/tokens.html", **context), status)
+    if created:
+        resp.headers["Cache-Control"] = "no-store"  # the clear token is in this page only
+    return resp
 
 
 @bp.route("/tokens", methods=["GET", "POST"])
@@ -222,12 +252,13 @@ def tokens():  # type: ignore[no-untyped-def]
     if request.method == "GET":
         return _tokens_page()
     form = TokenCreateForm()
-    form.warehouse.choices = ["", *_warehouse_choices()]
+    _token_choices(form)
     if not form.validate_on_submit():
         return _tokens_page(form, error=_form_errors(form), status=422)
     try:
         token, clear = _issue_from_form(form)
     except DomainError as err:
+        db.session.rollback()
         return _tokens_page(form, error=err.detail, status=err.status)
     # The clear token is in this response only: it is not stored and no later page can show it.
     created = {"id": token.id, "name": token.name, "purpose": token.purpose.value, "token": clear}
@@ -242,11 +273,35 @@ def _issue_from_form(form: TokenCreateForm) -> Any:
             raise services.UserInputInvalid(_("A personal token needs the username of its owner."),
                                             errors=[{"field": "username", "message": "unknown user"}])
         return services.create_personal_token(owner, form.name.data or "", created_by=acting)
-    warehouse = db.session.get(Warehouse, _warehouse_id(form.warehouse.data or ""))
+    channel = None
+    channel_code = (form.channel.data or "").strip()
+    if form.purpose.data == TokenPurpose.CHANNEL.value and channel_code:
+        channel = db.session.scalar(select(Channel).where(Channel.code == channel_code))
+        if channel is None:
+            raise services.UserInputInvalid(_("No channel %(code)s.", code=channel_code[:32]),
+                                            errors=[{"field": "channel", "message": "unknown channel"}])
+    elif channel_code:
+        raise services.UserInputInvalid(_("Only a channel token speaks for a channel."),
+                                        errors=[{"field": "channel", "message": "channel tokens only"}])
+    warehouse_id = _warehouse_id(form.warehouse.data or "")
+    if channel is not None:
+        if warehouse_id and warehouse_id != channel.warehouse_id:
+            raise services.UserInputInvalid(
+                _("Channel %(code)s ships from another warehouse: leave the warehouse empty or choose its own.",
+                  code=channel.code), errors=[{"field": "warehouse", "message": "not the channel's"}])
+        warehouse_id = channel.warehouse_id
+    warehouse = db.session.get(Warehouse, warehouse_id)
     if warehouse is None:
         raise services.UserInputInvalid(_("A machine token needs its warehouse."),
                                         errors=[{"field": "warehouse", "message": "required"}])
-    return services.create_machine_token(form.name.data or "", form.purpose.data or "", warehouse, created_by=acting)
+    token, clear = services.create_machine_token(form.name.data or "", form.purpose.data or "", warehouse,
+                                                 created_by=acting)
+    if channel is not None:
+        token.channel_id = channel.id
+        if not (form.name.data or "").strip():
+            token.name = f"channel {channel.code}"
+        db.session.flush()
+    return token, clear
 
 
 def _warehouse_id(code: str) -> int:

@@ -83,4 +83,5 @@ class TokenCreateForm(FlaskForm):
     name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
     purpose = SelectField(_l("Purpose"), choices=["channel", "print_site", "user"])
     warehouse = SelectField(_l("Warehouse"), choices=[], validate_choice=False)
+    channel = SelectField(_l("Channel (channel token)"), choices=[], validate_choice=False)
     username = StringField(_l("User (personal token)"), validators=[Optional(), Length(max=64)])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -288,6 +289,21 @@ def _read_settings(fields: KindFields, warehouses: list[Warehouse], *,
     return out
 
 
+WEBHOOK_KINDS = ("api", "pos")  # kinds that hear our webhooks at a URL of their own (platforms are written back)
+
+
+def _read_webhook(errors: list[str]) -> tuple[str | None, str | None]:
+    """The channel's own webhook URL and secret as typed (blank: none); a bad URL is said in `errors`."""
+    url = request.form.get("webhook_url", "").strip()
+    secret = request.form.get("webhook_secret_own", "").strip()
+    if url and (len(url) > FIELD_LIMIT or not url.startswith(("http://", "https://")) or len(url) < 10
+                or any(c.isspace() for c in url)):
+        errors.append(_("The webhook URL must start with https:// (or http:// for a shop on this machine)."))
+    if secret and not 16 <= len(secret) <= 200:
+        errors.append(_("A webhook secret is 16 to 200 characters (leave it empty and one is made for you)."))
+    return url or None, secret or None
+
+
 def _refusal(err: DomainError) -> str:
     reasons = "; ".join(f"{e['field']}: {e['message']}" for e in err.errors if "field" in e)
     return f"{err.detail} {reasons}".strip()
@@ -329,6 +345,10 @@ def channel_create():  # type: ignore[no-untyped-def]
     form.update({f"opt_{n}": request.form.get(f"opt_{n}", "")[:FIELD_LIMIT] for n in fields.options})
     form["sells_from"] = request.form.getlist("sells_from")[:100]
     errors: list[str] = []
+    hook_url = hook_secret = None
+    if kind in WEBHOOK_KINDS:
+        form["webhook_url"] = request.form.get("webhook_url", "").strip()[:FIELD_LIMIT]
+        hook_url, hook_secret = _read_webhook(errors)
     code = form["code"]
     if not code or len(code) > 32 or not all(c.isalnum() or c in "-_." for c in code):
         errors.append(_("The channel code is 1 to 32 letters, digits, dots, dashes or underscores."))
@@ -350,6 +370,10 @@ def channel_create():  # type: ignore[no-untyped-def]
             buffer_percent=settings.buffer_percent, cap_percent=settings.cap_percent,
             warehouses=settings.sells_from if fields.platform else None, webhook_secret=settings.webhook_secret,
             created_by=current_user._get_current_object())
+        made_secret = None
+        if hook_url:  # our webhooks to the shop, signed with this secret (stored encrypted; a made one shown once)
+            made_secret = None if hook_secret else secrets.token_urlsafe(32)
+            added.channel.webhook_url, added.channel.webhook_secret = hook_url, hook_secret or made_secret
         db.session.commit()  # the token shown below must exist before anyone copies it
     except DomainError as err:
         db.session.rollback()
@@ -361,7 +385,8 @@ def channel_create():  # type: ignore[no-untyped-def]
     log.info("channel %s (%s) added by %s", added.channel.code, kind, current_user.username)
     resp = make_response(render_template(
         "supervisor/channels/created.html", channel=added.channel, token=added.token, fields=fields,
-        webhook_url=_webhook_url(added.channel) if fields.has_webhooks else None))
+        webhook_url=_webhook_url(added.channel) if fields.has_webhooks else None,
+        own_webhook_url=hook_url, own_webhook_secret=made_secret))
     resp.headers["Cache-Control"] = "no-store"  # the token is in this page only
     return resp
 
@@ -457,11 +482,11 @@ def channel_resync(channel_code: str):  # type: ignore[no-untyped-def]
 # --- edit --------------------------------------------------------------------------------------------------------
 
 def _edit_page(channel: Channel, *, form: dict[str, Any] | None = None, errors: list[str] | None = None,
-               status: int = 200):  # type: ignore[no-untyped-def]
+               status: int = 200, made_secret: str | None = None):  # type: ignore[no-untyped-def]
     conn = services.connection_of(channel)
     fields = kind_fields(conn.kind) if conn is not None else None
     if form is None:
-        form = {"name": channel.name}
+        form = {"name": channel.name, "webhook_url": channel.webhook_url or ""}
         if conn is not None:
             form.update(base_url=conn.base_url, buffer_units=str(conn.buffer_units),
                         buffer_percent=str(conn.buffer_percent),
@@ -476,9 +501,14 @@ def _edit_page(channel: Channel, *, form: dict[str, Any] | None = None, errors: 
     stored = set(conn.credentials) if conn is not None else set()
     if conn is not None and conn.webhook_secret:
         stored.add("webhook_secret")
-    return render_template("supervisor/channels/edit.html", channel=channel, conn=conn, fields=fields, form=form,
-                           stored=stored, can_edit=True, warehouses=visible_warehouses(),
-                           sells_from=set(form.get("sells_from", [])), errors=errors or []), status
+    resp = make_response(render_template(
+        "supervisor/channels/edit.html", channel=channel, conn=conn, fields=fields, form=form, stored=stored,
+        can_edit=True, warehouses=visible_warehouses(), sells_from=set(form.get("sells_from", [])),
+        errors=errors or [], own_webhook=conn is None, own_secret_set=bool(channel.webhook_secret),
+        made_secret=made_secret), status)
+    if made_secret:
+        resp.headers["Cache-Control"] = "no-store"  # the new webhook secret is in this page only
+    return resp
 
 
 @bp.get("/channels/<channel_code>/edit")
@@ -501,12 +531,25 @@ def channel_update(channel_code: str):  # type: ignore[no-untyped-def]
     errors: list[str] = []
     if not form["name"]:
         errors.append(_("Give the channel a name."))
+    hook_url = hook_secret = None
+    if conn is None:
+        form["webhook_url"] = request.form.get("webhook_url", "").strip()[:FIELD_LIMIT]
+        hook_url, hook_secret = _read_webhook(errors)
     settings = _read_settings(fields, visible_warehouses(), stored=conn) if conn is not None and fields else None
     if settings is not None:
         errors += settings.errors
     if errors:
         return _edit_page(channel, form=form, errors=errors, status=422)
     channel.name = form["name"][:120]
+    made_secret = None
+    if conn is None:
+        channel.webhook_url = hook_url
+        if hook_url is None:
+            channel.webhook_secret = None
+        elif hook_secret:
+            channel.webhook_secret = hook_secret
+        elif not channel.webhook_secret or request.form.get("new_webhook_secret") == "1":
+            made_secret = channel.webhook_secret = secrets.token_urlsafe(32)
     if conn is not None and settings is not None:
         try:
             services.connect_channel(channel, conn.kind, settings.base_url, settings.credentials, settings.options,
@@ -517,7 +560,89 @@ def channel_update(channel_code: str):  # type: ignore[no-untyped-def]
             db.session.rollback()
             return _edit_page(channel, form=form, errors=[_refusal(err)], status=err.status)
     log.info("channel %s settings changed by %s", channel.code, current_user.username)
+    if made_secret:  # shown on this page only: never in a flash (the session cookie) nor on a later page
+        db.session.commit()
+        return _edit_page(channel, made_secret=made_secret)
     flash(_("Settings of %(code)s saved.", code=channel.code), "success")
+    return _back(channel)
+
+
+# --- connect a platform, deactivate, reactivate --------------------------------------------------------------------
+
+def _connect_page(channel: Channel, kind: str | None, *, form: dict[str, Any] | None = None,
+                  errors: list[str] | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+    fields = kind_fields(kind) if kind in PLATFORM_KINDS else None
+    return render_template("supervisor/channels/connect.html", channel=channel, kinds=PLATFORM_KINDS,
+                           kind=kind if fields else None, fields=fields, form=form or {},
+                           conn=services.connection_of(channel), warehouses=visible_warehouses(),
+                           sells_from=set((form or {}).get("sells_from", [])), errors=errors or [],
+                           can_edit=True), status
+
+
+@bp.get("/channels/<channel_code>/connect")
+@admin_only
+def channel_connect_form(channel_code: str):  # type: ignore[no-untyped-def]
+    channel = channel_in_scope(channel_code)
+    kind = request.args.get("kind", "").strip()
+    if kind and kind not in PLATFORM_KINDS:
+        return _connect_page(channel, None, errors=[_("Unknown kind %(kind)s.", kind=kind[:32])])
+    form = None
+    if kind:
+        warehouse = db.session.get(Warehouse, channel.warehouse_id)
+        form = {"sells_from": [warehouse.code] if warehouse else []}
+    return _connect_page(channel, kind or None, form=form)
+
+
+@bp.post("/channels/<channel_code>/connect")
+@admin_only
+def channel_connect(channel_code: str):  # type: ignore[no-untyped-def]
+    """Connect the channel to a platform (or to another one): its earlier connection, if any, is replaced."""
+    channel = channel_in_scope(channel_code)
+    kind = request.form.get("kind", "").strip()
+    if kind not in PLATFORM_KINDS:
+        return _connect_page(channel, None, errors=[_("Choose the platform to connect to.")], status=422)
+    fields = kind_fields(kind)
+    form: dict[str, Any] = {k: request.form.get(k, "").strip()[:FIELD_LIMIT] for k in (
+        "base_url", "buffer_units", "buffer_percent", "cap_percent")}
+    form.update({f"opt_{n}": request.form.get(f"opt_{n}", "")[:FIELD_LIMIT] for n in fields.options})
+    form["sells_from"] = request.form.getlist("sells_from")[:100]
+    conn = services.connection_of(channel)
+    same = conn if conn is not None and conn.kind == kind else None  # the same platform keeps stored secrets
+    settings = _read_settings(fields, visible_warehouses(), stored=same)
+    if settings.errors:
+        return _connect_page(channel, kind, form=form, errors=settings.errors, status=422)
+    try:
+        services.connect_channel(channel, kind, settings.base_url, settings.credentials, settings.options,
+                                 buffer_units=settings.buffer_units, buffer_percent=settings.buffer_percent,
+                                 cap_percent=settings.cap_percent, warehouses=settings.sells_from or None,
+                                 webhook_secret=settings.webhook_secret)
+    except DomainError as err:
+        db.session.rollback()
+        return _connect_page(channel, kind, form=form, errors=[_refusal(err)], status=err.status)
+    log.info("channel %s connected to %s by %s", channel.code, kind, current_user.username)
+    flash(_("%(code)s is connected to %(platform)s. Test the connection, then import the listings.",
+            code=channel.code, platform=kind_label(kind)), "success")
+    return _back(channel)
+
+
+@bp.post("/channels/<channel_code>/deactivate")
+@admin_only
+def channel_deactivate(channel_code: str):  # type: ignore[no-untyped-def]
+    channel = channel_in_scope(channel_code)
+    channel.active = False
+    log.info("channel %s deactivated by %s", channel.code, current_user.username)
+    flash(_("%(code)s is deactivated: its orders are refused, nothing is synced and no webhook is sent. Its "
+            "tokens stay as they are.", code=channel.code), "success")
+    return _back(channel)
+
+
+@bp.post("/channels/<channel_code>/reactivate")
+@admin_only
+def channel_reactivate(channel_code: str):  # type: ignore[no-untyped-def]
+    channel = channel_in_scope(channel_code)
+    channel.active = True
+    log.info("channel %s reactivated by %s", channel.code, current_user.username)
+    flash(_("%(code)s is active again.", code=channel.code), "success")
     return _back(channel)
 
 
