@@ -13,6 +13,7 @@ from wms.outbound import carrier_rules_api as carrier_rules_api  # noqa: F401
 from wms.outbound import dock_api  # noqa: F401
 from wms.outbound import relay_api as relay_api  # noqa: F401
 from wms.printing import api as printing_api  # noqa: F401
+from wms.printing import label_api  # noqa: F401
 from wms.replenishment import api as replenishment_api  # noqa: F401
 from wms.returns import api as returns_api  # noqa: F401
 from wms.waves import api as waves_api  # noqa: F401

@@ -257,3 +257,7 @@ def print_route_delete(code: str, route_id: int):  # type: ignore[no-untyped-def
     flash(_("Route removed."), "success")
     return redirect(url_for("supervisor.print_routes", code=warehouse.code))
 
+
+
+# The product and lane labels page lives beside the other printing pages.
+import wms.supervisor.label_views  # noqa: E402, F401
