@@ -164,6 +164,8 @@ def test_a_channel_token_is_shown_once_listed_by_name_and_revoked_for_good(app, 
     assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store" and "copy it" in html
     listing = admin.get("/admin/tokens").get_data(as_text=True)
     assert "shop backend" in listing and clear not in listing and f"wms_{clear.split('_')[1]}_" in listing
+    detail = admin.get("/channels/OWN").get_data(as_text=True)
+    assert "shop backend" in detail and clear not in detail
     auth = {"Authorization": f"Bearer {clear}"}
     api = app.test_client()
     assert api.get("/api/v1/channels/OWN/orders/nope", headers=auth).status_code == 404  # speaks for OWN
@@ -174,6 +176,7 @@ def test_a_channel_token_is_shown_once_listed_by_name_and_revoked_for_good(app, 
     assert admin.post(f"/admin/tokens/{token_id}/revoke").status_code == 302
     assert api.get("/api/v1/channels/OWN/orders/nope", headers=auth).status_code == 401
     assert api.get("/api/v1/me", headers=auth).status_code == 401
+    assert "shop backend" not in admin.get("/channels/OWN").get_data(as_text=True)
 
 
 def test_only_admins_manage_channels_and_tokens(app, world, admin, sign_in) -> None:  # type: ignore[no-untyped-def]
@@ -200,7 +203,8 @@ def test_the_admin_channel_and_token_pages_render_in_french(app, admin) -> None:
     admin.post("/auth/language", data={"locale": "fr", "next": "/channels"})
     expected = {
         "/channels/new?kind=api": ["Webhooks vers le canal", "URL de webhook"],
-        "/channels/OWN": ["Réactiver", "désactivé", "Connecter à une plateforme", "Jetons d’API"],
+        "/channels/OWN": ["Réactiver", "désactivé", "Connecter à une plateforme", "Jetons d’API",
+                          "Émettre un jeton"],
         "/channels/OWN/edit": ["Créer un nouveau secret de webhook"],
         "/channels/OWN/connect": ["Quelle plateforme ?"],
         "/channels/OWN/connect?kind=woocommerce": ["Connecter", "Clé client"],

@@ -405,7 +405,16 @@ def _detail_page(channel: Channel, *, status: int = 200):  # type: ignore[no-unt
         status=services.sync_status(channel), logs=services.sync_log(channel, limit=LOG_ROWS),
         sells_from=sells_from or ([warehouse.code] if warehouse else []),
         webhook_url=_webhook_url(channel) if fields and fields.has_webhooks else None,
-        can_edit=_is_admin(), jobs_configured=_jobs_configured()), status
+        can_edit=_is_admin(), jobs_configured=_jobs_configured(),
+        tokens=_channel_tokens(channel) if _is_admin() else []), status
+
+
+def _channel_tokens(channel: Channel) -> list[Any]:
+    """The channel's live API tokens (names and prefixes only: a secret is never kept)."""
+    from wms.auth.models import ApiToken
+
+    return list(db.session.scalars(select(ApiToken).where(ApiToken.channel_id == channel.id,
+                                                          ApiToken.revoked_at.is_(None)).order_by(ApiToken.id)))
 
 
 @bp.get("/channels/<channel_code>")
