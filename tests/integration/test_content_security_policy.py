@@ -29,6 +29,7 @@ WORLD_ARGUMENTS = {
     "channels": {"channel_code"},
     "relay": {"order_id"},
     "carrier_rules": {"rule_id"},
+    "orders": {"code", "order_id"},
 }
 
 
@@ -182,8 +183,15 @@ def carrier_rules_world(make_user: Callable[..., Any]) -> dict[str, Any]:
     return {"rule_id": rule.id, "warehouse": warehouse}
 
 
+def orders_world(make_user: Callable[..., Any]) -> dict[str, Any]:
+    from tests.integration.test_order_pages import build_orders
+
+    built, world = build_orders(make_user)  # shipped in 2 parcels, in a wave, tracked; one backordered
+    return {"code": built.warehouse_code, "order_id": built.shipped_id, "warehouse": world.warehouse}
+
+
 WORLDS = {"wave": wave_world, "returns": returns_world, "inbound": inbound_world, "channels": channels_world,
-          "relay": relay_world, "carrier_rules": carrier_rules_world}
+          "relay": relay_world, "carrier_rules": carrier_rules_world, "orders": orders_world}
 
 
 def test_every_page_route_is_reached_by_one_of_the_worlds(app):  # type: ignore[no-untyped-def]

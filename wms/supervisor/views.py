@@ -209,6 +209,7 @@ def locations():  # type: ignore[no-untyped-def]
 
 # Page modules of other areas add their routes to this blueprint.
 import wms.channels.views  # noqa: E402, F401
+import wms.supervisor.order_views  # noqa: E402, F401
 import wms.supervisor.printing_views  # noqa: E402, F401
 import wms.supervisor.stock_views  # noqa: E402, F401
 import wms.supervisor.wave_views  # noqa: E402, F401
