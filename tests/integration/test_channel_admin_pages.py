@@ -129,6 +129,12 @@ def test_an_unconnected_channel_is_connected_to_a_platform_from_its_page(app, ad
     with app.app_context():
         conn = services.connection_of(db.session.scalar(select(Channel)))
         assert conn.kind == "woocommerce" and conn.credentials["consumer_secret"] == shop.consumer_secret
+    # a till is not connected to a platform
+    assert admin.post("/channels/new", data={"kind": "pos", "code": "TILL", "warehouse": "WH"}).status_code == 200
+    assert 'id="connect-platform"' not in admin.get("/channels/TILL").get_data(as_text=True)
+    r = admin.post("/channels/TILL/connect", data={**data})
+    assert r.status_code == 422 and "A point of sale records its sales through the API" in r.get_data(as_text=True)
+    assert count(app, ChannelConnection) == 1
 
 
 def test_a_deactivated_channel_is_refused_by_the_api_until_reactivated(app, admin) -> None:  # type: ignore[no-untyped-def]

@@ -608,6 +608,9 @@ def channel_connect(channel_code: str):  # type: ignore[no-untyped-def]
     """Connect the channel to a platform (or to another one): its earlier connection, if any, is replaced."""
     channel = channel_in_scope(channel_code)
     kind = request.form.get("kind", "").strip()
+    if channel.kind == ChannelKind.POS:
+        return _connect_page(channel, None, errors=[_("A point of sale records its sales through the API: it is "
+                                                      "not connected to a platform.")], status=422)
     if kind not in PLATFORM_KINDS:
         return _connect_page(channel, None, errors=[_("Choose the platform to connect to.")], status=422)
     fields = kind_fields(kind)
