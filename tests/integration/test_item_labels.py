@@ -135,3 +135,9 @@ def test_the_labels_page_previews_and_prints_from_its_form(client, supervisor): 
                          follow_redirects=True)
     assert failed.status_code == 200 and "No printer is routed" in failed.get_data(as_text=True)
     assert len(_jobs()) == 2
+
+
+def test_the_locations_page_links_its_aisle_to_the_labels_page(client, supervisor):  # type: ignore[no-untyped-def]
+    sign_in_client(client.application, client, supervisor)
+    page = client.get("/locations?warehouse=DEMO&aisle=A/AP1").get_data(as_text=True)
+    assert "/warehouses/DEMO/labels?what=location&amp;zone=A&amp;aisle=AP1" in page
