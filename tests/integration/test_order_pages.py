@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tests.integration.stock_world import build_world, put
 from wms.db import db
@@ -113,6 +113,7 @@ def test_the_list_finds_orders_by_id_customer_sku_status_cutoff_carrier_and_hold
     assert "No order matches" in listed(page, held="1")
     odd = listed(page, status="lost", cutoff_from="tomorrow")  # ignored with a word, never a 500
     assert "is unknown and is ignored" in odd and "3 orders" in odd
+    assert page.get("/warehouses/OTHER/orders").status_code == 403    # outside the supervisor's warehouses
 
 
 def test_the_list_pages_with_a_page_size_and_a_total(page) -> None:
@@ -181,6 +182,20 @@ def test_hold_release_and_cancel_from_the_order_page_with_refusals_in_words(app,
     assert shipped.status_code == 200 and "can no longer be cancelled" in shipped.get_data(as_text=True)
     held_shipped = page.post(f"/orders/{built.shipped_id}/hold", data={"reason": "x"}, follow_redirects=True)
     assert "cannot be held now" in held_shipped.get_data(as_text=True)
+    with app.app_context():  # a wave holds it now: neither held nor cancelled until the wave lets go
+        wave = Wave(warehouse_id=db.session.get(Order, built.open_id).warehouse_id, code="W-0002")
+        db.session.add(wave)
+        db.session.flush()
+        link = WaveOrder(wave_id=wave.id, order_id=built.open_id, active=True)
+        db.session.add(link)
+        db.session.commit()
+    for action, says in (("hold", "before holding the order"), ("cancel", "cancel that wave")):
+        html = page.post(f"{cy}/{action}", data={"reason": "x", "confirm": "yes"},
+                         follow_redirects=True).get_data(as_text=True)
+        assert says in html, action
+    with app.app_context():
+        db.session.execute(update(WaveOrder).values(active=False))
+        db.session.commit()
     html = page.post(f"{cy}/cancel", data={"confirm": "yes"}, follow_redirects=True).get_data(as_text=True)
     assert "is cancelled" in html
     with app.app_context():

@@ -39,6 +39,14 @@ def _order_in_scope(order_id: int) -> Order:
     return order
 
 
+def _active_wave(order: Order) -> str | None:
+    """The code of the wave that holds the order now (its lines are in pick orders), if any."""
+    from wms.waves.models import Wave, WaveOrder
+
+    return db.session.scalar(select(Wave.code).join(WaveOrder, WaveOrder.wave_id == Wave.id)
+                             .where(WaveOrder.order_id == order.id, WaveOrder.active.is_(True)))
+
+
 def _search_from_args(wh: Warehouse) -> tuple[browse.OrderSearch, dict[str, str]]:
     tz = slots.warehouse_zone(wh)
     args = {k: request.args.get(k, "").strip()[:100] for k in SEARCH_FIELDS}
@@ -80,10 +88,10 @@ def order(order_id: int):  # type: ignore[no-untyped-def]
     item = _order_in_scope(order_id)
     wh = db.session.get(Warehouse, item.warehouse_id)
     detail = browse.order_detail(item)
-    active_wave = next((w.code for w, link in detail.waves if link.active), None)
+    active_wave = _active_wave(item)
     return render_template(
         "supervisor/orders/detail.html", warehouse=wh, order=item, detail=detail, tz=slots.warehouse_zone(wh),
-        can_hold=item.status in holds.HOLDABLE, can_release=item.held,
+        can_hold=item.status in holds.HOLDABLE and active_wave is None, can_release=item.held,
         can_cancel=item.status in OPEN_ORDER_STATUSES and active_wave is None, active_wave=active_wave,
         hold_kinds=[k.value for k in holds.HoldKind])
 
@@ -110,6 +118,10 @@ def hold_order(order_id: int) -> Response:
         if item.status not in holds.HOLDABLE:
             raise holds.HoldRefused(_("Order %(order)s is %(status)s: it cannot be held now.",
                                       order=item.external_id, status=item.status.value))
+        wave = _active_wave(item)
+        if wave is not None:
+            raise holds.HoldRefused(_("Order %(order)s is planned in wave %(wave)s: cancel or re-plan that wave "
+                                      "before holding the order.", order=item.external_id, wave=wave))
         reason = request.form.get("reason", "").strip()
         if not reason:
             raise holds.HoldRefused(_("Say why the order is held; nothing was changed."))
