@@ -214,8 +214,15 @@ def test_the_backorders_say_what_is_missing_per_sku_and_where_stock_is(app, page
     assert "<td class=\"num\">5</td>" in html
 
 
-def test_the_order_list_speaks_french(page) -> None:
+def test_the_order_pages_speak_french(page, orders) -> None:
     page.post("/auth/language", data={"locale": "fr", "next": "/"})
     html = page.get("/warehouses/WH/orders").get_data(as_text=True)
     assert 'lang="fr"' in html
     assert "Commandes de WH" in html and "3 commandes" in html and "Commande téléphonique" in html
+    assert "en reliquat" in html and "heures en Europe/Paris" in html
+    pages = {f"/orders/{orders[0].shipped_id}": ["Expéditions", "Webhooks envoyés au canal", "expédiée", "Colis 2"],
+             "/warehouses/WH/backorders": ["Reliquats de WH", "Manquant", "3 sur 3"],
+             "/warehouses/WH/orders/new": ["Prendre la commande", "Nom du client"]}
+    for path, words in pages.items():
+        html = page.get(path).get_data(as_text=True)
+        assert all(w in html for w in words), (path, [w for w in words if w not in html])
