@@ -230,7 +230,8 @@ def release_wave(wave: Wave, user_id: int | None) -> Wave:
     ops = list(db.session.scalars(
         select(PickOrder).where(PickOrder.wave_id == wave.id).order_by(PickOrder.seq)
         .options(selectinload(PickOrder.lines).selectinload(PickOrderLine.location),
-                 selectinload(PickOrder.lines).selectinload(PickOrderLine.product))))
+                 selectinload(PickOrder.lines).selectinload(PickOrderLine.product),
+                 selectinload(PickOrder.lines).selectinload(PickOrderLine.order_line).selectinload(OrderLine.order))))
     if not ops:
         raise WaveStateConflict(f"Wave {wave.code} has no pick order to release; replan it.")
     printers, missing = {}, []
@@ -294,11 +295,13 @@ def pick_order_document(wave: Wave, op: PickOrder, slot: TimeSlot | None = None,
         zone_row = db.session.get(Zone, op.zone_id)
         zone = zone_row.code if zone_row else str(op.zone_id)
     lines = tuple(PickLine(seq=line.seq + 1, location=line.location.code, sku=line.product.sku,
-                           description=line.product.name, quantity=line.quantity, tote=line.tote or "")
+                           description=line.product.name, quantity=line.quantity, tote=line.tote or "",
+                           order=line.order_line.order.external_id if line.order_line else "")
                   for line in op.lines)
     totes = list(op.totes or [])
+    # One tote: the header names it. Several: the document lists them (marks in the header, a list at the end).
     return PickOrderDocument(op_number=op.code, zone=zone, wave=wave.code, slot_start=start, slot_end=end,
-                             lines=lines, tote=f"{len(totes)} totes" if len(totes) > 1 else (totes[0] if totes else ""))
+                             lines=lines, tote=totes[0] if len(totes) == 1 else "")
 
 
 def _started(wave: Wave) -> bool:
