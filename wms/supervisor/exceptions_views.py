@@ -50,8 +50,8 @@ def exception_rows(wh: Warehouse, *, include_resolved: bool = False) -> list[dic
         stmt = stmt.where(ScanEvent.resolved_at.is_(None))
     found = db.session.execute(stmt).all()
     line_ids = {int(e.data["line_id"]) for e, *_rest in found if str((e.data or {}).get("line_id", "")).isdigit()}
-    lines = ({pl.id: (pl, sku, loc_id, code) for pl, sku, loc_id, code in db.session.execute(
-        select(PickOrderLine, Product.sku, Location.id, Location.code)
+    lines = ({pl.id: (pl, sku, loc_id, code, name) for pl, sku, loc_id, code, name in db.session.execute(
+        select(PickOrderLine, Product.sku, Location.id, Location.code, Product.name)
         .join(Product, Product.id == PickOrderLine.product_id).join(Location, Location.id == PickOrderLine.location_id)
         .where(PickOrderLine.id.in_(line_ids)))} if line_ids else {})
     lane_ids = {v[2] for v in lines.values()}
@@ -72,7 +72,8 @@ def exception_rows(wh: Warehouse, *, include_resolved: bool = False) -> list[dic
         rows.append({
             "event": event, "kind": data.get("kind", "?"), "kind_name": _kind_name(str(data.get("kind", "?"))),
             "op": op_code, "wave": wave_code or "—", "zone": zone_code or "—", "who": who or "—",
-            "sku": line[1] if line else None, "lane": line[3] if line else None,
+            "sku": line[1] if line else None, "product_name": line[4] if line else None,
+            "lane": line[3] if line else None,
             "found": data.get("found"), "missing": data.get("missing"), "damaged": data.get("damaged"),
             "to": data.get("to"), "lane_holds": data.get("lane_holds"), "note": data.get("note"),
             "tasks": [t for t in tasks if t.location_id == lane_id and t.created_at >= event.at],

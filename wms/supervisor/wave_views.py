@@ -11,16 +11,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
 from wms.db import db, utcnow
 from wms.enums import Face, ResourceKind, ZoneKind
 from wms.errors import DomainError, ValidationFailed
 from wms.layout.models import Aisle, Resource, Warehouse, Zone
-from wms.orders.models import Channel, Order
+from wms.orders.models import Channel, Order, OrderLine
 from wms.supervisor.views import bp, supervisor_only, warehouse_in_scope
 from wms.waves import services, slots
-from wms.waves.models import TimeSlot, Wave, WaveStatus
+from wms.waves.models import PickOrder, PickOrderLine, TimeSlot, Wave, WaveStatus
 from wms.waves.params import METHODS, WaveParams
 from wms.waves.timeline import Bar, Row, timeline_svg
 
@@ -257,7 +258,13 @@ def wave(wave_id: int):  # type: ignore[no-untyped-def]
     zones = {z.id: z for z in db.session.scalars(select(Zone).where(Zone.warehouse_id == wh.id))}
     slot_of = {s.pick_order_id: s for s in own}
     by_zone: dict[str, list[Any]] = {}
-    for op in item.pick_orders:
+    # The lines with their lane, product (SKU and name) and order in two queries, not several per line.
+    ops = db.session.scalars(
+        select(PickOrder).where(PickOrder.wave_id == item.id).order_by(PickOrder.seq)
+        .options(selectinload(PickOrder.lines).options(
+            joinedload(PickOrderLine.location), joinedload(PickOrderLine.product),
+            joinedload(PickOrderLine.order_line).joinedload(OrderLine.order))))
+    for op in ops:
         by_zone.setdefault(zones[op.zone_id].code, []).append(op)
     return render_template(
         "supervisor/waves/wave.html", wave=item, warehouse=wh, picture=picture, by_zone=by_zone, slot_of=slot_of,
