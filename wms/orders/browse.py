@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from wms.catalog.models import Product
 from wms.db import db
@@ -85,6 +86,7 @@ def search_orders(wh: Warehouse, search: OrderSearch, page: int = 1, page_size: 
     pages = max((total + page_size - 1) // page_size, 1)
     page = min(max(page, 1), pages)
     orders = list(db.session.scalars(stmt.order_by(Order.created_at.desc(), Order.id.desc())
+                                     .options(selectinload(Order.lines), selectinload(Order.channel))
                                      .limit(page_size).offset((page - 1) * page_size)))
     return OrderPage(orders=orders, total=total, page=page, pages=pages, page_size=page_size)
 
@@ -226,6 +228,7 @@ def backorders(wh: Warehouse) -> list[MissingSku]:
         select(OrderLine).join(Order, Order.id == OrderLine.order_id)
         .where(Order.warehouse_id == wh.id, Order.status == OrderStatus.BACKORDERED,
                OrderLine.allocated < OrderLine.quantity)
+        .options(selectinload(OrderLine.order))
         .order_by(OrderLine.product_id, Order.priority.desc(), Order.created_at, Order.id)))
     by_product: dict[int, list[OrderLine]] = {}
     for line in lines:
