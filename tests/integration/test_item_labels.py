@@ -97,6 +97,7 @@ def test_one_face_of_listed_lanes_prints_one_label_each(client, headers):  # typ
     ("product-labels", {"skus": ["TEA-01"], "copies": 0}, 422),
     ("product-labels", {"skus": ["TEA-01"], "printer": "NOPE"}, 404),
     ("product-labels", {"skus": ["TEA-01"]}, 409),  # no printer routed for product labels
+    ("product-labels", {"skus": ["TEA-01"], "zone": "ZZ"}, 422),
     ("location-labels", {}, 422),
     ("location-labels", {"locations": ["RCV-01"], "zone": "A"}, 422),
     ("location-labels", {"zone": "ZZ"}, 422),
@@ -141,3 +142,17 @@ def test_the_locations_page_links_its_aisle_to_the_labels_page(client, superviso
     sign_in_client(client.application, client, supervisor)
     page = client.get("/locations?warehouse=DEMO&aisle=A/AP1").get_data(as_text=True)
     assert "/warehouses/DEMO/labels?what=location&amp;zone=A&amp;aisle=AP1" in page
+
+
+def test_product_labels_print_at_the_printer_routed_for_the_zone_named(client, headers, demo, commit):  # type: ignore[no-untyped-def]
+    from wms.layout.models import Zone
+    from wms.printing.models import Printer, PrintRoute
+
+    rcv = db.session.scalar(select(Zone.id).where(Zone.code == "RCV"))
+    printer = db.session.scalar(select(Printer.id).where(Printer.code == "PR-RCV"))
+    db.session.add(PrintRoute(warehouse_id=demo.id, document_kind=DocumentKind.PRODUCT_LABEL, zone_id=rcv,
+                              printer_id=printer))
+    commit()
+    resp = client.post("/api/v1/warehouses/DEMO/product-labels", json={"skus": ["TEA-01"], "zone": "RCV"},
+                       headers={**headers, "Idempotency-Key": "at-rcv"})
+    assert resp.status_code == 201 and resp.json[0]["printer"] == "PR-RCV"

@@ -200,14 +200,16 @@ def _printer(warehouse: Warehouse, code: str | None) -> Printer | None:
 
 
 def print_product_labels(warehouse: Warehouse, skus: list[str], user: User | None, *, key: str, copies: int = 1,
-                         printer_code: str | None = None) -> list[PrintJob]:
-    """One job per product (with `copies`) at the printer named, else the one routed for product labels."""
+                         printer_code: str | None = None, zone: str | None = None) -> list[PrintJob]:
+    """One job per product (with `copies`) at the printer named, else the one routed for product labels (at
+    `zone` when given: that zone's route, else a rack zone's head printer)."""
     if not 1 <= copies <= 100:
         raise ValidationFailed("Copies must be between 1 and 100.", errors=[{"field": "copies", "message": "1..100"}])
     from wms.labels.pdf import render_for
 
     products = products_by_sku(skus)
-    printer = _printer(warehouse, printer_code) or resolve_printer(warehouse.id, DocumentKind.PRODUCT_LABEL)
+    printer = _printer(warehouse, printer_code) or resolve_printer(
+        warehouse.id, DocumentKind.PRODUCT_LABEL, zone_id=_zone(warehouse, zone).id if zone else None)
     jobs = []
     for product in products:
         payload, content_type = render_for(product_document(product), printer.language.value)

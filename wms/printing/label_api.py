@@ -27,6 +27,8 @@ class ProductLabelsIn(Strict):
     skus: list[Sku] = Field(min_length=1, max_length=item_labels.MAX_ITEMS, description="products to label")
     copies: int = Field(default=1, ge=1, le=100, description="copies of each product's label")
     printer: Code | None = Field(default=None, description="printer code; absent: the route for product labels")
+    zone: ZoneCode | None = Field(default=None, description="without `printer`: print at this zone's printer "
+                                  "(its route for product labels, else a rack zone's head printer)")
 
 
 class LocationLabelsIn(Strict):
@@ -61,11 +63,12 @@ def _out(jobs: list[PrintJob]) -> list[LabelJobOut]:
            body=ProductLabelsIn, response=list[LabelJobOut], status=201, roles=SUPERVISORS, idempotent=True)
 def print_product_labels(code: str, body: ProductLabelsIn) -> list[LabelJobOut]:
     """One job per product (SKU, name, its main barcode in its own symbology), `copies` each, at `printer` or the
-    printer routed for `product_label` in the warehouse. 422 names unknown SKUs; 409 `no-printer` when none is
-    routed; 404 for an unknown printer."""
+    printer routed for `product_label` (at `zone` when given, e.g. the receiving dock). 422 names unknown SKUs or
+    zone; 409 `no-printer` when none is routed; 404 for an unknown printer."""
     warehouse = _warehouse(code)
     return _out(item_labels.print_product_labels(warehouse, body.skus, _user(), key=request_key(),
-                                                 copies=body.copies, printer_code=body.printer))
+                                                 copies=body.copies, printer_code=body.printer,
+                                                 zone=body.zone))
 
 
 @operation("/warehouses/<code>/location-labels", "POST", summary="Print lane labels", tags=TAGS,
