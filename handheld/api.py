@@ -156,7 +156,8 @@ def sheet(op: PickOrder) -> dict[str, Any]:
     zone = db.session.get(Zone, op.zone_id)
     return {
         "op": {"id": op.id, "code": op.code, "zone": zone.code if zone else None, "status": op.status.value,
-               "totes": list(op.totes or []), "slots": [slot_out(slot) for slot in ps.slot_times(op)]},
+               "totes": list(op.totes or []), "slots": [slot_out(slot) for slot in ps.slot_times(op)],
+               "drop_points": ps.drop_points(op.warehouse_id)},
         "lines": [{"id": ln.id, "seq": ln.seq, "location": ln.location.code, "sku": ln.product.sku,
                    "name": ln.product.name, "barcodes": codes.get(ln.product_id, []), "quantity": ln.quantity,
                    "picked": ln.picked_quantity, "tote": ln.tote, "closed": ps.line_closed(ln, closed)}

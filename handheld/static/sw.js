@@ -1,7 +1,7 @@
 // The handheld's service worker: keeps the app shell (pages, modules, styles, camera library) so the app opens
 // with no network. Pages: network first, the cached copy when offline. Static files: cache first. API calls are
 // never cached here: the app keeps its own data and its queue of scans in IndexedDB.
-const CACHE = "hh-shell-v10";  // a new name when the shell changes: the old cache is dropped on activate
+const CACHE = "hh-shell-v11";  // a new name when the shell changes: the old cache is dropped on activate
 const SHELL = ["/hh/", "/hh/pick", "/hh/replenish", "/hh/manifest.webmanifest", "/hh/static/hh.css",
   "/hh/static/icon.svg", "/hh/static/icon-192.png", "/hh/static/js/app.js", "/hh/static/js/device.js", "/hh/static/js/feedback.js",
   "/hh/static/js/store.js", "/hh/static/js/outbox.js", "/hh/static/js/scanfield.js", "/hh/static/js/camera.js",

@@ -118,7 +118,7 @@ def test_a_saved_handheld_cookie_is_refused_after_its_session_ends(app, world, a
     assert hh_get(copy, "/pick/current").status_code == 401
     assert copy.get("/api/v1/me", headers={"X-Device-Id": DEVICE}).status_code == 401
     page = copy.get("/hh/")
-    assert page.status_code == 302 and page.headers["Location"].startswith("/auth/login")
+    assert page.status_code == 302 and page.headers["Location"].startswith("/auth/badge")
 
 
 @pytest.mark.parametrize("event", ["sign_out", "password_change", "role_change", "deactivation",

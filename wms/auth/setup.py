@@ -55,6 +55,9 @@ def init_app(app: Flask) -> None:
 
         if wants_json():
             raise AuthenticationRequired("Sign in first.")
+        if request.blueprint == "handheld":
+            # The handheld's start page is the badge sign-in, not the desktop password form.
+            return redirect(url_for("auth.badge", next=request.full_path.rstrip("?")))
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 

@@ -103,13 +103,22 @@ def sign_out_everywhere():  # type: ignore[no-untyped-def]
 
 
 def _signed_out():  # type: ignore[no-untyped-def]
-    """Forget the person in this browser (keeping the chosen language) and show the sign-in page."""
+    """Forget the person in this browser (keeping the chosen language) and show the sign-in page: the badge
+    sign-in when signing out from the handheld (its form sends next=/hh/...), else the password one."""
     logout_user()
     locale = session.get("locale")
     session.clear()
     if locale:
         session["locale"] = locale
+    if _handheld_next(request.form.get("next")) is not None:
+        return redirect(url_for("auth.badge"))
     return redirect(url_for("auth.login"))
+
+
+def _handheld_next(target: str | None) -> str | None:
+    """`target` when it is a safe path into the handheld app, else None."""
+    target = services.safe_next(target, "")
+    return target if target.startswith(HANDHELD_HOME) and ".." not in target else None
 
 
 @bp.route("/totp", methods=["GET", "POST"])
@@ -191,25 +200,27 @@ def recovery_codes():  # type: ignore[no-untyped-def]
 @bp.route("/badge", methods=["GET", "POST"])
 def badge():  # type: ignore[no-untyped-def]
     form = BadgeForm()
+    nxt = _handheld_next(request.values.get("next")) or HANDHELD_HOME
     if request.method == "GET":
-        return render_template("auth/badge.html", form=form)
+        return render_template("auth/badge.html", form=form, next=nxt)
     if not form.validate_on_submit():
-        return render_template("auth/badge.html", form=form, error=_("Scan your badge and enter your PIN.")), 422
+        return render_template("auth/badge.html", form=form, next=nxt,
+                               error=_("Scan your badge and enter your PIN.")), 422
     device_id = _device_id(form)
     if device_id is None:
         # The handheld app sends its device id with every call; a session not bound to one could be replayed.
-        return render_template("auth/badge.html", form=form,
+        return render_template("auth/badge.html", form=form, next=nxt,
                                error=_("This sign-in needs the handheld app (with JavaScript).")), 422
     try:
         user = services.authenticate_badge(form.badge.data or "", form.pin.data or "", _ip())
     except services.LoginThrottled as err:
-        return _throttled("auth/badge.html", err, form=form)
+        return _throttled("auth/badge.html", err, form=form, next=nxt)
     except services.InvalidCredentials:
-        return render_template("auth/badge.html", form=form, error=_("Unknown badge or wrong PIN."))
+        return render_template("auth/badge.html", form=form, next=nxt, error=_("Unknown badge or wrong PIN."))
     except services.BadgeSignInNotAllowed:
         return render_template(
-            "auth/badge.html", form=form,
+            "auth/badge.html", form=form, next=nxt,
             error=_("Supervisors and admins sign in with username, password and second factor."),
         ), 403
     _start_session(user, device_id)
-    return redirect(HANDHELD_HOME)
+    return redirect(nxt)

@@ -647,6 +647,14 @@ def _damaged(op: PickOrder, line: PickOrderLine, units: int, note: str | None,
 # --- the end of the OP ---------------------------------------------------------------------------------------------
 
 
+def drop_points(warehouse_id: int) -> list[str]:
+    """The codes of the warehouse's sas drop points (the locations of its sas zones), in code order: what the
+    picker is told to scan at the end of an OP."""
+    return list(db.session.scalars(select(Location.code).join(Zone, Zone.id == Location.zone_id)
+                                   .where(Location.warehouse_id == warehouse_id, Zone.kind == ZoneKind.SAS)
+                                   .order_by(Location.code)))
+
+
 def drop_at_sas(op: PickOrder, code: str, ctx: ScanContext) -> ScanResult:
     """The totes are at a sas drop point: the OP is done; orders whose OPs are all done become picked."""
     def apply(state: PickState) -> tuple[ScanOutcome, str, dict[str, Any]]:
@@ -654,6 +662,10 @@ def drop_at_sas(op: PickOrder, code: str, ctx: ScanContext) -> ScanResult:
         place = db.session.scalar(select(Location).join(Zone, Zone.id == Location.zone_id)
                                   .where(Location.warehouse_id == op.warehouse_id, Location.code == scanned))
         if place is None or place.zone.kind != ZoneKind.SAS:
+            points = drop_points(op.warehouse_id)
+            if points:
+                raise _Refusal(_("%(code)s is not a sas drop point; scan %(points)s.", code=scanned,
+                                 points=", ".join(points[:5])))
             raise _Refusal(_("%(code)s is not a sas drop point; scan a label in the sas.", code=scanned))
         op.status = PickOrderStatus.DONE
         op.finished_at = utcnow()

@@ -37,10 +37,25 @@ async function load() {
 
 function render() { return exclusive(draw); }
 
+// The end of an OP (dropped at the sas, even while the drop waits in the queue) and no OP at all show the same
+// screen (#pick-end, data-step "done"), with nothing left of the last OP's header.
+function drawEnd(root) {
+  root.dataset.step = "done";
+  for (const id of ["op-code", "op-slot", "progress", "prompt", "big", "item", "qty", "tote"]) { $(id).textContent = ""; }
+  $("progress").dataset.done = "0";
+}
+
+// Where to drop the totes: the sas drop points' codes (the server sends them with the sheet).
+function dropText() {
+  const points = sheet.op.drop_points || [];
+  if (!points.length) { return t("no_drop_point"); }
+  return points.length > 3 ? `${points.slice(0, 3).join(" · ")} …` : points.join(" · ");
+}
+
 async function draw() {
   const root = $("pick");
-  if (!sheet) { root.dataset.step = "none"; $("prompt").textContent = t("no_op"); $("big").textContent = ""; return; }
-  st = predict(sheet, await pending());
+  st = sheet ? predict(sheet, await pending()) : null;
+  if (!sheet || st.step === "done") { drawEnd(root); return; }
   const line = lineOf(sheet, st);
   root.dataset.step = st.step;
   const done = sheet.lines.filter((l) => (st.picked[l.id] ?? 0) >= l.quantity || (l.closed && l.id !== st.lineId)).length;
@@ -50,17 +65,19 @@ async function draw() {
   $("progress").textContent = `${t("line")} ${n}/${sheet.lines.length}`;
   $("progress").dataset.done = String(done);
   const prompts = { location: "scan_location", item: "scan_item", tote: "scan_tote", quantity: "enter_quantity",
-    drop: "scan_drop", done: "done" };
+    drop: "scan_drop" };
   $("prompt").textContent = t(prompts[st.step] || st.step);
+  $("tote-label").textContent = line ? t("tote") : t("totes");
   if (line) {
     $("big").textContent = st.step === "tote" ? line.tote || "" : line.location;
     $("item").textContent = `${line.sku} · ${line.name}`;
     const got = (st.picked[line.id] ?? 0) + (st.step === "quantity" ? counted : 0);
     $("qty").textContent = `${got} / ${line.quantity}`;
     $("tote").textContent = line.tote || "";
-  } else {
-    $("big").textContent = st.step === "done" ? t("done") : t("drop");
-    $("item").textContent = ""; $("qty").textContent = ""; $("tote").textContent = "";
+  } else {  // the sas drop: the code to scan, big, and the totes to leave there
+    $("big").textContent = dropText();
+    $("item").textContent = ""; $("qty").textContent = "";
+    $("tote").textContent = (sheet.op.totes || []).join(", ");
   }
 }
 
@@ -70,6 +87,7 @@ function reasonText(reason, line) {
   if (reason === "wrong_tote") { return `${t("wrong_tote")} ${line.tote || sheet.op.totes.join(", ")}`; }
   if (reason === "too_many") { return `${t("too_many")} ${line.quantity - (st.picked[line.id] ?? 0)}`; }
   if (reason === "pick_face_only") { return t("pick_face_only"); }
+  if (reason === "wrong_drop") { return `${t("wrong_drop")} ${dropText()}`; }
   return t(`scan_${reason}`) || reason;
 }
 
@@ -88,7 +106,7 @@ async function send(scan, label) {
 }
 
 async function onScan(code) {
-  if (!sheet) { return; }
+  if (!sheet || !st || st.step === "done") { return; }
   const line = lineOf(sheet, st);
   if (st.step === "quantity" && line) {
     if (matchesItem(line, code)) {
@@ -124,7 +142,7 @@ onResult(async (item, status, data) => {
     error();
     say(`${t("conflict")}: ${data.message || data.detail || status}`, "error");
   }
-  if (data.outcome === "applied" && item.body.step === "drop") { success(); }
+  if (data.outcome === "applied" && item.body.step === "drop") { success(); say(data.message, "ok"); }
 });
 
 async function afterDrain() {

@@ -32,7 +32,13 @@ export function judge(sheet, st, scan) {
     return { ok: true, next: advance(sheet, { ...st, picked: { ...st.picked, [line.id]: picked } }, line) };
   }
   if (scan.step !== st.step) { return { ok: false, reason: st.step, next: st }; }
-  if (st.step === "drop") { return { ok: true, next: { ...st, step: "done" } }; }
+  if (st.step === "drop") {
+    // The server decides; the device refuses at once only a code that is none of the sas drop points it was given.
+    const points = sheet.op.drop_points || [];
+    const place = (scan.code || "").trim().replace(/^R:/i, "").trim();
+    if (points.length && !points.includes(place)) { return { ok: false, reason: "wrong_drop", next: st }; }
+    return { ok: true, next: { ...st, step: "done" } };
+  }
   if (!line) { return { ok: false, reason: "drop", next: st }; }
   const code = (scan.code || "").trim();
   if (st.step === "location") {
