@@ -53,6 +53,12 @@ def _no_overlap(slot_list: list[TimeSlot]) -> bool:
                                strict=False))
 
 
+def _pick_aisle_resource(location_id: int) -> int:
+    """The resource of the pick aisle a lane is picked from."""
+    face = db.session.get(LocationFace, (location_id, Face.PICK))
+    return db.session.scalar(select(Resource.id).where(Resource.aisle_id == face.aisle_id))
+
+
 @pytest.fixture
 def site(app, session):  # type: ignore[no-untyped-def]
     return build_site()
@@ -62,7 +68,7 @@ def test_a_planned_wave_has_one_pick_order_per_batch_and_zone_with_lines_in_rout
     wave = services.create_and_plan(site.warehouse, site.orders, starts_at=NOW)
     assert wave.status == WaveStatus.PLANNED and wave.code == f"W-{wave.id:05d}"
     ops = wave.pick_orders
-    assert {db.session.get(Resource, s.resource_id).code for s in _slots(wave)} <= {"A/P1", "B/P1"}
+    assert {db.session.get(Resource, s.resource_id).code for s in _slots(wave)} <= {"A/P1", "A/P3", "B/P1", "B/P3"}
     assert sum(len(op.lines) for op in ops) == 12  # six orders, one line in each zone
     assert {(op.zone_id, op.batch_no) for op in ops} == {(op.zone_id, op.batch_no) for op in ops}
     assert len({(op.zone_id, op.batch_no) for op in ops}) == len(ops)
@@ -70,7 +76,11 @@ def test_a_planned_wave_has_one_pick_order_per_batch_and_zone_with_lines_in_rout
         assert op.code.startswith(f"OP-{wave.id}-") and op.route_length_m > 0 and op.estimated_seconds > 0
         assert [ln.seq for ln in op.lines] == list(range(len(op.lines)))
         assert all(ln.location.zone_id == op.zone_id and ln.tote for ln in op.lines)
-        (slot,) = [s for s in _slots(wave) if s.pick_order_id == op.id]
+        # one pick slot on every pick aisle the OP's lanes are on, all for the OP's whole time
+        own = [s for s in _slots(wave) if s.pick_order_id == op.id]
+        assert {s.resource_id for s in own} == {_pick_aisle_resource(ln.location_id) for ln in op.lines}
+        assert len(own) == len({s.resource_id for s in own}) and len({(s.starts_at, s.ends_at) for s in own}) == 1
+        slot = own[0]
         assert slot.kind == SlotKind.PICK and slot.label == op.code and slot.starts_at >= NOW
         assert slot.ends_at - slot.starts_at >= dt.timedelta(seconds=op.estimated_seconds - 1)
     assert _no_overlap(_slots(wave))
@@ -102,7 +112,7 @@ def test_replanning_replaces_the_pick_orders_and_their_slots(site) -> None:  # t
     batches = [wo.batch_no for wo in wave.orders]
     assert max(batches.count(b) for b in batches) <= 2  # a cart takes two totes now
     assert len(new_ops) == 2 * len(set(batches)) >= 6  # every cart picks in both zones
-    assert len(_slots(wave)) == len(new_ops) and _no_overlap(_slots(wave))
+    assert {s.pick_order_id for s in _slots(wave)} == {op.id for op in new_ops} and _no_overlap(_slots(wave))
     assert db.session.scalar(select(func.count()).select_from(PickOrder)) == len(new_ops)
 
 

@@ -1,8 +1,10 @@
 """Scheduling pick orders on the zones' pick aisles: one slot at a time per aisle, around existing bookings.
 
 Jobs are placed in the order given (the planner passes them most urgent first: priority, then earliest
-cutoff), each on its resource at the earliest time after the previous job there that overlaps none of the
-bookings it must avoid. Slots are half-open, so one may start the instant another ends.
+cutoff). A job books one or more resources (every pick aisle its walk enters) for its whole time: it starts at
+the earliest time after the previous job on each of them that overlaps none of the bookings it must avoid, so
+jobs keep their order on every resource they share. Slots are half-open, so one may start the instant another
+ends.
 """
 
 from __future__ import annotations
@@ -28,9 +30,15 @@ class Job:
     """A pick order to book: its aisle, the resources whose bookings it must avoid, its duration and due time."""
 
     resource: str
-    avoid: tuple[str, ...]  # resources (the aisle itself and, if separated, its replenish aisle)
+    avoid: tuple[str, ...]  # resources (the aisles booked and, if separated, their replenish aisles)
     seconds: float
     due: datetime | None = None
+    books: tuple[str, ...] = ()  # every resource the slot is booked on; empty: `resource` alone
+
+    @property
+    def booked(self) -> tuple[str, ...]:
+        """The resources the job's slot takes (each for the whole slot)."""
+        return self.books or (self.resource,)
 
 
 @dataclass(frozen=True)
@@ -40,7 +48,8 @@ class Slot:
     start: datetime
     end: datetime
     pushed_by: Booking | None  # the existing booking it had to wait for, if any
-    queued_behind: int  # earlier jobs of this plan on the same resource
+    queued_behind: int  # earlier jobs of this plan on the resource it waited for
+    waited_on: str | None = None  # that resource (of those it books, the one free last), if it waited
 
     def late(self, due: datetime | None) -> bool:
         """Whether the slot ends after the due time (ending exactly at it is in time)."""
@@ -71,7 +80,7 @@ class _Calendar:
                 by_resource.setdefault(b.resource, []).append(b)
         self.by_resource = {r: sorted(bs, key=lambda b: (b.start, b.end)) for r, bs in by_resource.items()}
         self._merged: dict[tuple[str, ...], list[Booking]] = {}
-        self._skip: dict[tuple[str, ...], int] = {}
+        self._skip: dict[tuple[str, ...], tuple[int, datetime]] = {}
 
     def _blocked(self, resources: tuple[str, ...]) -> list[Booking]:
         """Bookings on any of the resources, sorted by start."""
@@ -81,7 +90,6 @@ class _Calendar:
                 (b for r in resources for b in self.by_resource.get(r, ())), key=lambda b: (b.start, b.end)
             )
             self._merged[resources] = found
-            self._skip[resources] = 0
         return found
 
     def first_fit(
@@ -89,14 +97,16 @@ class _Calendar:
     ) -> tuple[datetime, Booking | None]:
         """Earliest start at or after `earliest` with [start, start + length) free on every resource.
 
-        Calls for one resource tuple must come with non-decreasing `earliest` (bookings over by then are
-        skipped for good).
+        Bookings over by `earliest` are skipped for the next call on the same resources, unless that call asks
+        for an earlier time (then the search starts again from the first booking).
         """
         bookings = self._blocked(resources)
-        skip = self._skip[resources]
+        skip, last = self._skip.get(resources, (0, earliest))
+        if earliest < last:
+            skip = 0
         while skip < len(bookings) and bookings[skip].end <= earliest:
             skip += 1
-        self._skip[resources] = skip
+        self._skip[resources] = (skip, earliest)
         start, pushed_by = earliest, None
         for b in bookings[skip:]:
             if b.start >= start + length:
@@ -114,10 +124,16 @@ def schedule(jobs: Sequence[Job], bookings: Iterable[Booking], start: datetime) 
     out = []
     for job in jobs:
         length = timedelta(seconds=math.ceil(job.seconds))
-        earliest = free_from.get(job.resource, start)
-        at, pushed_by = calendar.first_fit(job.avoid, earliest, length)
+        booked = job.booked
+        # the resource this plan frees last (the first of them on a tie): the job waits for it
+        waited_on = max(booked, key=lambda r: free_from.get(r, start))
+        earliest = free_from.get(waited_on, start)
+        avoid = tuple(dict.fromkeys((*booked, *job.avoid)))
+        at, pushed_by = calendar.first_fit(avoid, earliest, length)
         end = at + length
-        out.append(Slot(at, end, pushed_by, queued.get(job.resource, 0)))
-        free_from[job.resource] = end
-        queued[job.resource] = queued.get(job.resource, 0) + 1
+        out.append(Slot(at, end, pushed_by, queued.get(waited_on, 0),
+                        waited_on if waited_on in free_from else None))
+        for r in booked:
+            free_from[r] = end
+            queued[r] = queued.get(r, 0) + 1
     return out

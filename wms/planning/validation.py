@@ -54,6 +54,13 @@ def validate_request(request: PlanRequest) -> None:
             raise PlanInputInvalid(f"zone {code} has no rack layout")
         if not zone.pick_resource:
             raise PlanInputInvalid(f"zone {code} has no pick aisle resource")
+        aisles = getattr(zone, "aisles", ())
+        if aisles and len(aisles) != zone.layout.aisle_count:
+            raise PlanInputInvalid(
+                f"zone {code} names {len(aisles)} pick aisle resources for {zone.layout.aisle_count} pick aisles"
+            )
+        if any(not a.resource for a in aisles) or len({a.resource for a in aisles}) != len(aisles):
+            raise PlanInputInvalid(f"zone {code} needs one distinct resource per pick aisle")
     for b in request.busy:
         if not (_aware(b.start) and _aware(b.end)):
             raise PlanInputInvalid(f"booking {b.label or b.resource} must have time zone aware start and end")

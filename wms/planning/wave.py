@@ -29,6 +29,7 @@ __all__ = [
     "PlanIssue",
     "PlanLine",
     "PlanOrder",
+    "PickAisle",
     "PlanRequest",
     "PlannedLine",
     "PlannedPickOrder",
@@ -88,13 +89,48 @@ class Timing:
 
 
 @dataclass(frozen=True)
+class PickAisle:
+    """One pick aisle of a zone as the scheduler sees it: the resource that books it and the replenish aisles
+    behind its racks (those a receiver works while the lanes of this aisle are picked)."""
+
+    resource: str
+    replenish: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ZoneInfo:
-    """A rack zone: its layout and the resources of its pick and replenish aisles."""
+    """A rack zone: its layout and the resources of its pick and replenish aisles.
+
+    With `aisles` (one per layout aisle, by index), a pick order books every pick aisle it walks for its whole
+    time and avoids the replenish aisles behind them; without, the zone is one resource: every pick order books
+    `pick_resource` and avoids `replenish_resource`."""
 
     code: str
     layout: RackZoneLayout
     pick_resource: str
     replenish_resource: str | None = None
+    aisles: tuple[PickAisle, ...] = ()
+
+    def booking(
+        self, walked: Sequence[int], separate_replenishment: bool
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The resources a pick order walking these aisles books, and those whose bookings it must avoid."""
+        if not self.aisles:
+            books = (self.pick_resource,)
+            behind = (self.replenish_resource,) if self.replenish_resource else ()
+        else:
+            picked = [self.aisles[i] for i in sorted(set(walked))] or [self.aisles[self.layout.depot_aisle]]
+            books = tuple(dict.fromkeys(a.resource for a in picked))
+            behind = tuple(dict.fromkeys(r for a in picked for r in a.replenish))
+        avoid = books + tuple(r for r in behind if r not in books) if separate_replenishment else books
+        return books, avoid
+
+    def replenish_resources(self) -> frozenset[str]:
+        """Every replenish aisle resource the zone knows."""
+        found = {r for a in self.aisles for r in a.replenish}
+        if self.replenish_resource:
+            found.add(self.replenish_resource)
+        return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -138,7 +174,8 @@ class PlannedLine:
 
 @dataclass(frozen=True)
 class PlannedPickOrder:
-    """One pick order (OP): a batch's lines in one zone, routed and booked on the zone's pick aisle."""
+    """One pick order (OP): a batch's lines in one zone, routed and booked on every pick aisle it walks
+    (`resources`, each for the whole [start, end); `resource` is the first of them)."""
 
     batch_no: int
     zone: str
@@ -150,6 +187,7 @@ class PlannedPickOrder:
     lines: tuple[PlannedLine, ...]
     totes: tuple[str, ...]
     order_ids: tuple[str, ...]
+    resources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -292,9 +330,7 @@ def _schedule(
     jobs = []
     for op in split:
         zone = request.zones[op.zone]
-        avoid = (zone.pick_resource,)
-        if request.separate_replenishment and zone.replenish_resource:
-            avoid = (zone.pick_resource, zone.replenish_resource)
+        books, avoid = zone.booking(op.aisles, request.separate_replenishment)
         seconds = duration_seconds(
             op.route_length_m,
             len(op.lines),
@@ -305,7 +341,7 @@ def _schedule(
             setup=timing.setup_seconds,
         )
         cutoffs = [orders[o].cutoff for o in op.order_ids if orders[o].cutoff is not None]
-        jobs.append(Job(zone.pick_resource, avoid, seconds, min(cutoffs) if cutoffs else None))
+        jobs.append(Job(books[0], avoid, seconds, min(cutoffs) if cutoffs else None, books))
     bookings = [Booking(b.resource, b.start, b.end, b.label) for b in request.busy]
     slots = schedule(jobs, bookings, request.start)
     planned, issues, reported = [], [], set()
@@ -334,6 +370,7 @@ def _schedule(
                 ),
                 totes=op.totes,
                 order_ids=op.order_ids,
+                resources=job.booked,
             )
         )
         for order_id in op.order_ids:
@@ -361,13 +398,13 @@ def _late_reason(
         b = slot.pushed_by
         what = f" ({b.label})" if b.label else ""
         zone = request.zones[op.zone]
-        aisle = (
-            "replenish aisle" if b.resource == zone.replenish_resource != zone.pick_resource else "pick aisle"
-        )
-        return f"{head}zone {op.zone}'s {aisle} is booked until {_hhmm(b.end)}{what}; {ends}."
+        replenish = b.resource in zone.replenish_resources() and b.resource != zone.pick_resource
+        aisle = "replenish aisle" if replenish else "pick aisle"
+        return f"{head}zone {op.zone}'s {aisle} {b.resource} is booked until {_hhmm(b.end)}{what}; {ends}."
     if slot.queued_behind:
+        aisle = f"pick aisle {slot.waited_on}" if slot.waited_on else "pick aisle"
         return (
-            f"{head}zone {op.zone}'s pick aisle is taken until {_hhmm(slot.start)} by {slot.queued_behind} "
+            f"{head}zone {op.zone}'s {aisle} is taken until {_hhmm(slot.start)} by {slot.queued_behind} "
             f"pick orders of this wave that go first (higher priority, earlier cutoff or earlier arrival); {ends}."
         )
     minutes = (slot.end - slot.start).total_seconds() / 60

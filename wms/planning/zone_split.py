@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -40,10 +40,21 @@ class SplitPickOrder:
     lines: tuple[SplitLine, ...]
     totes: tuple[str, ...]
     order_ids: tuple[str, ...]
+    aisles: tuple[int, ...] = ()  # the pick aisles the walk enters (see walked_aisles), by index
 
     @property
     def units(self) -> int:
         return sum(s.line.quantity for s in self.lines)
+
+
+def walked_aisles(places: Iterable[Place]) -> tuple[int, ...]:
+    """The pick aisles (by index) a picker walks to reach these places, lowest first.
+
+    The picker goes from stop to stop by a shortest walk: up or down the aisle of one stop to a cross aisle,
+    along it, and into the aisle of the next (routing.layout.walk_path); the depot is on the front cross
+    aisle. A shortest walk never needs a third pick aisle, because cross aisles join every aisle at the same
+    positions, so the aisles walked are exactly those of the stops, whatever their order."""
+    return tuple(sorted({aisle for aisle, _y in places}))
 
 
 def tote_code(batch_no: int, position: int, zone: str, prefix: str = "") -> str:
@@ -83,6 +94,7 @@ def split_batch(
                 lines=split,
                 totes=tuple(totes.values()),
                 order_ids=zone_orders,
+                aisles=walked_aisles(route),
             )
         )
     return out

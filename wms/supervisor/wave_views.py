@@ -21,7 +21,7 @@ from wms.layout.models import Aisle, Resource, Warehouse, Zone
 from wms.orders.models import Channel, Order, OrderLine
 from wms.supervisor.views import bp, supervisor_only, warehouse_in_scope
 from wms.waves import services, slots
-from wms.waves.models import PickOrder, PickOrderLine, TimeSlot, Wave, WaveStatus
+from wms.waves.models import PickOrder, PickOrderLine, SlotKind, TimeSlot, Wave, WaveStatus
 from wms.waves.params import METHODS, WaveParams
 from wms.waves.timeline import Bar, Row, timeline_svg
 
@@ -256,7 +256,13 @@ def wave(wave_id: int):  # type: ignore[no-untyped-def]
     start = start.replace(minute=(start.minute // 15) * 15, second=0, microsecond=0)
     picture, _found = timeline_picture(wh, start, end, wave=item)
     zones = {z.id: z for z in db.session.scalars(select(Zone).where(Zone.warehouse_id == wh.id))}
-    slot_of = {s.pick_order_id: s for s in own}
+    slot_of = {s.pick_order_id: s for s in reversed(own)}  # the earliest (all of an OP's pick slots share times)
+    codes = {r.id: r.code for r in db.session.scalars(select(Resource).where(
+        Resource.id.in_({s.resource_id for s in own})))} if own else {}
+    aisles_of: dict[int | None, list[str]] = {}
+    for s in sorted(own, key=lambda s: s.id):  # booked in the OP's aisle order
+        if s.kind == SlotKind.PICK:
+            aisles_of.setdefault(s.pick_order_id, []).append(codes.get(s.resource_id, ""))
     by_zone: dict[str, list[Any]] = {}
     # The lines with their lane, product (SKU and name) and order in two queries, not several per line.
     ops = db.session.scalars(
@@ -268,6 +274,7 @@ def wave(wave_id: int):  # type: ignore[no-untyped-def]
         by_zone.setdefault(zones[op.zone_id].code, []).append(op)
     return render_template(
         "supervisor/waves/wave.html", wave=item, warehouse=wh, picture=picture, by_zone=by_zone, slot_of=slot_of,
+        aisles_of=aisles_of,
         slot_rows=_slot_rows(own, tz), tz=tz, summary=item.summary or {}, issues=(item.summary or {}).get("issues", []),
         params=WaveParams.from_dict(item.params), methods=METHODS, statuses=WaveStatus,
         can_plan=item.status in (WaveStatus.DRAFT, WaveStatus.PLANNED),

@@ -53,14 +53,18 @@ def wave_out(wave: Wave) -> s.WaveOut:
     warehouse = db.session.get(Warehouse, wave.warehouse_id)
     head = wave_summary_out(wave, warehouse.code if warehouse else "")
     zones = {z.id: z.code for z in db.session.scalars(select(Zone).where(Zone.warehouse_id == wave.warehouse_id))}
-    slot_of = {sl.pick_order_id: sl for sl in db.session.scalars(select(TimeSlot).where(TimeSlot.wave_id == wave.id))}
+    slots_of: dict[int | None, list[s.SlotOut]] = {}
+    for sl in db.session.scalars(select(TimeSlot).where(TimeSlot.wave_id == wave.id)
+                                 .order_by(TimeSlot.starts_at, TimeSlot.id)):
+        slots_of.setdefault(sl.pick_order_id, []).append(slot_out(sl))
     ops = []
     for op in wave.pick_orders:
-        slot = slot_of.get(op.id)
+        own = sorted(slots_of.get(op.id, []), key=lambda x: (x.starts_at, x.id))  # its aisles by lateral order
         ops.append(s.PickOrderOut(
             id=op.id, code=op.code, zone=zones.get(op.zone_id, ""), seq=op.seq, batch_no=op.batch_no,
             status=op.status.value, route_length_m=op.route_length_m, estimated_seconds=op.estimated_seconds,
-            totes=list(op.totes or []), slot=slot_out(slot) if slot else None,
+            totes=list(op.totes or []), slot=own[0] if own else None, slots=own,
+            aisles=list(dict.fromkeys(x.resource for x in own if x.kind == SlotKind.PICK.value)),
             lines=[s.PickLineOut(seq=ln.seq, location=ln.location.code, sku=ln.product.sku, quantity=ln.quantity,
                                  picked_quantity=ln.picked_quantity, tote=ln.tote,
                                  order=ln.order_line.order.external_id, task_id=ln.task_id) for ln in op.lines]))

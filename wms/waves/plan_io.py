@@ -49,26 +49,50 @@ def pick_aisle_index(zone: Zone) -> dict[int, int]:
 
 @dataclass
 class ZoneResources:
-    """A zone's aisle resources: the one its pick slots are booked on, and all of them by face."""
+    """A zone's aisle resources: all of them by face, and per pick aisle (in layout order) its own resource and
+    the replenish aisles behind its racks. `pick`/`replenish` are the first of each face (the zone head's)."""
 
     zone: Zone
     pick: Resource
     replenish: Resource | None
     by_face: dict[Face, list[Resource]] = field(default_factory=dict)
+    pick_aisles: list[Resource] = field(default_factory=list)  # index = layout aisle index
+    behind: list[list[Resource]] = field(default_factory=list)  # replenish aisles behind each pick aisle
+
+    def aisle_infos(self) -> tuple[planner.PickAisle, ...]:
+        return tuple(planner.PickAisle(res.code, tuple(r.code for r in behind))
+                     for res, behind in zip(self.pick_aisles, self.behind, strict=True))
 
 
 def zone_resources(zone: Zone) -> ZoneResources:
-    """The resources of the zone's aisles; pick slots go on the first pick aisle (the one at the zone head)."""
+    """The resources of the zone's aisles: each pick aisle is booked by its own resource (a pick order books
+    every pick aisle it walks), with the replenish aisles of the racks it serves kept apart from it."""
     rows = db.session.execute(
         select(Resource, Aisle).join(Aisle, Aisle.id == Resource.aisle_id)
         .where(Aisle.zone_id == zone.id, Resource.kind == ResourceKind.AISLE).order_by(Aisle.seq)
     ).all()
     by_face: dict[Face, list[Resource]] = {Face.PICK: [], Face.REPLENISH: []}
+    by_aisle: dict[int, Resource] = {}
     for res, aisle in rows:
         by_face[aisle.face].append(res)
+        by_aisle[aisle.id] = res
     if not by_face[Face.PICK]:
         raise ValidationFailed(f"Rack zone {zone.code} has no bookable pick aisle.")
-    return ZoneResources(zone, by_face[Face.PICK][0], (by_face[Face.REPLENISH] or [None])[0], by_face)
+    index = pick_aisle_index(zone)
+    pick_aisles: list[Resource | None] = [None] * len(index)
+    behind: list[list[Resource]] = [[] for _ in index]
+    codes = {a.id: a.code for a in zone.aisles}
+    for aisle_id, i in index.items():
+        pick_aisles[i] = by_aisle.get(aisle_id)
+        if pick_aisles[i] is None:
+            raise ValidationFailed(f"Pick aisle {codes[aisle_id]} of zone {zone.code} has no resource to book.")
+    for rack in zone.racks:
+        i = index.get(rack.pick_aisle_id)
+        rep = by_aisle.get(rack.replenish_aisle_id)
+        if i is not None and rep is not None and rep not in behind[i]:
+            behind[i].append(rep)
+    return ZoneResources(zone, by_face[Face.PICK][0], (by_face[Face.REPLENISH] or [None])[0], by_face,
+                         [r for r in pick_aisles if r is not None], behind)
 
 
 @dataclass
@@ -133,7 +157,8 @@ def build_plan_request(wave: Wave, params: WaveParams, start: dt.datetime) -> Bu
     zone_infos = {
         code: planner.ZoneInfo(code=code, layout=zone_layout(zr.zone, params.pick_aisle_spacing_m),
                                pick_resource=zr.pick.code,
-                               replenish_resource=zr.replenish.code if zr.replenish else None)
+                               replenish_resource=zr.replenish.code if zr.replenish else None,
+                               aisles=zr.aisle_infos())
         for code, zr in zones.items()
     }
     request = planner.PlanRequest(
@@ -154,15 +179,9 @@ def tote_prefix(wave: Wave) -> str:
 
 
 def busy_bookings(wave: Wave, zones: Any, start: dt.datetime) -> tuple[planner.Busy, ...]:
-    """Bookings of other waves and tasks on the zones' aisles; every pick aisle's booking counts against the
-    zone's pick resource and every replenish aisle's against its replenish resource (one person per aisle)."""
-    code_of: dict[int, str] = {}
-    for zr in zones:
-        for res in zr.by_face[Face.PICK]:
-            code_of[res.id] = zr.pick.code
-        if zr.replenish is not None:
-            for res in zr.by_face[Face.REPLENISH]:
-                code_of[res.id] = zr.replenish.code
+    """Bookings of other waves and tasks on the zones' aisles, each on its own aisle: the planner keeps every
+    pick order off the pick aisles it walks while they are booked (and off the replenish aisles behind them)."""
+    code_of = {res.id: res.code for zr in zones for face in (Face.PICK, Face.REPLENISH) for res in zr.by_face[face]}
     if not code_of:
         return ()
     stmt = select(TimeSlot).where(TimeSlot.resource_id.in_(list(code_of)), TimeSlot.ends_at > start)
@@ -209,15 +228,18 @@ def store_plan(wave: Wave, built: BuiltRequest, plan: planner.WavePlan, *, creat
         wave.pick_orders.append(op)
         ops.append(op)
     db.session.flush()
-    resources = {zr.pick.id: zr.pick for zr in built.zones.values()}
+    resources: dict[int, Resource] = {}
     new_slots = []
     for op, planned in zip(ops, ordered, strict=True):
         zr = built.zones[planned.zone]
-        resource = zr.pick if planned.resource == zr.pick.code else _resource_by_code(wave, planned.resource)
-        resources[resource.id] = resource
-        new_slots.append(TimeSlot(warehouse_id=wave.warehouse_id, resource_id=resource.id, kind=SlotKind.PICK,
-                                  starts_at=planned.start, ends_at=planned.end, label=op.code, wave_id=wave.id,
-                                  pick_order_id=op.id, created_by_id=created_by_id))
+        known = {r.code: r for r in zr.pick_aisles}
+        # one slot on every pick aisle the OP walks, each for the OP's whole time
+        for code in planned.resources or (planned.resource,):
+            resource = known.get(code) or _resource_by_code(wave, code)
+            resources[resource.id] = resource
+            new_slots.append(TimeSlot(warehouse_id=wave.warehouse_id, resource_id=resource.id, kind=SlotKind.PICK,
+                                      starts_at=planned.start, ends_at=planned.end, label=op.code,
+                                      wave_id=wave.id, pick_order_id=op.id, created_by_id=created_by_id))
     book_many(new_slots, resources)
     batch_of = {oid: no for no, batch in enumerate(plan.batches) for oid in batch}
     for wo in wave.orders:

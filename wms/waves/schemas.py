@@ -115,7 +115,10 @@ class PickOrderOut(BaseModel):
     route_length_m: float
     estimated_seconds: float
     totes: list[str]
-    slot: SlotOut | None
+    slot: SlotOut | None = Field(description="the OP's pick slot on the first pick aisle it walks")
+    slots: list[SlotOut] = Field(default_factory=list,
+                                 description="its pick slots: one on every pick aisle it walks, each for its whole time")
+    aisles: list[str] = Field(default_factory=list, description="the pick aisle resources it books, e.g. A/P1, A/P3")
     lines: list[PickLineOut]
 
 

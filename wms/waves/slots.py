@@ -246,14 +246,75 @@ def _refuse_if_wave_closed(slot: TimeSlot, verb: str) -> None:
 
 
 def move_slot(slot: TimeSlot, starts_at: dt.datetime, ends_at: dt.datetime) -> TimeSlot:
-    """Move or resize a slot; SlotClash (409) naming the slot in the way, and the slot stays where it was."""
+    """Move or resize a slot; SlotClash (409) naming the slot in the way, and the slot stays where it was.
+
+    A pick order holds one pick slot on every pick aisle it walks, all for its whole time: moving one moves the
+    others with it (each by the same change of start and end), all or none."""
     start, end = check_range(starts_at, ends_at)
     _refuse_if_wave_closed(slot, "moved")
-    holder = find_clash(slot.resource_id, start, end, exclude_id=slot.id)
-    if holder is not None:
-        raise clash_error(holder)
-    _flush_guarded(slot, slot.resource_id, start, end, slot.id)
+    siblings = _pick_siblings(slot)
+    if not siblings:
+        holder = find_clash(slot.resource_id, start, end, exclude_id=slot.id)
+        if holder is not None:
+            raise clash_error(holder)
+        _flush_guarded(slot, slot.resource_id, start, end, slot.id)
+        return slot
+    moves = [(slot, start, end)]
+    for other in siblings:
+        moves.append((other, *check_range(other.starts_at + (start - slot.starts_at),
+                                          other.ends_at + (end - slot.ends_at))))
+    own = {m[0].id for m in moves}
+    for moved, a, b in moves:
+        holder = next((h for h in _clashes(moved.resource_id, a, b) if h.id not in own), None)
+        if holder is not None:
+            raise clash_error(holder)
+    _flush_moves(moves, own)
     return slot
+
+
+def _pick_siblings(slot: TimeSlot) -> list[TimeSlot]:
+    """The other pick slots of the slot's pick order (its other pick aisles)."""
+    if slot.pick_order_id is None or slot.kind != SlotKind.PICK:
+        return []
+    return list(db.session.scalars(select(TimeSlot).where(
+        TimeSlot.pick_order_id == slot.pick_order_id, TimeSlot.kind == SlotKind.PICK, TimeSlot.id != slot.id)
+        .order_by(TimeSlot.resource_id)))
+
+
+def _clashes(resource_id: int, starts_at: dt.datetime, ends_at: dt.datetime) -> list[TimeSlot]:
+    return list(db.session.scalars(select(TimeSlot).where(
+        TimeSlot.resource_id == resource_id, TimeSlot.starts_at < ends_at, TimeSlot.ends_at > starts_at)
+        .order_by(TimeSlot.starts_at)))
+
+
+def _flush_moves(moves: list[tuple[TimeSlot, dt.datetime, dt.datetime]], own: set[int]) -> None:
+    """Write several slots' new times in one SAVEPOINT: all or none (see _flush_guarded). On a refusal by the
+    database every slot keeps its old times."""
+    old = [(m, m.starts_at, m.ends_at) for m, _a, _b in moves]
+    for attempt in range(2):
+        try:
+            with db.session.begin_nested():
+                for moved, a, b in moves:
+                    moved.starts_at, moved.ends_at = a, b
+                db.session.flush()
+            return
+        except OperationalError as exc:
+            for moved, a, b in old:
+                moved.starts_at, moved.ends_at = a, b
+            if attempt == 0 and _deadlocked(exc):
+                continue
+            raise
+        except IntegrityError as exc:
+            for moved, a, b in old:
+                moved.starts_at, moved.ends_at = a, b
+            if SLOT_EXCLUSION_NAME not in (constraint_name(exc) or ""):
+                raise
+            for moved, a, b in moves:
+                holder = next((h for h in _clashes(moved.resource_id, a, b) if h.id not in own), None)
+                if holder is not None:
+                    raise clash_error(holder, by_database=True) from None
+            raise SlotClash("The resources were booked for part of that time by another request; try again.",
+                            constraint=SLOT_EXCLUSION_NAME) from None
 
 
 def free_slot(slot: TimeSlot) -> None:
