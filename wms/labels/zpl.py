@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from wms.labels import gs1
+from wms.labels import glyphs, gs1
 from wms.labels.layout import (
     Arrow,
     Box,
@@ -93,6 +93,9 @@ def render_element(element: Element) -> str:
 
 def _text(t: Text) -> str:
     value = t.value
+    if glyphs.needs_graphic(value):
+        # The resident font lacks a glyph (fullwidth, ligature, Arabic, emoji): the field is drawn here.
+        return glyphs.graphic_field(t.x, t.y, value, t.height, t.width, t.max_lines, t.align, t.reverse)
     head = f"^FO{t.x},{t.y}^A0N,{t.height},{t.height}"
     if t.width is not None:
         # Inside a field block a backslash starts a block escape even after ^FH decoding, and `\\` needs

@@ -17,7 +17,7 @@ from wms.auth.models import User
 from wms.db import db
 from wms.enums import TokenPurpose
 from wms.errors import Conflict, Forbidden
-from wms.labels.preview import PreviewUnavailable, png_from_zpl
+from wms.labels.preview import png_or_placeholder
 from wms.layout.models import Resource, Warehouse
 from wms.printing import jobs, services
 from wms.printing import schemas as s
@@ -278,21 +278,19 @@ def preview_png(job: PrintJob, page: int = 1) -> bytes:
     """The job's own bytes rendered to PNG (ZPL jobs); the label size comes from its ^PW/^LL."""
     if job.content_type != jobs.ZPL:
         raise Conflict(f"Job {job.id} is {job.content_type}; only ZPL jobs have a PNG preview.")
-    try:
-        source = job.payload.decode("ascii")
-    except UnicodeDecodeError:
-        raise PreviewUnavailable(f"Job {job.id} is not plain ASCII ZPL; it cannot be previewed.") from None
     width, height = _PW.search(job.payload), _LL.search(job.payload)
     w = min(int(width.group(1)), 4000) if width else 812
     h = min(int(height.group(1)), 8000) if height else 1218
-    rendered = png_from_zpl(source, width=max(w, 1), height=max(h, 1), dpi=203)
+    # A screen preview never fails: what zplkit cannot draw is redrawn or replaced by a placeholder page.
+    source = job.payload.decode("ascii", "replace").replace("\ufffd", "?")
+    rendered = png_or_placeholder(source, width=max(w, 1), height=max(h, 1), dpi=203)
     if not 1 <= page <= len(rendered.pages):
         raise Conflict(f"Job {job.id} has {len(rendered.pages)} label(s); there is no label {page}.")
     return rendered.pages[page - 1]
 
 
 @operation("/print-jobs/<int:job_id>/preview.png", "GET", summary="PNG preview of a job's label",
-           tags=["printing"], query=PreviewQuery, roles=SUPERVISORS, errors=(409, 503))
+           tags=["printing"], query=PreviewQuery, roles=SUPERVISORS, errors=(409,))
 def preview_print_job(job_id: int, query: PreviewQuery) -> Response:
     """Rendered from the very ZPL bytes queued for the printer (image/png)."""
     png = preview_png(_supervised_job(job_id), query.page)

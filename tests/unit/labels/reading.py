@@ -22,10 +22,11 @@ def fh_decode(data: str) -> str:
 
 
 def field_values(zpl: str) -> list[str]:
-    """The decoded data of every ^FH field, in order."""
+    """The decoded data of every ^FH field, in order; a text field drawn as a graphic (text the printer font
+    lacks, see wms.labels.glyphs) counts with the text its `^FXFH:` comment records."""
     values = []
-    for match in re.finditer(r"\^FH\^FD(.*?)\^FS", zpl, re.S):
-        values.append(fh_decode(match.group(1)))
+    for match in re.finditer(r"\^FH\^FD(.*?)\^FS|\^FXFH:([^^~]*)(?=\^FO\d+,\d+(?:\^FR)?\^GFA)", zpl, re.S):
+        values.append(fh_decode(match.group(1) if match.group(1) is not None else match.group(2)))
     return values
 
 

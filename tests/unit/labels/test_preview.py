@@ -41,10 +41,12 @@ def test_the_png_preview_is_the_rendered_zpl_one_image_per_label():
     assert result.substituted_glyphs == ()
 
 
-def test_glyphs_the_renderer_lacks_are_shown_as_question_marks_and_reported():
-    result = preview.png(ProductLabel("SKU-1", "Grüße 中", internal_code="X1"))
+def test_text_the_printer_font_lacks_is_a_graphic_field_so_nothing_is_substituted():
+    document = ProductLabel("SKU-1", "Grüße 中", internal_code="X1")
+    assert "^GFA," in document.to_zpl()  # 中 is not in font 0: the field is drawn (wms.labels.glyphs)
+    result = preview.png(document)
     assert len(result.pages) == 1
-    assert "中" in result.substituted_glyphs
+    assert result.substituted_glyphs == ()
 
 
 def test_every_page_of_every_document_previews_as_well_formed_svg():
