@@ -20,7 +20,8 @@ ALL_ROLES = ("admin", "supervisor", "picker", "receiver", "packer")
 # GET routes that are not pages: JSON, files, the service worker, images
 NOT_PAGES = ("/api/", "/hh/api/", "/static/", "/hh/static/")
 NOT_PAGE_ENDPOINTS = {"handheld.manifest", "handheld.service_worker", "supervisor.print_job_preview",
-                      "returns_pages.return_label_document"}  # a label file to download, no page
+                      "returns_pages.return_label_document",  # a label file to download, no page
+                      "supervisor.item_labels_preview"}  # a PNG of a label
 # a route's arguments are filled by the world that provides all of them
 WORLD_ARGUMENTS = {
     "wave": {"code", "wave_id", "job_id", "sku", "user_id"},
