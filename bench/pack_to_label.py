@@ -162,7 +162,7 @@ def build(url: str, secret: str, carriers: list[str], rounds: int, printer_port:
         tote_of = {ln.order_line.order_id: ln.tote for op in w.pick.ops() for ln in op.lines if ln.tote}
         for (r, c), order in zip(slots, orders, strict=True):
             assert order.status == OrderStatus.PICKED, (order.external_id, order.status)
-            order.carrier_code = c
+            order.carrier_code = order.carrier_used = c  # as if the channel had asked for it at intake
             order.relay_point_id = RELAY_POINT if c == "mondial-relay" else None
             totes[(r, c)] = tote_of[order.id]
         printer = db.session.scalar(select(Printer).where(Printer.code == "PRN-PACK"))

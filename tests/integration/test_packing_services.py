@@ -65,7 +65,7 @@ def build_pack_world(*, orders: int = 1, carrier: str | None = None) -> PackWorl
     world = build_world(orders=orders)
     for order in world.site.orders:
         order.ship_to = dict(SHIP_TO)
-        order.carrier_code = carrier
+        order.carrier_code = order.carrier_used = carrier  # as if the channel had asked for it at intake
     pick_everything(world)
     station = db.session.scalar(select(Resource).where(Resource.code == "PACK-1",
                                                        Resource.kind == ResourceKind.PACK_STATION))
