@@ -55,7 +55,7 @@ def _given(body: s.CarrierRuleFields) -> dict[str, Any]:
 
 
 @operation("/carrier-rules", "GET", summary="Carrier rules, in the order they are tried", tags=TAGS,
-           query=s.CarrierRulesQuery, response=list[s.CarrierRuleOut], roles=ROLES)
+           query=s.CarrierRulesQuery, response=list[s.CarrierRuleOut], roles=ROLES, errors=(404,))
 def carrier_rules_list(query: s.CarrierRulesQuery) -> list[s.CarrierRuleOut]:
     """Rules of the caller's warehouses and rules for every warehouse; `warehouse` keeps those that apply to it.
     Rules naming a shipping method are tried before the others, whatever their priority."""
